@@ -1,0 +1,83 @@
+# Copyright: volt.netbench contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Parse ``iperf3 -J`` output (iperf 3.7 and later).
+
+Throughput is taken from ``end.sum_received`` (what arrived at the receiver) for both TCP
+and UDP. For UDP ``end.sum`` is the sender's rate and is never used for results.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ansible_collections.volt.netbench.plugins.plugin_utils._common import as_text, dig, number
+from ansible_collections.volt.netbench.plugins.plugin_utils.errors import ParseError
+
+PARSER = "parse_iperf3"
+
+
+def parse_iperf3(data: str | bytes | dict, source: str | None = None) -> dict[str, Any]:
+    """Return a flat dict of the run's configuration and receiver-side results."""
+    if isinstance(data, dict):
+        doc = data
+    else:
+        text = as_text(PARSER, source, data)
+        try:
+            doc = json.loads(text)
+        except ValueError as err:
+            raise ParseError(PARSER, source, f"not iperf3 -J output (invalid JSON: {err})") from err
+    if not isinstance(doc, dict):
+        raise ParseError(PARSER, source, "not iperf3 -J output (top level is not an object)")
+    if "error" in doc:
+        raise ParseError(PARSER, source, f"iperf3 reported an error: {doc['error']}")
+
+    test_start = dig(PARSER, source, doc, "start.test_start")
+    protocol = dig(PARSER, source, test_start, "protocol")
+    if protocol not in ("TCP", "UDP"):
+        raise ParseError(PARSER, source, f"unsupported protocol {protocol!r} (TCP or UDP expected)")
+    received = dig(PARSER, source, doc, "end.sum_received")
+    sent = dig(PARSER, source, doc, "end.sum_sent")
+    where_rx = "end.sum_received"
+
+    result: dict[str, Any] = {
+        "protocol": protocol,
+        "streams": int(number(PARSER, source, test_start, "num_streams", minimum=1)),
+        "reverse": bool(number(PARSER, source, test_start, "reverse")),
+        "duration_s": number(PARSER, source, test_start, "duration"),
+        "block_size": int(number(PARSER, source, test_start, "blksize")),
+        "seconds": _n(source, received, where_rx, "seconds"),
+        "sender_bps": _n(source, sent, "end.sum_sent", "bits_per_second"),
+        "receiver_bps": _n(source, received, where_rx, "bits_per_second"),
+        "bytes_received": int(_n(source, received, where_rx, "bytes")),
+    }
+    if protocol == "TCP":
+        result["retransmits"] = int(_n(source, sent, "end.sum_sent", "retransmits"))
+        return result
+
+    packets = int(_n(source, received, where_rx, "packets"))
+    lost = int(_n(source, received, where_rx, "lost_packets"))
+    if lost > packets:
+        raise ParseError(PARSER, source, f"{where_rx}.lost_packets ({lost}) exceeds packets ({packets})")
+    seconds = result["seconds"]
+    if seconds <= 0:
+        raise ParseError(PARSER, source, f"{where_rx}.seconds is zero: no receiver interval")
+    result.update(
+        {
+            "target_bitrate": number(PARSER, source, test_start, "target_bitrate"),
+            "packets": packets,
+            "lost_packets": lost,
+            "received_packets": packets - lost,
+            "lost_percent": _n(source, received, where_rx, "lost_percent"),
+            "jitter_ms": _n(source, received, where_rx, "jitter_ms"),
+            "received_pps": (packets - lost) / seconds,
+        }
+    )
+    return result
+
+
+def _n(source: str | None, node: Any, where: str, key: str) -> float:
+    try:
+        return number(PARSER, source, node, key)
+    except ParseError as err:
+        raise ParseError(PARSER, source, err.problem.replace(key, f"{where}.{key}", 1)) from err
