@@ -1,0 +1,51 @@
+# Copyright: volt.netbench contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin for volt.netbench.record_run (documentation: plugins/modules/record_run.py)."""
+
+from __future__ import annotations
+
+from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
+from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import BACKENDS
+from ansible_collections.volt.netbench.plugins.plugin_utils.results import RUN_STATUSES, ResultsError, record_run
+
+
+class ActionModule(VoltActionBase):
+    """Parse a run's raw outputs and write samples.jsonl and run.json."""
+
+    ARGSPEC = {
+        "run_dir": {"type": "path", "required": True},
+        "backend": {"type": "str", "required": True, "choices": list(BACKENDS)},
+        "tests": {"type": "list", "elements": "dict", "default": []},
+        "config": {"type": "dict", "default": {}},
+        "environment": {"type": "dict", "default": {}},
+        "status": {"type": "str", "choices": list(RUN_STATUSES)},
+        "reason": {"type": "str", "default": ""},
+        "wall_times": {"type": "dict", "default": {}},
+        "started": {"type": "str"},
+    }
+
+    def execute(self, args, task_vars):
+        if self._task.check_mode:
+            return {"changed": True, "skipped_reason": "check mode: nothing recorded"}
+        try:
+            run = record_run(
+                args["run_dir"],
+                backend=args["backend"],
+                tests=args["tests"],
+                config=args["config"],
+                environment=args["environment"],
+                status=args["status"],
+                reason=args["reason"],
+                wall_times=args["wall_times"],
+                started=args["started"],
+            )
+        except ResultsError as err:
+            return {"failed": True, "msg": str(err)}
+        return {
+            "changed": True,
+            "run_id": run["run_id"],
+            "status": run["status"],
+            "counts": run["counts"],
+            "failed_tests": {t["name"]: t["message"] for t in run["tests"] if t["status"] == "failed"},
+            "parsed": {t["name"]: t.get("parsed", {}) for t in run["tests"]},
+        }

@@ -1,0 +1,70 @@
+# Copyright: volt.netbench contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin for volt.netbench.report (documentation: plugins/modules/report.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
+from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import BACKENDS
+from ansible_collections.volt.netbench.plugins.plugin_utils.report import build_report, render_markdown, write_report
+from ansible_collections.volt.netbench.plugins.plugin_utils.results import ResultsError
+
+
+class ActionModule(VoltActionBase):
+    """Write REPORT.md and report.json from the recorded runs."""
+
+    ARGSPEC = {
+        "results_dir": {"type": "path", "required": True},
+        "output_dir": {"type": "path"},
+        "baseline": {"type": "str", "default": "virtio", "choices": list(BACKENDS)},
+        "run_ids": {"type": "list", "elements": "str", "default": []},
+        "display_dir": {"type": "str"},
+    }
+
+    def execute(self, args, task_vars):
+        results_dir = Path(args["results_dir"])
+        if not results_dir.is_dir():
+            return {
+                "failed": True,
+                "msg": f"results directory {results_dir} does not exist: run "
+                "'ansible-playbook playbooks/benchmark.yml -e backend=virtio' first",
+            }
+        output_dir = Path(args["output_dir"] or results_dir)
+        try:
+            model = build_report(
+                results_dir, baseline=args["baseline"], run_ids=args["run_ids"] or None, display_dir=args["display_dir"]
+            )
+        except ResultsError as err:
+            return {"failed": True, "msg": str(err)}
+        md_path, json_path = output_dir / "REPORT.md", output_dir / "report.json"
+        changed = not _same_report(json_path, model)
+        if changed and not self._task.check_mode:
+            write_report(model, output_dir)
+        result = {
+            "changed": changed,
+            "report": str(md_path),
+            "report_json": str(json_path),
+            "measured": model["measured"],
+            "runs": {b["name"]: b["run_id"] for b in model["backends"] if b["run_id"]},
+            "ranking": [{"backend": r["backend"], "rank": r["rank"], "score": r["score"]} for r in model["hierarchy"]],
+            "recommendations": model["recommendations"],
+            "anomalies": model["anomalies"],
+        }
+        if self._task.diff and changed:
+            result["diff"] = {"after_header": str(md_path), "after": render_markdown(model)}
+        return result
+
+
+def _same_report(json_path: Path, model: dict) -> bool:
+    """True when report.json already holds this model (the generation time aside)."""
+    try:
+        old = json.loads(json_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    new = json.loads(json.dumps(model))
+    old.pop("generated", None)
+    new.pop("generated", None)
+    return old == new and json_path.with_name("REPORT.md").is_file()

@@ -1,0 +1,108 @@
+#!/usr/bin/python
+# Copyright: volt.netbench contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Documentation only: volt.netbench.record_run runs on the controller (plugins/action/record_run.py).
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: record_run
+author: volt.netbench maintainers
+version_added: "0.1.0"
+short_description: Parse a benchmark run's raw outputs and seal it with samples.jsonl and run.json
+description:
+  - For each test in O(tests) whose status is C(ok), parses its raw output file (inside O(run_dir))
+    with the collection's parser for its tool and writes one C(samples.jsonl) record per metric
+    (metric, value, unit, test, backend, run_id, timestamp, metadata).
+  - A raw output that does not parse turns the test into C(failed) with the parser's message.
+  - Writes C(run.json) with the configuration, environment, per-test status and wall times.
+  - A run that already has C(run.json) is refused: recorded runs are never modified.
+  - Runs on the controller.
+options:
+  run_dir:
+    description: Run directory created by M(volt.netbench.new_run).
+    type: path
+    required: true
+  backend:
+    description: Network backend the run measured.
+    type: str
+    required: true
+    choices: [virtio, vhost-net, macvtap]
+  tests:
+    description:
+      - The tests in the order they ran. Keys C(name), C(tool) (C(iperf3), C(ping), C(sockperf),
+        C(netperf)), C(status) (C(ok), C(failed), C(skipped)), C(message), C(raw) (file name in
+        O(run_dir)), C(stderr), C(command), C(params), C(wall_s).
+    type: list
+    elements: dict
+    default: []
+  config:
+    description: Benchmark configuration (durations, counts, sizes, profile, extra vars, server commands).
+    type: dict
+    default: {}
+  environment:
+    description: Host and guest facts for the report's environment table (host_cpu, host_ram, host_nic,
+      host_kernel, vm_vcpus, vm_ram, guest_kernel, qemu_version, accelerator, date).
+    type: dict
+    default: {}
+  status:
+    description: Run status; derived from the tests when omitted. C(not_run) records a backend that
+      could not run, with O(reason).
+    type: str
+    choices: [complete, partial, failed, not_run]
+  reason:
+    description: Why the run is C(failed) or C(not_run).
+    type: str
+    default: ""
+  wall_times:
+    description: Seconds spent per step (lab, boot, each test, teardown).
+    type: dict
+    default: {}
+  started:
+    description: ISO 8601 start time of the run.
+    type: str
+attributes:
+  check_mode:
+    support: none
+    description: Records nothing in check mode.
+seealso:
+  - module: volt.netbench.new_run
+  - module: volt.netbench.report
+"""
+
+EXAMPLES = r"""
+- name: Seal a run
+  volt.netbench.record_run:
+    run_dir: "{{ run.run_dir }}"
+    backend: virtio
+    environment:
+      accelerator: tcg
+    tests:
+      - name: iperf3_tcp_single
+        tool: iperf3
+        raw: iperf3_tcp_single.json
+        command: iperf3 -c 198.18.0.2 -t 30 -J
+"""
+
+RETURN = r"""
+run_id:
+  description: The run's id.
+  returned: success
+  type: str
+status:
+  description: Run status as recorded.
+  returned: success
+  type: str
+counts:
+  description: Number of tests per status.
+  returned: success
+  type: dict
+failed_tests:
+  description: Message of each failed test.
+  returned: success
+  type: dict
+parsed:
+  description: Parsed result of each test.
+  returned: success
+  type: dict
+"""

@@ -1,0 +1,109 @@
+#!/usr/bin/python
+# Copyright: volt.netbench contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Documentation only: volt.netbench.report runs on the controller (plugins/action/report.py).
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: report
+author: volt.netbench maintainers
+version_added: "0.1.0"
+short_description: Write the backend comparison report from recorded benchmark runs
+description:
+  - Reads the runs under O(results_dir) (C(<backend>/<run_id>/run.json) and C(samples.jsonl)), takes
+    the latest run of each backend (or exactly the runs in O(run_ids)) and writes C(REPORT.md) and
+    C(report.json) in the shape of the Volt results template.
+  - Every cell, percentage change, jitter ratio (P99/P50), ranking and recommendation is computed from
+    the recorded samples. A value that was not measured is C(n/a) and explained under
+    I(Anomalies or Issues), together with failed and skipped tests, UDP loss, TCP retransmits,
+    incomplete pings, TCG acceleration and configuration mismatches between the compared runs.
+  - Percentage changes are against O(baseline); positive means better, whichever way better points
+    (higher throughput, lower latency).
+  - Runs on the controller. Reports C(changed) only when the report's content changes.
+options:
+  results_dir:
+    description: Directory holding C(<backend>/<run_id>/) run directories.
+    type: path
+    required: true
+  output_dir:
+    description: Where to write C(REPORT.md) and C(report.json). Defaults to O(results_dir).
+    type: path
+  baseline:
+    description: Backend the others are compared against.
+    type: str
+    default: virtio
+    choices: [virtio, vhost-net, macvtap]
+  run_ids:
+    description:
+      - Compare exactly these runs (one per backend) instead of the latest of each.
+      - Give C(BACKEND/RUN_ID) when the same id exists for several backends.
+    type: list
+    elements: str
+    default: []
+  display_dir:
+    description: How the results directory is written in the report (Raw Data, Reproducibility). Defaults to O(results_dir).
+    type: str
+attributes:
+  check_mode:
+    support: full
+    description: Computes the report and whether it would change, writes nothing.
+  diff_mode:
+    support: partial
+    description: Shows the new C(REPORT.md) when it changes.
+notes:
+  - Percentiles in the underlying samples follow the collection's one definition, Python's
+    C(statistics.quantiles(method="inclusive")).
+seealso:
+  - module: volt.netbench.record_run
+"""
+
+EXAMPLES = r"""
+- name: Compare the latest run of every backend
+  volt.netbench.report:
+    results_dir: "{{ playbook_dir }}/../results"
+
+- name: Compare two specific runs against vhost-net
+  volt.netbench.report:
+    results_dir: /srv/netbench/results
+    baseline: vhost-net
+    run_ids:
+      - vhost-net/20261126T101500Z
+      - macvtap/20261126T110200Z
+"""
+
+RETURN = r"""
+report:
+  description: Path of the Markdown report.
+  returned: success
+  type: str
+  sample: results/REPORT.md
+report_json:
+  description: Path of the machine-readable report model.
+  returned: success
+  type: str
+measured:
+  description: Backends with measured results.
+  returned: success
+  type: list
+  elements: str
+  sample: [virtio, macvtap]
+runs:
+  description: Run id used for each backend.
+  returned: success
+  type: dict
+ranking:
+  description: Backends in rank order with their composite score.
+  returned: success
+  type: list
+  elements: dict
+recommendations:
+  description: Default, high-performance and fallback recommendations as written in the report.
+  returned: success
+  type: dict
+anomalies:
+  description: Every line of the report's Anomalies or Issues section.
+  returned: success
+  type: list
+  elements: str
+"""

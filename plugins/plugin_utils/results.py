@@ -1,0 +1,276 @@
+# Copyright: volt.netbench contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The results model: one directory per run, never overwritten.
+
+``<results_dir>/<backend>/<run_id>/`` holds every raw output under the test's name plus
+
+* ``samples.jsonl`` - one JSON record per metric: metric, value, unit, test, backend,
+  run_id, timestamp and metadata (tool, command, duration, sizes, accelerator);
+* ``run.json`` - configuration, environment, per-test status and wall times.
+
+``run.json`` is written last and exclusively: a directory without it is a run that never
+finished recording and is ignored by the report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from ansible_collections.volt.netbench.plugins.plugin_utils.errors import ParseError
+from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import BACKENDS, PARSERS, unit_of
+
+SCHEMA = 1
+RUN_ID_RE = re.compile(r"^\d{8}T\d{6}Z(-\d+)?$")
+STATUSES = ("ok", "failed", "skipped")
+RUN_STATUSES = ("complete", "partial", "failed", "not_run")
+
+
+class ResultsError(Exception):
+    """A results directory or record request is unusable; the message says why."""
+
+
+def new_run_id(now: dt.datetime | None = None) -> str:
+    """UTC timestamp used as the run id, e.g. ``20261126T173224Z``."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return now.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def create_run_dir(results_dir: str | os.PathLike, backend: str, run_id: str | None = None) -> tuple[Path, str]:
+    """Create ``<results_dir>/<backend>/<run_id>`` exclusively; a taken id gets a ``-N`` suffix."""
+    check_backend(backend)
+    base = Path(results_dir) / backend
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ResultsError(f"cannot create results directory {base}: {err.strerror}") from err
+    run_id = run_id or new_run_id()
+    if not RUN_ID_RE.match(run_id):
+        raise ResultsError(f"run id {run_id!r} is not a UTC timestamp like 20261126T173224Z")
+    candidate, n = run_id, 0
+    while True:
+        try:
+            (base / candidate).mkdir()
+            return base / candidate, candidate
+        except FileExistsError:
+            n += 1
+            candidate = f"{run_id}-{n}"
+        except OSError as err:
+            raise ResultsError(f"cannot create run directory {base / candidate}: {err.strerror}") from err
+
+
+def check_backend(backend: str) -> None:
+    if backend not in BACKENDS:
+        raise ResultsError(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
+
+
+def record_run(
+    run_dir: str | os.PathLike,
+    *,
+    backend: str,
+    tests: list[dict[str, Any]],
+    config: dict[str, Any] | None = None,
+    environment: dict[str, Any] | None = None,
+    status: str | None = None,
+    reason: str = "",
+    wall_times: dict[str, float] | None = None,
+    started: str | None = None,
+) -> dict[str, Any]:
+    """Parse each test's raw output in ``run_dir`` and write samples.jsonl and run.json.
+
+    ``tests`` is the ordered list of ``{name, tool, status, message, raw, command, params,
+    wall_s}``; a test whose raw output does not parse becomes ``failed`` with the parser's
+    message. Refuses to touch a run that already has run.json.
+    """
+    check_backend(backend)
+    run_path = Path(run_dir)
+    run_id = run_path.name
+    if not run_path.is_dir():
+        raise ResultsError(f"run directory {run_path} does not exist")
+    if not RUN_ID_RE.match(run_id):
+        raise ResultsError(f"run directory name {run_id!r} is not a run id (UTC timestamp)")
+    if (run_path / "run.json").exists() or (run_path / "samples.jsonl").exists():
+        raise ResultsError(f"run {run_path} is already recorded; existing runs are never modified")
+    environment = dict(environment or {})
+    config = dict(config or {})
+    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+    recorded: list[dict[str, Any]] = []
+    samples: list[dict[str, Any]] = []
+    for index, test in enumerate(tests):
+        entry = _normalize_test(index, test)
+        if entry["status"] == "ok":
+            try:
+                parsed = _parse_raw(run_path, entry)
+            except ParseError as err:
+                entry.update(status="failed", message=str(err))
+            else:
+                entry["parsed"] = parsed
+                samples.extend(_samples(parsed, entry, backend, run_id, now, environment))
+        recorded.append(entry)
+
+    counts = {s: sum(1 for t in recorded if t["status"] == s) for s in STATUSES}
+    if status is None:
+        if not recorded or counts["ok"] == 0:
+            status = "failed"
+        else:
+            status = "complete" if counts["ok"] == len(recorded) else "partial"
+    if status not in RUN_STATUSES:
+        raise ResultsError(f"run status {status!r} is not one of {', '.join(RUN_STATUSES)}")
+    run = {
+        "schema": SCHEMA,
+        "run_id": run_id,
+        "backend": backend,
+        "status": status,
+        "reason": reason,
+        "started": started or now,
+        "finished": now,
+        "config": config,
+        "environment": environment,
+        "tests": recorded,
+        "counts": counts,
+        "wall_times": dict(wall_times or {}),
+    }
+    with open(run_path / "samples.jsonl", "x", encoding="utf-8") as handle:
+        for sample in samples:
+            handle.write(json.dumps(sample, sort_keys=True) + "\n")
+    with open(run_path / "run.json", "x", encoding="utf-8") as handle:
+        json.dump(run, handle, indent=2, sort_keys=True)
+        handle.write("\n")
+    return run
+
+
+def _normalize_test(index: int, test: Any) -> dict[str, Any]:
+    if not isinstance(test, dict) or not isinstance(test.get("name"), str) or not test["name"]:
+        raise ResultsError(f"tests[{index}] needs a non-empty 'name'")
+    name = test["name"]
+    tool = test.get("tool")
+    if tool not in PARSERS:
+        raise ResultsError(f"tests[{index}] ({name}): tool {tool!r} is not one of {', '.join(PARSERS)}")
+    status = test.get("status", "ok")
+    if status not in STATUSES:
+        raise ResultsError(f"tests[{index}] ({name}): status {status!r} is not one of {', '.join(STATUSES)}")
+    raw = test.get("raw")
+    if status == "ok" and not raw:
+        raise ResultsError(f"tests[{index}] ({name}): status ok needs 'raw', the output file's name")
+    if raw is not None and (not isinstance(raw, str) or "/" in raw or raw.startswith(".")):
+        raise ResultsError(f"tests[{index}] ({name}): raw must be a file name inside the run directory, got {raw!r}")
+    return {
+        "name": name,
+        "tool": tool,
+        "status": status,
+        "message": str(test.get("message") or ""),
+        "raw": raw,
+        "stderr": test.get("stderr"),
+        "command": test.get("command"),
+        "params": dict(test.get("params") or {}),
+        "wall_s": test.get("wall_s"),
+    }
+
+
+def _parse_raw(run_path: Path, entry: dict[str, Any]) -> dict[str, Any]:
+    parser = PARSERS[entry["tool"]]
+    path = run_path / entry["raw"]
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as err:
+        raise ParseError(f"parse_{entry['tool']}", entry["raw"], f"cannot read raw output: {err.strerror}") from err
+    return parser(text, entry["raw"])
+
+
+def _samples(
+    parsed: dict[str, Any], entry: dict[str, Any], backend: str, run_id: str, when: str, environment: dict[str, Any]
+) -> list[dict[str, Any]]:
+    meta = {
+        "tool": entry["tool"],
+        "command": entry["command"],
+        "raw": entry["raw"],
+        "accelerator": environment.get("accelerator"),
+        **{k: v for k, v in entry["params"].items() if isinstance(v, (str, int, float, bool))},
+    }
+    for key in ("duration_s", "block_size", "streams", "round_trip", "protocol", "test"):
+        if key in parsed:
+            meta.setdefault(key, parsed[key])
+    out = []
+    for metric, value in parsed.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            continue
+        out.append(
+            {
+                "metric": metric,
+                "value": value,
+                "unit": unit_of(metric),
+                "test": entry["name"],
+                "backend": backend,
+                "run_id": run_id,
+                "timestamp": when,
+                "metadata": meta,
+            }
+        )
+    return out
+
+
+def load_runs(results_dir: str | os.PathLike) -> list[dict[str, Any]]:
+    """Every recorded run under ``results_dir`` with its samples, oldest first per backend."""
+    root = Path(results_dir)
+    runs = []
+    for backend in BACKENDS:
+        base = root / backend
+        if not base.is_dir():
+            continue
+        for run_path in sorted(p for p in base.iterdir() if p.is_dir() and RUN_ID_RE.match(p.name)):
+            if not (run_path / "run.json").is_file():
+                continue
+            runs.append(load_run(run_path))
+    return runs
+
+
+def load_run(run_path: str | os.PathLike) -> dict[str, Any]:
+    run_path = Path(run_path)
+    try:
+        run = json.loads((run_path / "run.json").read_text(encoding="utf-8"))
+        samples = []
+        samples_file = run_path / "samples.jsonl"
+        if samples_file.exists():
+            for line in samples_file.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    samples.append(json.loads(line))
+    except (OSError, ValueError) as err:
+        raise ResultsError(f"run {run_path} is unreadable: {err}") from err
+    if not isinstance(run, dict) or run.get("schema") != SCHEMA:
+        raise ResultsError(f"run {run_path}/run.json is not a volt.netbench run (schema {SCHEMA} expected)")
+    run["path"] = str(run_path)
+    run["samples"] = samples
+    return run
+
+
+def _sort_key(run_id: str) -> tuple[str, int]:
+    stamp, _, n = run_id.partition("-")
+    return stamp, int(n or 0)
+
+
+def select_runs(runs: list[dict[str, Any]], run_ids: list[str] | None = None) -> dict[str, dict[str, Any]]:
+    """The latest run per backend, or exactly the runs named in ``run_ids``."""
+    chosen: dict[str, dict[str, Any]] = {}
+    if run_ids:
+        for run_id in run_ids:
+            matches = [r for r in runs if r["run_id"] == run_id or f"{r['backend']}/{r['run_id']}" == run_id]
+            if not matches:
+                raise ResultsError(f"run {run_id!r} not found (use BACKEND/RUN_ID when ids repeat across backends)")
+            if len(matches) > 1:
+                raise ResultsError(f"run id {run_id!r} exists for several backends; name it as BACKEND/RUN_ID")
+            run = matches[0]
+            if run["backend"] in chosen:
+                raise ResultsError(f"two runs given for backend {run['backend']}: compare one run per backend")
+            chosen[run["backend"]] = run
+        return chosen
+    for run in runs:
+        current = chosen.get(run["backend"])
+        if current is None or _sort_key(run["run_id"]) > _sort_key(current["run_id"]):
+            chosen[run["backend"]] = run
+    return chosen
