@@ -80,4 +80,5 @@ def _n(source: str | None, node: Any, where: str, key: str) -> float:
     try:
         return number(PARSER, source, node, key)
     except ParseError as err:
-        raise ParseError(PARSER, source, err.problem.replace(key, f"{where}.{key}", 1)) from err
+        # re-labelled with the full path; the inner error adds nothing
+        raise ParseError(PARSER, source, err.problem.replace(key, f"{where}.{key}", 1)) from None

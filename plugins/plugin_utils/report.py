@@ -350,8 +350,8 @@ def _analysis(values: dict[tuple[str, str], dict], measured: list[str], baseline
         latency_lines.append(
             {
                 "backend": name,
-                "p99": f"{fmt(values[(icmp_p99.test, icmp_p99.metric)].get(name), 1)} µs ICMP, "
-                f"{fmt(values[(tcp_p99.test, tcp_p99.metric)].get(name), 1)} µs TCP",
+                "p99": f"{_us(values[(icmp_p99.test, icmp_p99.metric)].get(name))} ICMP, "
+                f"{_us(values[(tcp_p99.test, tcp_p99.metric)].get(name))} TCP",
                 "jitter": f"{_ratio(icmp_jitter[name])} ICMP, {_ratio(tcp_jitter[name])} TCP",
                 "icmp_jitter": icmp_jitter[name],
                 "tcp_jitter": tcp_jitter[name],
@@ -370,6 +370,10 @@ def _analysis(values: dict[tuple[str, str], dict], measured: list[str], baseline
 
 def _row(test: str, metric: str) -> Row:
     return next(r for r in ROWS if r.test == test and r.metric == metric)
+
+
+def _us(value: float | None) -> str:
+    return NA if value is None else f"{fmt(value, 1)} µs"
 
 
 def _ratio(value: float | None) -> str:
@@ -458,7 +462,7 @@ def _ranking(tables: dict[str, list[dict]], measured: list[str]) -> list[dict[st
     if not measured:
         return []
     categories: dict[str, dict[str, float]] = {}
-    leaders: dict[str, dict[str, str]] = {}
+    leaders: dict[str, list[str]] = {}
     for key, _, _ in SECTIONS:
         row_scores: dict[str, list[float]] = {n: [] for n in measured}
         for item in tables[key]:
@@ -471,12 +475,8 @@ def _ranking(tables: dict[str, list[dict]], measured: list[str]) -> list[dict[st
                 row_scores[name].append(value / best if row.higher_is_better else best / value)
         if all(row_scores[n] for n in measured):
             categories[key] = {n: statistics.geometric_mean(row_scores[n]) for n in measured}
-            example = next(item for item in tables[key] if all(item["values"][n] is not None for n in measured))
-            leaders[key] = {
-                n: f"{example['row'].label} {example['cells'][n]} {example['row'].unit}"
-                for n in measured
-                if categories[key][n] >= 1.0 - 1e-9
-            }
+            top = max(categories[key].values())
+            leaders[key] = [n for n in measured if categories[key][n] >= top - 1e-9]
     ranked = []
     for name in measured:
         scores = [categories[c][name] for c in categories]
@@ -488,8 +488,7 @@ def _ranking(tables: dict[str, list[dict]], measured: list[str]) -> list[dict[st
         item["rank"] = position
         item["score_text"] = f"{item['score']:.2f}" if item["score"] is not None else NA
         best_for = [
-            f"{CATEGORY_TITLES[c]} (category score 1.00; {leaders[c][item['backend']]})"
-            + (" — tied" if len(leaders[c]) > 1 else "")
+            f"{CATEGORY_TITLES[c]} ({_category_note(c, item['backend'], categories[c], leaders[c])})"
             for c in categories
             if item["backend"] in leaders[c]
         ]
@@ -502,6 +501,16 @@ def _ranking(tables: dict[str, list[dict]], measured: list[str]) -> list[dict[st
         best_for.append(f"Trade-off: {TRADE_OFFS[item['backend']]}")
         item["best_for"] = best_for
     return ranked
+
+
+def _category_note(category: str, name: str, scores: dict[str, float], leaders: list[str]) -> str:
+    others = {n: v for n, v in scores.items() if n not in leaders}
+    if len(scores) == 1:
+        return f"{category} category: only backend measured"
+    if not others:
+        return f"{category} category: tied at {scores[name]:.2f} with {', '.join(n for n in leaders if n != name)}"
+    runner = max(others, key=others.get)
+    return f"{category} category score {scores[name]:.2f} vs {others[runner]:.2f} for {runner}"
 
 
 def _recommendations(ranking: list[dict[str, Any]], measured: list[str]) -> dict[str, str]:

@@ -1,0 +1,25 @@
+"""Every fixture is real tool output with the command line that produced it beside it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).resolve().parents[3] / "fixtures"
+OUTPUTS = sorted(p for p in FIXTURES.glob("*/*") if p.suffix in {".json", ".txt", ".csv"})
+
+
+def test_there_are_fixtures_for_every_tool():
+    assert {p.parent.name for p in OUTPUTS} == {"iperf3", "ping", "sockperf", "netperf"}
+
+
+@pytest.mark.parametrize("output", OUTPUTS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_fixture_has_its_command_and_targets_the_benchmark_range(output):
+    cmd = output.with_suffix(".cmd")
+    if output.suffix == ".csv":  # written by sockperf --full-log, named in the .txt run's command
+        cmd = output.with_suffix(".cmd")
+        assert "--full-log" in cmd.read_text()
+    text = cmd.read_text().strip()
+    assert text.split()[0] in {"iperf3", "ping", "busybox", "sockperf", "netperf"}
+    assert "198.18.0." in text, "fixtures must target the benchmarking range 198.18.0.0/15"
