@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: parse_iperf3
-author: volt.netbench maintainers
+author: volt.netbench maintainers (@volt)
 version_added: "0.1.0"
 short_description: Parse iperf3 -J output into receiver-side results
 description:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: parse_ping
-author: volt.netbench maintainers
+author: volt.netbench maintainers (@volt)
 version_added: "0.1.0"
 short_description: Parse iputils or busybox ping output into loss and RTT percentiles
 description:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: parse_sockperf
-author: volt.netbench maintainers
+author: volt.netbench maintainers (@volt)
 version_added: "0.1.0"
 short_description: Parse sockperf ping-pong output (or its --full-log CSV) into latency percentiles
 description:
@@ -17,7 +17,7 @@ description:
   - Given the CSV written by C(--full-log FILE) instead, every observation is read and any
     percentile can be computed (see O(percentiles)) with the collection's percentile definition,
     Python's C(statistics.quantiles(method="inclusive")). The CSV's C(rtt) column is a round trip.
-  - Output with C(sockperf: ERROR) and no statistics fails with sockperf's message.
+  - "Output with C(sockperf: ERROR) and no statistics fails with sockperf's message."
 positional: _input
 options:
   _input:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: new_run
-author: volt.netbench maintainers
+author: volt.netbench maintainers (@volt)
 version_added: "0.1.0"
 short_description: Create a new, never reused benchmark run directory
 description:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: record_run
-author: volt.netbench maintainers
+author: volt.netbench maintainers (@volt)
 version_added: "0.1.0"
 short_description: Parse a benchmark run's raw outputs and seal it with samples.jsonl and run.json
 description:
@@ -16,7 +16,7 @@ description:
     (metric, value, unit, test, backend, run_id, timestamp, metadata).
   - A raw output that does not parse turns the test into C(failed) with the parser's message.
   - Writes C(run.json) with the configuration, environment, per-test status and wall times.
-  - A run that already has C(run.json) is refused: recorded runs are never modified.
+  - A run that already has C(run.json) is refused, because recorded runs are never modified.
   - Runs on the controller.
 options:
   run_dir:

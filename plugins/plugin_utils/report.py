@@ -175,7 +175,7 @@ def _value(run: dict[str, Any], row: Row) -> float | None:
 
 
 def _tables(chosen: dict[str, dict], measured: list[str], anomalies: list[str]) -> dict[str, list[dict]]:
-    tables: dict[str, list[dict]] = {key: [] for key, _, _ in SECTIONS}
+    tables: dict[str, list[dict]] = {section[0]: [] for section in SECTIONS}
     for row in ROWS:
         values: dict[str, float | None] = {}
         for name in BACKENDS:
@@ -463,7 +463,7 @@ def _ranking(tables: dict[str, list[dict]], measured: list[str]) -> list[dict[st
         return []
     categories: dict[str, dict[str, float]] = {}
     leaders: dict[str, list[str]] = {}
-    for key, _, _ in SECTIONS:
+    for key in (section[0] for section in SECTIONS):
         row_scores: dict[str, list[float]] = {n: [] for n in measured}
         for item in tables[key]:
             row, vals = item["row"], item["values"]
@@ -519,7 +519,7 @@ def _recommendations(ranking: list[dict[str, Any]], measured: list[str]) -> dict
     out = {}
     if bridge:
         default = bridge[0]
-        others = [r for r in bridge[1:]]
+        others = bridge[1:]
         why = f"ranked #{default['rank']} of {len(ranking)}, composite score {default['score_text']}"
         if others:
             why += f"; best bridge backend, {others[0]['backend']} scores {others[0]['score_text']}"

@@ -250,8 +250,8 @@ def load_run(run_path: str | os.PathLike) -> dict[str, Any]:
 
 
 def _sort_key(run_id: str) -> tuple[str, int]:
-    stamp, _, n = run_id.partition("-")
-    return stamp, int(n or 0)
+    stamp, sep, n = run_id.partition("-")
+    return stamp, int(n) if sep else 0
 
 
 def select_runs(runs: list[dict[str, Any]], run_ids: list[str] | None = None) -> dict[str, dict[str, Any]]:

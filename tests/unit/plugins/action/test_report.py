@@ -64,7 +64,7 @@ ENV = {"host_cpu": "AMD EPYC 7B13", "host_ram": "24 GiB", "host_nic": "veth (lab
 
 
 def record(root: Path, backend: str, column: int, run_id: str, **extra) -> None:
-    run_dir, _ = results.create_run_dir(root, backend, run_id)
+    run_dir = results.create_run_dir(root, backend, run_id)[0]
     tests = []
     for name, (tool, *files) in PLAN.items():
         fixture = files[column]
@@ -79,7 +79,7 @@ def record(root: Path, backend: str, column: int, run_id: str, **extra) -> None:
 
 def measured_value(column: int, label: str):
     """The value a cell must show, read from the fixture through its (separately tested) parser."""
-    _, test, metric, scale, _, _ = ROWS[label]
+    test, metric, scale = ROWS[label][1:4]
     tool, *files = PLAN[test]
     fixture = files[column]
     if fixture is None or fixture.endswith("no_server.txt"):
@@ -133,8 +133,8 @@ def test_sections_and_tables_follow_the_seed(md):
 
 @pytest.mark.parametrize("label", sorted(ROWS))
 def test_every_cell(md, label):
-    section, _, _, _, digits, _ = ROWS[label]
-    title = {s: t for s, t, _ in report.SECTIONS}[section]
+    section, digits = ROWS[label][0], ROWS[label][4]
+    title = {s[0]: s[1] for s in report.SECTIONS}[section]
     cells = md_table(md, title)[label]
     for column, backend in ((0, "virtio"), (2, "macvtap")):
         value = measured_value(0 if backend == "virtio" else 1, label)
@@ -190,7 +190,7 @@ def test_ranking_and_recommendations(md):
     ranked = expected_ranking()
     hierarchy = md.split("### Performance Hierarchy", 1)[1].split("### Recommendations", 1)[0]
     found = re.findall(r"^(\d)\. \*\*([a-z-]+)\*\* \(composite score ([0-9.]+)\)", hierarchy, re.M)
-    assert [(n, s) for _, n, s in found] == [(name, f"{score:.2f}") for name, score in ranked]
+    assert [(f[1], f[2]) for f in found] == [(name, f"{score:.2f}") for name, score in ranked]
     assert "Not ranked: **vhost-net** (not run)" in hierarchy
     recs = md.split("### Recommendations", 1)[1].split("### Anomalies", 1)[0]
     # virtio is the only bridge backend measured, so it is the default
@@ -229,7 +229,7 @@ def test_environment_config_raw_data_and_reproducibility(md, tree):
 
 
 def test_not_run_backend_and_mismatch(tree):
-    run_dir, _ = results.create_run_dir(tree, "vhost-net", "20261126T130000Z")
+    run_dir = results.create_run_dir(tree, "vhost-net", "20261126T130000Z")[0]
     results.record_run(run_dir, backend="vhost-net", tests=[], status="not_run",
                        reason="preflight: /dev/vhost-net is missing (load vhost_net or choose another backend)")
     env = dict(ENV, qemu_version="8.2.0")
@@ -291,7 +291,7 @@ def test_samples_jsonl_records(tree):
     ],
 )
 def test_record_run_refuses_bad_tests(tmp_path, tests, message):
-    run_dir, _ = results.create_run_dir(tmp_path, "virtio")
+    run_dir = results.create_run_dir(tmp_path, "virtio")[0]
     with pytest.raises(results.ResultsError) as err:
         results.record_run(run_dir, backend="virtio", tests=tests)
     assert str(err.value) == message

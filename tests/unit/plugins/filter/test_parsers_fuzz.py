@@ -34,6 +34,7 @@ CASES = [
     for path in sorted((FIXTURES / tool).glob("*"))
     if path.suffix in {".json", ".txt", ".csv"} and path.stat().st_size < 200_000
 ]
+IDS = [f"{case[0]}-{i}" for i, case in enumerate(CASES)]
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -50,7 +51,7 @@ def check(tool: str, data) -> None:
             assert math.isfinite(value), key
 
 
-@pytest.mark.parametrize("tool, text", CASES, ids=[f"{t}-{i}" for i, (t, _) in enumerate(CASES)])
+@pytest.mark.parametrize("tool, text", CASES, ids=IDS)
 @SETTINGS
 @given(data=st.data())
 def test_truncated(tool, text, data):
@@ -58,7 +59,7 @@ def test_truncated(tool, text, data):
     check(tool, text[:cut])
 
 
-@pytest.mark.parametrize("tool, text", CASES, ids=[f"{t}-{i}" for i, (t, _) in enumerate(CASES)])
+@pytest.mark.parametrize("tool, text", CASES, ids=IDS)
 @SETTINGS
 @given(data=st.data())
 def test_mutated(tool, text, data):
@@ -69,7 +70,7 @@ def test_mutated(tool, text, data):
     check(tool, text[:start] + junk + text[end:])
 
 
-@pytest.mark.parametrize("tool, text", CASES, ids=[f"{t}-{i}" for i, (t, _) in enumerate(CASES)])
+@pytest.mark.parametrize("tool, text", CASES, ids=IDS)
 @SETTINGS
 @given(data=st.data())
 def test_lines_dropped_or_repeated(tool, text, data):

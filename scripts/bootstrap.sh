@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Prepares this checkout to run: a Python virtualenv in .venv with the pinned requirements.
+# Idempotent: does nothing when .venv already matches requirements*.txt. Sourced or run.
+set -euo pipefail
+
+VNB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VNB_VENV=${VNB_VENV:-$VNB_ROOT/.venv}
+PYTHON=${PYTHON:-python3}
+
+die() { echo "volt.netbench: $*" >&2; exit 1; }
+
+command -v "$PYTHON" >/dev/null || die "$PYTHON not found: install Python 3.11 or newer (Debian: apt-get install python3)"
+"$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+  || die "$("$PYTHON" -V 2>&1) is too old: ansible-core 2.19 needs Python 3.11 or newer (set PYTHON=/path/to/python3.11)"
+
+apt_install() {
+  command -v apt-get >/dev/null || die "missing $* and no apt-get to install it: install it with your package manager"
+  [ "$(id -u)" = 0 ] || die "missing $*: run as root (or install it yourself) so apt-get can install it"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null \
+    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null; }
+}
+
+# Host tools the scripts themselves use (the roles install what the lab needs).
+for tool in git rsync; do
+  command -v "$tool" >/dev/null || apt_install "$tool"
+done
+
+want=$(cat "$VNB_ROOT/requirements.txt" "$VNB_ROOT/requirements-test.txt" | sha256sum | cut -d' ' -f1)
+if [ ! -x "$VNB_VENV/bin/python" ] || [ "$(cat "$VNB_VENV/.requirements.sha256" 2>/dev/null)" != "$want" ]; then
+  echo "volt.netbench: preparing $VNB_VENV (pinned requirements)" >&2
+  rm -rf "$VNB_VENV"
+  if ! "$PYTHON" -m venv "$VNB_VENV" 2>/dev/null; then
+    rm -rf "$VNB_VENV"
+    apt_install python3-venv
+    "$PYTHON" -m venv "$VNB_VENV"
+  fi
+  "$VNB_VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$VNB_ROOT/requirements-test.txt"
+  echo "$want" > "$VNB_VENV/.requirements.sha256"
+fi
+export PATH="$VNB_VENV/bin:$PATH"

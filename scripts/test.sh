@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The whole test suite: unit tests (parsers, fuzzing, report), integration tests (FQCN from a
+# checkout and from an installed collection, lab devices in private namespaces), ansible-lint
+# (production profile) and ansible-test sanity. Sets itself up; run as root for the lab tests.
+#   ./scripts/test.sh [pytest args]
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/bootstrap.sh
+source "$here/bootstrap.sh"
+cd "$VNB_ROOT"
+# ansible-test sanity runs shellcheck on the scripts
+command -v shellcheck >/dev/null || apt_install shellcheck
+export PYTHONDONTWRITEBYTECODE=1
+exec python -m pytest -p no:cacheprovider tests/unit tests/integration "$@"
