@@ -13,7 +13,7 @@ description:
   - Detects hardware acceleration, vhost-net, macvtap, tun and bridge support, the QEMU version,
     the CPU model, RAM, kernel and (when O(nic) is given) the NIC's model, driver and speed.
   - Hardware acceleration counts as usable only when C(/dev/kvm) exists B(and) C(/proc/cpuinfo)
-    shows C(vmx) or C(svm): a paravirtual C(/dev/kvm) without them (nested hosts) hangs normal guests.
+    shows C(vmx) or C(svm); a paravirtual C(/dev/kvm) without them (nested hosts) hangs normal guests.
   - vhost-net is C(available) when C(/dev/vhost-net) exists, C(loadable) when the kernel has it as a
     module that is not loaded yet, else C(missing).
   - Read-only; never changes the host.

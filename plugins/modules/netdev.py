@@ -27,9 +27,12 @@ options:
     description: What to manage.
     type: str
     required: true
-    choices: [netns, bridge, tap, veth, macvtap]
+    choices: [netns, bridge, tap, veth, macvtap, existing]
   state:
-    description: C(present) creates or updates, C(absent) removes (a namespace with everything in it).
+    description:
+      - C(present) creates or updates, C(absent) removes (a namespace with everything in it).
+      - O(kind=existing) manages a device the module never creates or deletes (an uplink NIC);
+        C(present) sets its master/MTU/state, C(absent) only detaches it from its bridge.
     type: str
     default: present
     choices: [present, absent]
@@ -171,7 +174,7 @@ from ansible.module_utils.basic import AnsibleModule
 IFNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")
 NETNS_RE = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$")
 MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
-KIND_OF = {"bridge": "bridge", "tap": "tun", "veth": "veth", "macvtap": "macvtap"}
+KIND_OF = {"bridge": "bridge", "tap": "tun", "veth": "veth", "macvtap": "macvtap", "existing": None}
 
 
 class NetDev:
@@ -281,6 +284,8 @@ class NetDev:
                     self.module.fail_json(msg=f"namespace {self.ns} does not exist: create it first (kind=netns)")
                 self.ns_pending = True
                 return
+            if p["kind"] == "existing" and self.link(p["name"]) is None:
+                self.module.fail_json(msg=f"device {p['name']} does not exist: name an existing NIC (see 'ip -br link')")
             if p["kind"] == "macvtap" and self.link(p["link"]) is None:
                 where = f"namespace {self.ns}" if self.ns else "the root namespace"
                 self.module.fail_json(msg=f"lower device {p['link']} does not exist in {where}: create it or name "
@@ -331,6 +336,10 @@ class NetDev:
             return {}, {"ifname": name, "kind": p["kind"]}, {"ifname": name, "kind": p["kind"]}
         dev = self.link(name)
         before = self.public(dev)
+        if p["state"] == "absent" and p["kind"] == "existing":
+            if dev is not None and dev["master"]:
+                self.run(self.ip("link", "set", "dev", name, "nomaster"))
+            return before, self.public(self.link(name)) if not self.module.check_mode else before, {}
         if p["state"] == "absent":
             if dev is not None:
                 self.check_kind(dev)
@@ -354,6 +363,8 @@ class NetDev:
 
     def check_kind(self, dev):
         want = KIND_OF[self.p["kind"]]
+        if want is None:
+            return
         if dev["kind"] != want or (self.p["kind"] == "tap" and dev["tun_type"] not in ("tap", "")):
             self.module.fail_json(msg=f"{dev['ifname']} exists but is a {dev['kind'] or 'physical'} device, not "
                                   f"{self.p['kind']}: pick another name or remove it")
@@ -448,7 +459,8 @@ def main():
     module = AnsibleModule(
         argument_spec={
             "name": {"type": "str", "required": True},
-            "kind": {"type": "str", "required": True, "choices": ["netns", "bridge", "tap", "veth", "macvtap"]},
+            "kind": {"type": "str", "required": True,
+                     "choices": ["netns", "bridge", "tap", "veth", "macvtap", "existing"]},
             "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
             "netns": {"type": "str", "default": ""},
             "mtu": {"type": "int"},

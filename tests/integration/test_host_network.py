@@ -1,0 +1,179 @@
+"""roles/host_network with real devices, inside a namespace each test creates and removes.
+
+Destructive only inside that namespace (and /run/volt-netbench-test-*/ for the macvtap
+character devices). Every step is asserted with `ip -j`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, run
+
+PLAYBOOK = ROOT / "tests" / "integration" / "targets" / "host_network" / "playbook.yml"
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to create network namespaces")
+
+
+def netns_list() -> set[str]:
+    out = subprocess.run(["ip", "-j", "netns", "list"], capture_output=True, text=True, check=True).stdout.strip()
+    return {n["name"] for n in json.loads(out)} if out else set()
+
+
+def links(ns: str) -> dict[str, dict]:
+    out = subprocess.run(["ip", "-n", ns, "-j", "-d", "link", "show"], capture_output=True, text=True, check=True).stdout
+    return {link["ifname"]: link for link in json.loads(out)}
+
+
+def addrs(ns: str, dev: str) -> list[str]:
+    out = subprocess.run(["ip", "-n", ns, "-j", "addr", "show", "dev", dev], capture_output=True, text=True,
+                         check=True).stdout
+    return [f"{a['local']}/{a['prefixlen']}" for a in json.loads(out)[0]["addr_info"] if a["family"] == "inet"]
+
+
+def wait_gone(ns: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while ns in netns_list() and time.monotonic() < deadline:
+        time.sleep(0.1)  # namespace teardown is asynchronous
+    assert ns not in netns_list()
+
+
+def recap(stdout: str) -> dict[str, int]:
+    match = re.search(r"localhost\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", stdout)
+    assert match, stdout[-3000:]
+    return dict(zip(("ok", "changed", "unreachable", "failed"), map(int, match.groups())))
+
+
+@pytest.fixture
+def lab(tmp_path, ansible_bin):
+    ns = f"vnbtest-{os.getpid()}"
+    chardir = Path(f"/run/volt-netbench-test-{os.getpid()}")
+
+    def play(backend, state, *extra, check=True):
+        args = [ansible_bin / "ansible-playbook", PLAYBOOK, "-e", f"lab_netns={ns}", "-e", f"lab_backend={backend}",
+                "-e", f"lab_state={state}", "-e", f"lab_chardev_dir={chardir}", "-e", "lab_mtu=1400",
+                "-e", f"lab_devices_file={tmp_path / 'devices.json'}", *extra]
+        return run(args, check=check)
+
+    play.ns = ns
+    play.chardir = chardir / ns
+    play.devices = lambda: json.loads((tmp_path / "devices.json").read_text())
+    assert ns not in netns_list()
+    yield play
+    subprocess.run(["ip", "netns", "delete", ns], capture_output=True, check=False)
+    subprocess.run(["rm", "-rf", str(chardir)], check=False)
+    wait_gone(ns)
+
+
+def test_bridge_and_taps(lab):
+    ns = lab.ns
+    # check mode on a clean host: reports changes, creates nothing
+    assert recap(lab("virtio", "present", "--check").stdout)["changed"] > 0
+    assert ns not in netns_list()
+
+    first = lab("virtio", "present", "-e", "lab_bridge_address=198.18.0.254/24", "-e", "lab_multi_queue=true")
+    assert recap(first.stdout)["changed"] > 0
+    devs = links(ns)
+    bridge = devs["vnbbr0"]
+    assert bridge["linkinfo"]["info_kind"] == "bridge" and bridge["mtu"] == 1400 and "UP" in bridge["flags"]
+    assert addrs(ns, "vnbbr0") == ["198.18.0.254/24"]
+    for tap in ("vnbtap0", "vnbtap1"):
+        info = devs[tap]
+        assert info["linkinfo"]["info_kind"] == "tun"
+        assert info["linkinfo"]["info_data"]["type"] == "tap"
+        assert info["linkinfo"]["info_data"]["multi_queue"] is True
+        assert info["master"] == "vnbbr0" and info["mtu"] == 1400 and "UP" in info["flags"]
+    published = lab.devices()
+    assert [(d["guest"], d["ifname"], d["backend"], d["netns"]) for d in published] == [
+        ("server", "vnbtap0", "virtio", ns), ("client", "vnbtap1", "virtio", ns)]
+
+    again = lab("virtio", "present", "-e", "lab_bridge_address=198.18.0.254/24", "-e", "lab_multi_queue=true")
+    assert recap(again.stdout)["changed"] == 0
+    assert recap(lab("virtio", "present", "--check", "-e", "lab_bridge_address=198.18.0.254/24",
+                     "-e", "lab_multi_queue=true").stdout)["changed"] == 0
+
+    assert recap(lab("virtio", "absent").stdout)["changed"] > 0
+    wait_gone(ns)
+    assert recap(lab("virtio", "absent").stdout)["changed"] == 0
+
+
+def test_macvtap_on_a_veth_lower_device(lab):
+    ns = lab.ns
+    assert recap(lab("macvtap", "present", "--check").stdout)["changed"] > 0
+    assert ns not in netns_list() and not lab.chardir.exists()
+
+    assert recap(lab("macvtap", "present").stdout)["changed"] > 0
+    devs = links(ns)
+    assert devs["vnblow0"]["linkinfo"]["info_kind"] == "veth" and devs["vnblow0"]["mtu"] == 1400
+    assert "UP" in devs["vnblow1"]["flags"]
+    published = {d["guest"]: d for d in lab.devices()}
+    for guest, name in (("server", "vnbmvt0"), ("client", "vnbmvt1")):
+        info = devs[name]
+        assert info["linkinfo"]["info_kind"] == "macvtap"
+        assert info["linkinfo"]["info_data"]["mode"] == "bridge"
+        assert info["link"] == "vnblow0" and info["mtu"] == 1400 and "UP" in info["flags"]
+        # the private node carries the major:minor of *this* macvtap, read inside the namespace
+        sysfs = subprocess.run(["ip", "netns", "exec", ns, "cat", f"/sys/class/net/{name}/tap{info['ifindex']}/dev"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+        node = os.stat(lab.chardir / name)
+        assert f"{os.major(node.st_rdev)}:{os.minor(node.st_rdev)}" == sysfs
+        assert oct(node.st_mode & 0o777) == "0o600"
+        assert published[guest]["chardev"] == str(lab.chardir / name)
+        assert published[guest]["address"] == info["address"]
+        assert published[guest]["tap_dev"] == sysfs
+
+    assert recap(lab("macvtap", "present").stdout)["changed"] == 0
+    assert recap(lab("macvtap", "absent").stdout)["changed"] > 0
+    wait_gone(ns)
+    assert not lab.chardir.exists()
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["-e", "host_network_bridge=averyveryverylongname"],
+         "host_network: invalid settings: interface names must be 1-15 characters of A-Z a-z 0-9 _ . - and distinct "
+         "(got averyveryverylongname, vnbtap0, vnbtap1)"),
+        (["-e", "lab_mtu=70000"], "MTU 68-65535 (got 70000)"),
+        (["-e", "host_network_tap_prefix=bad/"], "(got vnbbr0, bad/0, bad/1)"),
+        (["-e", "lab_backend=vhost"],
+         "value of host_network_backend must be one of: virtio, vhost-net, macvtap, got: vhost"),
+    ],
+)
+def test_bad_input_is_refused_before_any_change(lab, extra, message):
+    proc = lab("virtio", "present", *extra, check=False)
+    assert proc.returncode != 0
+    assert message in " ".join(proc.stdout.split()), proc.stdout[-3000:]
+    assert lab.ns not in netns_list()
+
+
+def test_bad_namespace_name(ansible_bin):
+    proc = run([ansible_bin / "ansible-playbook", PLAYBOOK, "-e", "lab_netns=bad/ns", "-e", "lab_backend=virtio",
+                "-e", "lab_state=present"], check=False)
+    assert proc.returncode != 0
+    assert "namespace 1-64 characters of A-Z a-z 0-9 _ . - (got 'bad/ns')" in " ".join(proc.stdout.split())
+
+
+def test_macvtap_lower_device_must_exist(lab, ansible_bin):
+    proc = run([ansible_bin / "ansible-playbook", PLAYBOOK, "-e", "lab_netns=", "-e", "lab_backend=macvtap",
+                "-e", "lab_state=present", "-e", "host_network_macvtap_lower=vnbnosuch0",
+                "-e", f"lab_chardev_dir={lab.chardir.parent}"], check=False)
+    assert proc.returncode != 0
+    assert ("lower device vnbnosuch0 does not exist in the root namespace: create it or name an existing NIC"
+            in " ".join(proc.stdout.split()))
+    root_links = subprocess.run(["ip", "-j", "link", "show"], capture_output=True, text=True, check=True).stdout
+    assert "vnbmvt" not in root_links
+
+
+def test_macvtap_without_lower_in_root_namespace(ansible_bin):
+    proc = run([ansible_bin / "ansible-playbook", PLAYBOOK, "-e", "lab_netns=", "-e", "lab_backend=macvtap",
+                "-e", "lab_state=present"], check=False)
+    assert proc.returncode != 0
+    assert ("host_network_backend=macvtap in the root namespace needs host_network_macvtap_lower"
+            in " ".join(proc.stdout.split()))

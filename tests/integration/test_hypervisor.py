@@ -1,0 +1,76 @@
+"""roles/hypervisor: packages, capability facts and the preflight that refuses what cannot run."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, run
+
+PLAYBOOK = ROOT / "tests" / "integration" / "targets" / "hypervisor" / "playbook.yml"
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="installs packages and reads root-only devices")
+HAS_HW_VIRT = bool(re.search(r"^flags\s*:.*\b(vmx|svm)\b", Path("/proc/cpuinfo").read_text(), re.M))
+KVM_USABLE = os.path.exists("/dev/kvm") and HAS_HW_VIRT
+
+
+def play(ansible_bin, tmp_path, backend, *extra, check=True):
+    return run([ansible_bin / "ansible-playbook", PLAYBOOK, "-e", f"lab_backend={backend}",
+                "-e", f"caps_file={tmp_path / 'caps.json'}", *extra], check=check, timeout=1800)
+
+
+def flat(proc):
+    return " ".join(proc.stdout.split())
+
+
+def test_capabilities_installed_host(ansible_bin, tmp_path):
+    play(ansible_bin, tmp_path, "virtio")
+    caps = json.loads((tmp_path / "caps.json").read_text())
+    assert caps["kvm_usable"] is KVM_USABLE
+    assert caps["accelerator"] == ("kvm" if KVM_USABLE else "tcg")
+    if os.path.exists("/dev/kvm") and not HAS_HW_VIRT:
+        assert "shows neither vmx nor svm" in caps["kvm_reason"]
+    assert caps["vhost_net"] == ("available" if os.path.exists("/dev/vhost-net") else caps["vhost_net"])
+    assert re.match(r"^\d+\.\d+", caps["qemu_version"])
+    assert caps["kernel"] == os.uname().release
+    assert caps["ram_bytes"] > 0 and caps["cpu_count"] == os.cpu_count()
+    assert caps["tun"] is True and caps["backend"] == "virtio"
+    # a second run installs and changes nothing
+    again = play(ansible_bin, tmp_path, "virtio")
+    assert re.search(r"changed=0\s+unreachable=0\s+failed=0", again.stdout)
+
+
+@pytest.mark.skipif(os.path.exists("/dev/vhost-net"), reason="this host has /dev/vhost-net")
+def test_vhost_net_is_refused_with_the_reason(ansible_bin, tmp_path):
+    proc = play(ansible_bin, tmp_path, "vhost-net", "-e", "lab_install=false", check=False)
+    assert proc.returncode == 2
+    text = flat(proc)
+    assert "backend vhost-net is not available on this host: /dev/vhost-net does not exist" in text
+    assert ("QEMU would abort on vhost=on. Load the vhost_net kernel module (modprobe vhost_net) on a kernel that "
+            "has it, or choose another backend (-e backend=virtio or -e backend=macvtap).") in text
+    assert not (tmp_path / "caps.json").exists()
+
+
+@pytest.mark.skipif(KVM_USABLE, reason="this host has usable KVM")
+def test_kvm_required_but_unusable(ansible_bin, tmp_path):
+    proc = play(ansible_bin, tmp_path, "virtio", "-e", "lab_accelerator=kvm", "-e", "lab_install=false", check=False)
+    assert proc.returncode == 2
+    assert "hypervisor_accelerator=kvm but KVM is not usable here:" in flat(proc)
+    assert "Use hypervisor_accelerator=auto (or tcg) to run under TCG." in flat(proc)
+
+
+def test_macvtap_lower_device_missing(ansible_bin, tmp_path):
+    proc = play(ansible_bin, tmp_path, "macvtap", "-e", "lab_lower=vnbnosuch0", "-e", "lab_install=false",
+                check=False)
+    assert proc.returncode == 2
+    assert ("backend macvtap needs the lower device vnbnosuch0, which does not exist on this host: set "
+            "hypervisor_macvtap_lower (host_network_macvtap_lower) to an existing NIC") in flat(proc)
+
+
+def test_unknown_backend_is_refused_by_the_argument_spec(ansible_bin, tmp_path):
+    proc = play(ansible_bin, tmp_path, "vhost", "-e", "lab_install=false", check=False)
+    assert proc.returncode == 2
+    assert "value of hypervisor_backend must be one of: virtio, vhost-net, macvtap, got: vhost" in flat(proc)
