@@ -1,0 +1,444 @@
+#!/usr/bin/python
+# Copyright: volt.netbench contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: qemu_vm
+author: volt.netbench maintainers (@volt)
+version_added: "0.1.0"
+short_description: Boot or stop one benchmark guest under QEMU, with a management and a data NIC
+description:
+  - Starts a daemonized QEMU guest from a copy-on-write overlay of a base image with direct kernel
+    boot, a pidfile, a QMP socket and a serial console log, all under O(state_dir).
+  - The management NIC is QEMU user networking with an SSH port forward on the hypervisor's
+    loopback (inside O(netns) when set), so it works for every backend, macvtap included.
+  - The data NIC is the backend under test. C(virtio) is a tap with C(vhost=off), C(vhost-net) the same
+    tap with C(vhost=on) (refused when C(/dev/vhost-net) is missing, instead of QEMU's assertion),
+    C(macvtap) the file descriptor of the macvtap's private character device, with its MAC.
+  - With O(wait_ssh), waits until the guest's SSH server answers, up to O(boot_timeout) seconds; on
+    timeout or an early QEMU exit it stops the guest and fails with the last console lines.
+  - C(absent) asks QEMU to quit over QMP, then terminates and kills the recorded PID, and removes the
+    overlay, sockets, pidfile and state of that guest.
+options:
+  name:
+    description: Guest name (C(server), C(client) ...); also its hostname.
+    type: str
+    required: true
+  state:
+    description:
+      - C(present) boots the guest if it is not running, C(absent) stops and removes it.
+      - C(ready) waits for a running guest's SSH server (deadline O(boot_timeout) from its launch), so
+        several guests can be launched with O(wait_ssh=false) and boot in parallel.
+    type: str
+    default: present
+    choices: [present, absent, ready]
+  state_dir:
+    description: Directory for this lab's overlays, sockets, pidfiles and console logs.
+    type: path
+    required: true
+  netns:
+    description: Network namespace QEMU runs in (where the data device lives); empty for the root namespace.
+    type: str
+    default: ""
+  base_image:
+    description: Base qcow2 image; the guest writes to an overlay on top of it.
+    type: path
+  kernel:
+    description: Kernel for direct boot.
+    type: path
+  initrd:
+    description: Initrd for direct boot.
+    type: path
+  append:
+    description: Extra kernel command line arguments.
+    type: str
+    default: ""
+  backend:
+    description: Data NIC backend.
+    type: str
+    choices: [virtio, vhost-net, macvtap]
+    default: virtio
+  data_device:
+    description: Tap device name (virtio, vhost-net) or macvtap character device path (macvtap).
+    type: str
+  data_mac:
+    description: MAC of the data NIC (for macvtap it must be the macvtap's own MAC).
+    type: str
+  data_address:
+    description: Data address in CIDR form, configured in the guest from the kernel command line.
+    type: str
+  data_mtu:
+    description: MTU of the guest's data NIC.
+    type: int
+    default: 1500
+  queues:
+    description: Queues of the data NIC (tap backends only).
+    type: int
+    default: 1
+  ssh_port:
+    description: Loopback port forwarded to the guest's SSH server.
+    type: int
+  mgmt_mac:
+    description: MAC of the management NIC.
+    type: str
+  vcpus:
+    description: Virtual CPUs.
+    type: int
+    default: 1
+  memory_mb:
+    description: Guest RAM in MiB.
+    type: int
+    default: 1024
+  accelerator:
+    description: C(kvm), or C(tcg) with the QEMU 7.2 safe flags (C(thread=multi), C(maxcpus) of at least 2).
+    type: str
+    choices: [kvm, tcg]
+    default: tcg
+  qemu_binary:
+    description: QEMU system emulator.
+    type: str
+    default: qemu-system-x86_64
+  wait_ssh:
+    description: Wait for the guest's SSH server to answer.
+    type: bool
+    default: true
+  boot_timeout:
+    description: Seconds to wait for SSH.
+    type: float
+    default: 180
+attributes:
+  check_mode:
+    support: full
+    description: Reports whether a guest would be started or stopped.
+  diff_mode:
+    support: none
+    description: Not supported.
+notes:
+  - Needs root for the tap/macvtap devices and network namespaces.
+"""
+
+EXAMPLES = r"""
+- name: Boot the server guest on tap vnbtap0 inside the lab namespace
+  volt.netbench.qemu_vm:
+    name: server
+    state_dir: /run/volt-netbench/guests/vnb-lab
+    netns: vnb-lab
+    base_image: /var/cache/volt-netbench/images/abc123/disk.qcow2
+    kernel: /var/cache/volt-netbench/images/abc123/vmlinuz
+    initrd: /var/cache/volt-netbench/images/abc123/initrd.img
+    backend: virtio
+    data_device: vnbtap0
+    data_address: 198.18.0.1/24
+    ssh_port: 10022
+"""
+
+RETURN = r"""
+pid:
+  description: PID of the QEMU process.
+  returned: when present
+  type: int
+boot_seconds:
+  description: Seconds from launch until SSH answered (0 when the guest was already running).
+  returned: when present
+  type: float
+argv:
+  description: The QEMU command line.
+  returned: when present
+  type: list
+  elements: str
+console_log:
+  description: Path of the serial console log.
+  returned: always
+  type: str
+"""
+
+import json
+import os
+import re
+import signal
+import socket
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
+
+
+def paths(state_dir, name):
+    return {
+        "overlay": os.path.join(state_dir, f"{name}.qcow2"),
+        "pidfile": os.path.join(state_dir, f"{name}.pid"),
+        "qmp": os.path.join(state_dir, f"{name}.qmp"),
+        "console": os.path.join(state_dir, f"{name}.console.log"),
+        "record": os.path.join(state_dir, f"{name}.json"),
+    }
+
+
+def alive(pid, state_dir):
+    """True when PID is running and is the QEMU of this state directory (not a reused PID)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            cmdline = handle.read().decode(errors="replace")
+    except OSError:
+        return False
+    return state_dir in cmdline and "qemu" in cmdline
+
+
+def tail(path, lines=25):
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, handle.tell() - 16384))
+            text = handle.read().decode(errors="replace")
+    except OSError:
+        return "(no console output)"
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text).replace("\r", "")
+    return "\n".join(text.splitlines()[-lines:]) or "(no console output)"
+
+
+def read_record(p):
+    try:
+        with open(p["record"], encoding="utf-8") as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return None
+
+
+def qmp_quit(sock_path, timeout=3.0):
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout)
+            sock.connect(sock_path)
+            sock.recv(4096)
+            sock.sendall(b'{"execute": "qmp_capabilities"}\n')
+            sock.recv(4096)
+            sock.sendall(b'{"execute": "quit"}\n')
+            sock.recv(4096)
+        return True
+    except OSError:
+        return False
+
+
+def stop(module, state_dir, p):
+    """Stop the recorded QEMU (QMP quit, SIGTERM, SIGKILL) and remove its files. Returns changed."""
+    changed = False
+    record = read_record(p)
+    pid = record.get("pid") if record else None
+    if pid is None:
+        try:
+            with open(p["pidfile"], encoding="utf-8") as handle:
+                pid = int(handle.read().strip())
+        except (OSError, ValueError):
+            pid = None
+    if pid and alive(pid, state_dir):
+        changed = True
+        if module.check_mode:
+            return changed
+        qmp_quit(p["qmp"])
+        for sig, wait in ((None, 5.0), (signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+            if sig is not None:
+                try:
+                    os.kill(pid, sig)
+                except ProcessLookupError:
+                    break
+            deadline = time.monotonic() + wait
+            while alive(pid, state_dir) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if not alive(pid, state_dir):
+                break
+        if alive(pid, state_dir):
+            module.fail_json(msg=f"QEMU {pid} of guest {module.params['name']} survived SIGKILL")
+    for key in ("overlay", "pidfile", "qmp", "record"):
+        if os.path.lexists(p[key]):
+            changed = True
+            if not module.check_mode:
+                os.unlink(p[key])
+    return changed
+
+
+def build_argv(module, p, data_fd):
+    prm = module.params
+    name = prm["name"]
+    if prm["accelerator"] == "kvm":
+        accel = ["-accel", "kvm", "-cpu", "host", "-smp", str(prm["vcpus"])]
+    else:
+        # QEMU 7.2 TCG drops memory barriers with max_cpus=1 and stalls virtio-net under load
+        accel = ["-accel", "tcg,thread=multi", "-smp", f"{prm['vcpus']},maxcpus={max(2, prm['vcpus'])}"]
+    cmdline = (f"root=/dev/vda rw console=ttyS0 net.ifnames=1 systemd.hostname={name} "
+               f"volt.data={prm['data_address']} volt.mtu={prm['data_mtu']} {prm['append']}").strip()
+    mgmt = (f"user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:{prm['ssh_port']}-:22")
+    mq = prm["queues"] > 1
+    if prm["backend"] == "macvtap":
+        data = f"tap,id=data,fd={data_fd}"
+    else:
+        vhost = "on" if prm["backend"] == "vhost-net" else "off"
+        data = (f"tap,id=data,ifname={prm['data_device']},script=no,downscript=no,vhost={vhost}"
+                + (f",queues={prm['queues']}" if mq else ""))
+    data_dev = f"virtio-net-pci,netdev=data,addr=0x4,mac={prm['data_mac']}" + (
+        f",mq=on,vectors={2 * prm['queues'] + 2}" if mq else "")
+    argv = [module.get_bin_path(prm["qemu_binary"], required=True),
+            "-name", f"guest={name},debug-threads=on",
+            "-machine", "pc", *accel, "-m", str(prm["memory_mb"]),
+            "-nodefaults", "-no-user-config", "-display", "none", "-vga", "none",
+            "-kernel", prm["kernel"], "-initrd", prm["initrd"], "-append", cmdline,
+            "-drive", f"file={p['overlay']},if=virtio,format=qcow2,cache=unsafe",
+            "-netdev", mgmt, "-device", f"virtio-net-pci,netdev=mgmt,addr=0x3,mac={prm['mgmt_mac']}",
+            "-netdev", data, "-device", data_dev,
+            "-serial", f"file:{p['console']}",
+            "-qmp", f"unix:{p['qmp']},server=on,wait=off",
+            "-pidfile", p["pidfile"], "-daemonize"]
+    if prm["netns"]:
+        argv = ["ip", "netns", "exec", prm["netns"], *argv]
+    return argv
+
+
+def ssh_banner(module, port, netns):
+    argv = ["nc", "-w", "2", "127.0.0.1", str(port)]
+    if netns:
+        argv = ["ip", "netns", "exec", netns, *argv]
+    rc, out, _err = module.run_command(argv, data="", binary_data=True)
+    return rc == 0 and out.startswith("SSH-")
+
+
+def start(module, state_dir, p):
+    prm = module.params
+    for key in ("base_image", "kernel", "initrd", "data_device", "data_mac", "data_address", "ssh_port", "mgmt_mac"):
+        if prm[key] in (None, ""):
+            module.fail_json(msg=f"state=present needs {key}")
+    for key in ("base_image", "kernel", "initrd"):
+        if not os.path.isfile(prm[key]):
+            module.fail_json(msg=f"{key} {prm[key]} does not exist: build the image first (volt.netbench.guest_image)")
+    for key in ("data_mac", "mgmt_mac"):
+        if not MAC_RE.match(prm[key]):
+            module.fail_json(msg=f"{key} {prm[key]!r} is not a MAC address like 52:54:00:12:34:56")
+    if prm["backend"] == "vhost-net" and not os.path.exists("/dev/vhost-net"):
+        module.fail_json(msg="backend vhost-net needs /dev/vhost-net, which does not exist: QEMU would abort on "
+                         "vhost=on. Load vhost_net (modprobe vhost_net) or choose another backend.")
+    if prm["backend"] == "macvtap" and prm["queues"] > 1:
+        module.fail_json(msg="queues > 1 is not supported for macvtap guests: use queues=1")
+    if prm["backend"] == "macvtap" and not os.path.exists(prm["data_device"]):
+        module.fail_json(msg=f"macvtap character device {prm['data_device']} does not exist: run host_network first")
+    if module.check_mode:
+        module.exit_json(changed=True, console_log=p["console"])
+
+    os.makedirs(state_dir, mode=0o700, exist_ok=True)
+    for key in ("overlay", "pidfile", "qmp", "console"):
+        if os.path.lexists(p[key]):
+            os.unlink(p[key])
+    module.run_command(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", prm["base_image"],
+                        p["overlay"]], check_rc=True)
+    data_fd = None
+    pass_fds = ()
+    if prm["backend"] == "macvtap":
+        data_fd = os.open(prm["data_device"], os.O_RDWR)
+        os.set_inheritable(data_fd, True)
+        pass_fds = (data_fd,)
+    argv = build_argv(module, p, data_fd)
+    started = time.monotonic()
+    try:
+        rc, out, err = module.run_command(argv, pass_fds=pass_fds or None, close_fds=True)
+    finally:
+        if data_fd is not None:
+            os.close(data_fd)
+    if rc != 0:
+        stop(module, state_dir, p)
+        module.fail_json(msg=f"QEMU for guest {prm['name']} failed to start (rc={rc}): {(err or out).strip()}",
+                         argv=argv, console=tail(p["console"]))
+    try:
+        with open(p["pidfile"], encoding="utf-8") as handle:
+            pid = int(handle.read().strip())
+    except (OSError, ValueError) as err:
+        module.fail_json(msg=f"QEMU started but wrote no pidfile {p['pidfile']}: {err}", argv=argv)
+    with open(p["record"], "w", encoding="utf-8") as handle:
+        json.dump({"pid": pid, "argv": argv, "ssh_port": prm["ssh_port"], "netns": prm["netns"],
+                   "backend": prm["backend"], "started": time.time()}, handle)
+    boot = wait_ready(module, state_dir, p, pid, started, argv) if prm["wait_ssh"] else 0.0
+    module.exit_json(changed=True, pid=pid, boot_seconds=boot, argv=argv, console_log=p["console"])
+
+
+def wait_ready(module, state_dir, p, pid, started, argv):
+    """Wait for the SSH banner; on timeout or QEMU exit, stop the guest and fail with the console tail."""
+    prm = module.params
+    deadline = started + prm["boot_timeout"]
+    while True:
+        if not alive(pid, state_dir):
+            console = tail(p["console"])
+            stop(module, state_dir, p)
+            module.fail_json(msg=f"QEMU for guest {prm['name']} exited during boot. Last console lines:\n{console}",
+                             argv=argv)
+        if ssh_banner(module, prm["ssh_port"], prm["netns"]):
+            return round(time.monotonic() - started, 2)
+        if time.monotonic() > deadline:
+            console = tail(p["console"])
+            stop(module, state_dir, p)
+            module.fail_json(msg=f"guest {prm['name']} did not answer on SSH within {prm['boot_timeout']:g}s; "
+                             f"it was stopped. Last console lines:\n{console}", argv=argv)
+        time.sleep(0.5)
+
+
+def ready(module, state_dir, p):
+    record = read_record(p)
+    if not record or not alive(record.get("pid", 0), state_dir):
+        module.fail_json(msg=f"guest {module.params['name']} is not running: launch it first (state=present)",
+                         console=tail(p["console"]))
+    if module.check_mode:
+        module.exit_json(changed=False, pid=record["pid"], boot_seconds=0.0, console_log=p["console"])
+    # the record holds wall-clock launch time; convert to this process's monotonic clock
+    started = time.monotonic() - (time.time() - record["started"])
+    boot = wait_ready(module, state_dir, p, record["pid"], started, record.get("argv", []))
+    module.exit_json(changed=False, pid=record["pid"], boot_seconds=boot, argv=record.get("argv", []),
+                     console_log=p["console"])
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "name": {"type": "str", "required": True},
+            "state": {"type": "str", "default": "present", "choices": ["present", "absent", "ready"]},
+            "state_dir": {"type": "path", "required": True},
+            "netns": {"type": "str", "default": ""},
+            "base_image": {"type": "path"},
+            "kernel": {"type": "path"},
+            "initrd": {"type": "path"},
+            "append": {"type": "str", "default": ""},
+            "backend": {"type": "str", "default": "virtio", "choices": ["virtio", "vhost-net", "macvtap"]},
+            "data_device": {"type": "str"},
+            "data_mac": {"type": "str"},
+            "data_address": {"type": "str"},
+            "data_mtu": {"type": "int", "default": 1500},
+            "queues": {"type": "int", "default": 1},
+            "ssh_port": {"type": "int"},
+            "mgmt_mac": {"type": "str"},
+            "vcpus": {"type": "int", "default": 1},
+            "memory_mb": {"type": "int", "default": 1024},
+            "accelerator": {"type": "str", "default": "tcg", "choices": ["kvm", "tcg"]},
+            "qemu_binary": {"type": "str", "default": "qemu-system-x86_64"},
+            "wait_ssh": {"type": "bool", "default": True},
+            "boot_timeout": {"type": "float", "default": 180},
+        },
+        supports_check_mode=True,
+    )
+    name = module.params["name"]
+    if not NAME_RE.match(name):
+        module.fail_json(msg=f"guest name {name!r} is invalid: use a-z 0-9 - (starting with a letter, at most 31)")
+    state_dir = module.params["state_dir"]
+    p = paths(state_dir, name)
+    if module.params["state"] == "absent":
+        changed = stop(module, state_dir, p)
+        module.exit_json(changed=changed, console_log=p["console"])
+    if module.params["state"] == "ready":
+        if not module.params["ssh_port"]:
+            module.fail_json(msg="state=ready needs ssh_port")
+        ready(module, state_dir, p)
+    record = read_record(p)
+    if record and alive(record.get("pid", 0), state_dir):
+        module.exit_json(changed=False, pid=record["pid"], boot_seconds=0.0, argv=record.get("argv", []),
+                         console_log=p["console"])
+    start(module, state_dir, p)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Builds the volt.netbench guest image from Debian's package mirror, without loop mounts.
+#   build-image.sh OUT_DIR RECIPE_JSON
+# OUT_DIR must not exist; it is created as OUT_DIR.tmp-PID and renamed when complete, so a
+# concurrent or interrupted build never leaves a half-written image under OUT_DIR.
+# Result: OUT_DIR/{disk.qcow2,vmlinuz,initrd.img,ssh/id_ed25519{,.pub},ssh_host_ed25519_key.pub,recipe.json}
+set -euo pipefail
+
+out=$1
+recipe=$2
+[ -e "$out" ] && { echo "build-image.sh: $out already exists" >&2; exit 1; }
+for tool in debootstrap mke2fs qemu-img ssh-keygen python3; do
+  command -v "$tool" >/dev/null || { echo "build-image.sh: $tool is not installed" >&2; exit 1; }
+done
+
+field() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))[sys.argv[2]]; print(" ".join(v) if isinstance(v, list) else v)' "$recipe" "$1"; }
+suite=$(field suite)
+mirror=$(field mirror)
+packages=$(field packages)
+late_packages=$(field late_packages)
+size=$(field size)
+initrd_modules=$(field initrd_modules)
+
+work="$out.tmp-$$"
+rootfs="$work/rootfs"
+cleanup() {
+  for m in dev/pts proc sys; do mountpoint -q "$rootfs/$m" 2>/dev/null && umount -l "$rootfs/$m" || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+mkdir -p "$work"
+
+echo "[1/6] debootstrap $suite (minbase) from $mirror"
+debootstrap --variant=minbase --components=main --include="${packages// /,}" "$suite" "$rootfs" "$mirror" \
+  > "$work/debootstrap.log" 2>&1 || { tail -30 "$work/debootstrap.log" >&2; exit 1; }
+
+echo "[2/6] kernel with a small initrd, netperf from non-free"
+# nothing may start inside the build chroot
+printf '#!/bin/sh\nexit 101\n' > "$rootfs/usr/sbin/policy-rc.d"
+chmod 0755 "$rootfs/usr/sbin/policy-rc.d"
+cat > "$rootfs/etc/apt/sources.list" <<SRC
+deb $mirror $suite main non-free
+SRC
+mkdir -p "$rootfs/etc/initramfs-tools/conf.d"
+echo "MODULES=list" > "$rootfs/etc/initramfs-tools/conf.d/volt-netbench.conf"
+printf '%s\n' $initrd_modules > "$rootfs/etc/initramfs-tools/modules"
+mount -t proc proc "$rootfs/proc"
+mount -t sysfs sys "$rootfs/sys"
+echo "iperf3 iperf3/start_daemon boolean false" | chroot "$rootfs" debconf-set-selections
+chroot "$rootfs" env DEBIAN_FRONTEND=noninteractive apt-get -q update > "$work/apt.log" 2>&1
+chroot "$rootfs" env DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends $late_packages \
+  >> "$work/apt.log" 2>&1 || { tail -30 "$work/apt.log" >&2; exit 1; }
+chroot "$rootfs" apt-get clean
+umount "$rootfs/sys" "$rootfs/proc"
+
+echo "[3/6] configuration"
+install -d -m 0755 "$work/image"
+echo volt-guest > "$rootfs/etc/hostname"
+echo "/dev/vda / ext4 defaults,noatime 0 1" > "$rootfs/etc/fstab"
+chroot "$rootfs" passwd -l root >/dev/null
+install -d -m 0700 "$work/image/ssh" "$rootfs/root/.ssh"
+ssh-keygen -q -t ed25519 -N "" -C "volt-netbench-lab" -f "$work/image/ssh/id_ed25519"
+install -m 0600 "$work/image/ssh/id_ed25519.pub" "$rootfs/root/.ssh/authorized_keys"
+cat > "$rootfs/etc/ssh/sshd_config.d/volt-netbench.conf" <<'CONF'
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UseDNS no
+CONF
+# stable NIC names: management NIC at PCI slot 3, data NIC at slot 4 (see qemu_guest)
+install -d "$rootfs/etc/systemd/network"
+printf '[Match]\nPath=pci-0000:00:03.0\n\n[Link]\nName=mgmt0\n' > "$rootfs/etc/systemd/network/10-mgmt0.link"
+printf '[Match]\nPath=pci-0000:00:04.0\n\n[Link]\nName=data0\n' > "$rootfs/etc/systemd/network/10-data0.link"
+printf '[Match]\nName=mgmt0\n\n[Network]\nDHCP=ipv4\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n' \
+  > "$rootfs/etc/systemd/network/20-mgmt0.network"
+# data address, MTU from the kernel command line: volt.data=198.18.0.1/24 volt.mtu=1500
+cat > "$rootfs/usr/local/sbin/volt-data-net" <<'SH'
+#!/bin/sh
+set -eu
+addr=""; mtu=""
+for arg in $(cat /proc/cmdline); do
+  case "$arg" in
+    volt.data=*) addr=${arg#volt.data=} ;;
+    volt.mtu=*) mtu=${arg#volt.mtu=} ;;
+  esac
+done
+[ -n "$addr" ] || exit 0
+for i in $(seq 50); do [ -e /sys/class/net/data0 ] && break; sleep 0.1; done
+[ -n "$mtu" ] && ip link set dev data0 mtu "$mtu"
+ip addr replace "$addr" dev data0
+ip link set dev data0 up
+SH
+chmod 0755 "$rootfs/usr/local/sbin/volt-data-net"
+cat > "$rootfs/etc/systemd/system/volt-data-net.service" <<'UNIT'
+[Unit]
+Description=volt.netbench data NIC address from the kernel command line
+After=systemd-udev-settle.service systemd-udevd.service
+Wants=systemd-udevd.service
+Before=network.target ssh.service
+
+[Service]
+Type=oneshot
+ExecStart=/usr/local/sbin/volt-data-net
+RemainAfterExit=yes
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+chroot "$rootfs" systemctl enable -q systemd-networkd volt-data-net ssh
+chroot "$rootfs" systemctl disable -q netperf 2>/dev/null || true
+for unit in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer \
+            getty@tty1.service serial-getty@ttyS0.service systemd-timesyncd.service man-db.timer; do
+  chroot "$rootfs" systemctl mask -q "$unit" 2>/dev/null || true
+done
+rm -f "$rootfs/usr/sbin/policy-rc.d"
+cp "$rootfs/etc/ssh/ssh_host_ed25519_key.pub" "$work/image/ssh_host_ed25519_key.pub"
+
+echo "[4/6] kernel and initrd for direct boot"
+cp "$(readlink -f "$rootfs/vmlinuz")" "$work/image/vmlinuz"
+cp "$(readlink -f "$rootfs/initrd.img")" "$work/image/initrd.img"
+chroot "$rootfs" sh -c 'ls /lib/modules' > "$work/image/kernel-release"
+
+echo "[5/6] ext4 filesystem from the rootfs (mke2fs -d, no loop mount), qcow2"
+mke2fs -q -t ext4 -L voltroot -d "$rootfs" "$work/disk.raw" "$size"
+qemu-img convert -O qcow2 "$work/disk.raw" "$work/image/disk.qcow2"
+rm -f "$work/disk.raw"
+qemu-img check -q "$work/image/disk.qcow2"
+
+echo "[6/6] publish"
+cp "$recipe" "$work/image/recipe.json"
+chmod 0600 "$work/image/ssh/id_ed25519"
+sha256sum "$work/image/disk.qcow2" "$work/image/vmlinuz" "$work/image/initrd.img" | sed "s|$work/image/||" \
+  > "$work/image/SHA256SUMS"
+mv -T "$work/image" "$out"
+echo "image ready: $out"

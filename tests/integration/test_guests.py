@@ -1,0 +1,105 @@
+"""Real QEMU guests for virtio and macvtap in a namespace the test creates; boot failure path;
+vhost-net refused before QEMU starts. Boot-to-SSH times are printed (pytest -s shows them)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, run
+
+PLAYBOOK = ROOT / "tests" / "integration" / "targets" / "guests" / "playbook.yml"
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for namespaces, taps and QEMU")
+IMAGE_CACHE = os.environ.get("VOLT_NETBENCH_IMAGE_CACHE", "/var/cache/volt-netbench/images")
+
+
+def netns_exists(ns: str) -> bool:
+    return ns in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True).stdout.split()
+
+
+def qemu_pids(ns: str) -> list[str]:
+    out = subprocess.run(["pgrep", "-f", f"/run/volt-netbench/guests/{ns}/"], capture_output=True, text=True).stdout
+    return out.split()
+
+
+def assert_clean(ns: str) -> None:
+    deadline = time.monotonic() + 10
+    while (netns_exists(ns) or qemu_pids(ns)) and time.monotonic() < deadline:
+        time.sleep(0.2)  # namespace teardown is asynchronous
+    assert not qemu_pids(ns), "a QEMU process survived the teardown"
+    assert not netns_exists(ns), "the lab namespace survived the teardown"
+    assert not Path(f"/run/volt-netbench/guests/{ns}").exists(), "overlays/sockets survived"
+    assert not Path(f"/run/volt-netbench/{ns}").exists(), "macvtap char devices survived"
+    ssh_masters = subprocess.run(["pgrep", "-f", f"labs/{ns}/cp-"], capture_output=True, text=True).stdout
+    assert not ssh_masters.strip(), "an SSH control master survived"
+
+
+@pytest.fixture
+def lab(tmp_path, ansible_bin):
+    ns = f"vnbg-{os.getpid()}"
+
+    def play(backend, *extra, check=True):
+        out = tmp_path / backend
+        out.mkdir(exist_ok=True)
+        env = {"VOLT_NETBENCH_IMAGE_CACHE": IMAGE_CACHE}
+        proc = run([ansible_bin / "ansible-playbook", PLAYBOOK, "-e", f"lab_netns={ns}", "-e", f"lab_backend={backend}",
+                    "-e", f"out={out}", *extra], env=env, check=check, timeout=1800)
+        return proc, out
+
+    play.ns = ns
+    yield play
+    # belt and braces: the playbook's always must already have removed everything
+    subprocess.run(["pkill", "-f", f"/run/volt-netbench/guests/{ns}/"], check=False)
+    subprocess.run(["ip", "netns", "delete", ns], capture_output=True, check=False)
+
+
+@pytest.mark.parametrize("backend", ["virtio", "macvtap"])
+def test_guests_boot_and_talk_over_the_data_nic(lab, backend):
+    _proc, out = lab(backend)
+    boot = json.loads((out / "boot.json").read_text())
+    print(f"\n[{backend}] boot-to-SSH seconds: {boot['boot_seconds']} ({boot['accelerator']}, "
+          f"{boot['vcpus']} vCPU, {boot['memory_mb']} MiB)")
+    assert set(boot["boot_seconds"]) == {"server", "client"}
+    argv = " ".join(boot["argv"]["server"])
+    if backend == "virtio":
+        assert "tap,id=data,ifname=vnbtap0,script=no,downscript=no,vhost=off" in argv
+    else:
+        assert "tap,id=data,fd=" in argv
+    if boot["accelerator"] == "tcg":
+        assert "-accel tcg,thread=multi -smp 1,maxcpus=2" in argv
+    addresses = {"server": "198.18.0.1", "client": "198.18.0.2"}
+    for guest, peer in (("server", "client"), ("client", "server")):
+        seen = json.loads((out / f"{guest}.json").read_text())
+        assert "driver: virtio_net" in seen["nic"]
+        addr = json.loads(seen["nic"][seen["nic"].index("["):])  # ethtool -i text, then ip -j JSON
+        assert addr[0]["ifname"] == "data0"
+        assert [a["local"] for a in addr[0]["addr_info"] if a["family"] == "inet"] == [addresses[guest]]
+        assert "3 packets transmitted, 3 received" in seen["ping"]
+        assert f"from {addresses[peer]}" in seen["ping"]
+    assert_clean(lab.ns)
+
+
+def test_boot_failure_reports_console_and_cleans_up(lab):
+    # init=/bin/false: the kernel boots, then panics when init exits; SSH never answers
+    proc, _out = lab("virtio", "-e", "lab_boot_timeout=40", "-e", "lab_append=init=/bin/false panic=-1",
+                     check=False)
+    assert proc.returncode == 2
+    text = " ".join(proc.stdout.split())
+    assert "Last console lines:" in text
+    assert "Linux version" in proc.stdout or "Kernel panic" in proc.stdout or "init" in proc.stdout
+    assert_clean(lab.ns)
+
+
+def test_vhost_net_is_refused_before_qemu_starts(lab):
+    if os.path.exists("/dev/vhost-net"):
+        pytest.skip("this host has /dev/vhost-net")
+    proc, _out = lab("vhost-net", check=False)
+    assert proc.returncode == 2
+    assert "backend vhost-net is not available on this host" in " ".join(proc.stdout.split())
+    assert "Assertion" not in proc.stdout
+    assert_clean(lab.ns)
