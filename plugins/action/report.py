@@ -52,6 +52,10 @@ class ActionModule(VoltActionBase):
             "ranking": [{"backend": r["backend"], "rank": r["rank"], "score": r["score"]} for r in model["hierarchy"]],
             "recommendations": model["recommendations"],
             "anomalies": model["anomalies"],
+            "figures": {
+                b["name"]: {row["label"]: row["cells"][b["name"]] for table in model["tables"] for row in table["rows"]}
+                for b in model["backends"]
+            },
         }
         if self._task.diff and changed:
             result["diff"] = {"after_header": str(md_path), "after": render_markdown(model)}

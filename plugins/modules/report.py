@@ -101,6 +101,10 @@ recommendations:
   description: Default, high-performance and fallback recommendations as written in the report.
   returned: success
   type: dict
+figures:
+  description: Every table cell as written in the report, per backend and row label.
+  returned: success
+  type: dict
 anomalies:
   description: Every line of the report's Anomalies or Issues section.
   returned: success

@@ -89,3 +89,72 @@ def unit_of(metric: str) -> str:
     if metric == "throughput":
         return "tool units"
     return "count"
+
+
+NETPERF_SELECTORS = (
+    "THROUGHPUT,THROUGHPUT_UNITS,MEAN_LATENCY,P50_LATENCY,P90_LATENCY,P99_LATENCY,STDDEV_LATENCY,TRANSACTION_RATE"
+)
+SOCKPERF_PORT = 11111
+# Fixed tool overheads beyond the test duration (LAB-NOTES): sockperf pp ~2.4 s, TCP_CRR ~4 s.
+OVERHEAD_S = {"sockperf": 5, "netperf": 6, "iperf3": 3, "ping": 3}
+
+
+def plan_tests(
+    server: str,
+    *,
+    duration: int,
+    ping_count: int,
+    ping_interval: float,
+    streams: int,
+    pps_sizes: list[int],
+    selected: list[str] | None = None,
+    margin: int = 60,
+) -> list[dict[str, Any]]:
+    """The benchmark's test matrix as argv lists for the client VM, in the order they run."""
+    dur = str(duration)
+    iperf = ["iperf3", "-c", server, "-t", dur, "-J"]
+    tests: list[dict[str, Any]] = [
+        {"name": "iperf3_tcp_single", "argv": iperf, "params": {"streams": 1}},
+        {"name": "iperf3_tcp_multi", "argv": iperf + ["-P", str(streams)], "params": {"streams": streams}},
+        {"name": "iperf3_udp_max", "argv": iperf + ["-u", "-b", "0"], "params": {"udp_rate": "unlimited"}},
+        {"name": "iperf3_tcp_reverse", "argv": iperf + ["-R"], "params": {"reverse": True}},
+        {"name": "ping", "argv": ["ping", "-c", str(ping_count), "-i", f"{ping_interval:g}", "-W", "2", server],
+         "params": {"count": ping_count, "interval_s": ping_interval},
+         "seconds": ping_count * ping_interval},
+        {"name": "sockperf_tcp", "argv": ["sockperf", "ping-pong", "--tcp", "-i", server, "-p", str(SOCKPERF_PORT),
+                                          "-t", dur, "--full-rtt"], "params": {"round_trip": True}},
+    ]
+    tests += [
+        {"name": f"pps_{size}", "argv": iperf + ["-u", "-b", "0", "-l", str(size)], "params": {"payload_bytes": size}}
+        for size in pps_sizes
+    ]
+    tests += [
+        {"name": f"netperf_{kind.lower()}", "argv": ["netperf", "-H", server, "-l", dur, "-t", kind, "-j", "--", "-o",
+                                                   NETPERF_SELECTORS], "params": {"netperf_test": kind}}
+        for kind in ("TCP_RR", "TCP_CRR", "UDP_RR")
+    ]
+    for test in tests:
+        tool = "iperf3" if test["name"].startswith(("iperf3", "pps")) else test["name"].split("_")[0]
+        seconds = test.pop("seconds", duration)
+        test.update(
+            tool=tool,
+            ext="json" if tool == "iperf3" else "txt",
+            command=" ".join(test["argv"]),
+            duration_s=seconds,
+            timeout=int(seconds + OVERHEAD_S[tool] + margin),
+        )
+    if selected:
+        unknown = sorted(set(selected) - {t["name"] for t in tests})
+        if unknown:
+            raise ValueError(f"unknown tests {', '.join(unknown)}: choose from {', '.join(t['name'] for t in tests)}")
+        tests = [t for t in tests if t["name"] in selected]
+    return tests
+
+
+def server_commands(server: str) -> list[list[str]]:
+    """Traffic servers on the server VM, bound to its data address only."""
+    return [
+        ["iperf3", "-s", "-B", server, "-D"],
+        ["sockperf", "server", "--tcp", "-i", server, "-p", str(SOCKPERF_PORT), "--daemonize"],
+        ["netserver", "-L", server],
+    ]

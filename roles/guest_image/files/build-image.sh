@@ -8,8 +8,16 @@ set -euo pipefail
 
 out=$1
 recipe=$2
-[ -e "$out" ] && { echo "build-image.sh: $out already exists" >&2; exit 1; }
-for tool in debootstrap mke2fs qemu-img ssh-keygen python3; do
+mkdir -p "$(dirname "$out")"
+# one builder per image at a time; a second one waits here and then finds the image ready
+exec 9>"$out.lock"
+flock 9
+if [ -f "$out/SHA256SUMS" ] && (cd "$out" && sha256sum --quiet --check SHA256SUMS); then
+  echo "image already built: $out"
+  exit 0
+fi
+rm -rf "$out"
+for tool in debootstrap mke2fs qemu-img ssh-keygen python3 flock; do
   command -v "$tool" >/dev/null || { echo "build-image.sh: $tool is not installed" >&2; exit 1; }
 done
 
@@ -31,7 +39,11 @@ trap cleanup EXIT
 mkdir -p "$work"
 
 echo "[1/6] debootstrap $suite (minbase) from $mirror"
-debootstrap --variant=minbase --components=main --include="${packages// /,}" "$suite" "$rootfs" "$mirror" \
+# downloaded .debs are kept beside the images, so a rebuild after a recipe change downloads little
+debs="$(cd "$(dirname "$out")" && pwd)/debs"
+mkdir -p "$debs"
+debootstrap --variant=minbase --components=main --cache-dir="$debs" --include="${packages// /,}" \
+  "$suite" "$rootfs" "$mirror" \
   > "$work/debootstrap.log" 2>&1 || { tail -30 "$work/debootstrap.log" >&2; exit 1; }
 
 echo "[2/6] kernel with a small initrd, netperf from non-free"
@@ -108,10 +120,15 @@ WantedBy=multi-user.target
 UNIT
 chroot "$rootfs" systemctl enable -q systemd-networkd volt-data-net ssh
 chroot "$rootfs" systemctl disable -q netperf 2>/dev/null || true
+# a quiet guest boots faster under TCG: no gettys, no timers, no CPU-virtualisation or cpufreq modules
 for unit in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer \
-            getty@tty1.service serial-getty@ttyS0.service systemd-timesyncd.service man-db.timer; do
+            getty@.service serial-getty@.service autovt@.service getty-static.service \
+            systemd-timesyncd.service man-db.timer \
+            systemd-networkd-wait-online.service; do
   chroot "$rootfs" systemctl mask -q "$unit" 2>/dev/null || true
 done
+printf 'blacklist %s\n' kvm kvm_amd kvm_intel powernow_k8 acpi_cpufreq pcspkr floppy \
+  > "$rootfs/etc/modprobe.d/volt-netbench-blacklist.conf"
 rm -f "$rootfs/usr/sbin/policy-rc.d"
 cp "$rootfs/etc/ssh/ssh_host_ed25519_key.pub" "$work/image/ssh_host_ed25519_key.pub"
 

@@ -1,0 +1,61 @@
+# Copyright: volt.netbench contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin for volt.netbench.watchdog (documentation: plugins/modules/watchdog.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
+
+SUFFIX = os.path.join("ansible_collections", "volt", "netbench", "plugins", "action", "watchdog.py")
+
+
+class ActionModule(VoltActionBase):
+    """Start (or update the configuration of) the reaper that finishes an interrupted run."""
+
+    ARGSPEC = {
+        "state": {"type": "str", "default": "started", "choices": ["started", "updated"]},
+        "config_path": {"type": "path", "required": True},
+        "lock": {"type": "path", "required": True},
+        "local": {"type": "bool", "default": True},
+        "netns": {"type": "str", "default": ""},
+        "manage_netns": {"type": "bool", "default": True},
+        "state_dir": {"type": "path"},
+        "chardev_dir": {"type": "path"},
+        "controller_dir": {"type": "path"},
+        "results_dir": {"type": "path"},
+        "display_dir": {"type": "str"},
+        "run_dir": {"type": "path"},
+    }
+
+    def execute(self, args, task_vars):
+        if self._task.check_mode:
+            return {"changed": False, "skipped_reason": "check mode"}
+        config_path = Path(args.pop("config_path"))
+        state = args.pop("state")
+        # task workers are forked from the ansible-playbook process: its PID is our parent's
+        cfg = {**args, "owner_pid": os.getppid()}
+        config_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = config_path.with_name(config_path.name + ".tmp")
+        tmp.write_text(json.dumps(cfg), encoding="utf-8")
+        os.replace(tmp, config_path)
+        if state == "updated":
+            return {"changed": False, "config": cfg}
+        here = os.path.abspath(__file__)
+        if not here.endswith(SUFFIX):
+            return {"failed": True, "msg": f"cannot locate the collection root from {here}"}
+        root = here[: -len(SUFFIX)]
+        code = ("import sys; sys.path.insert(0, sys.argv[1]); "
+                "from ansible_collections.volt.netbench.plugins.plugin_utils.reaper import main; "
+                "sys.exit(main(sys.argv[2]))")
+        with open(config_path.with_suffix(".log"), "ab") as log:
+            proc = subprocess.Popen(  # pylint: disable=consider-using-with
+                [sys.executable, "-c", code, root, str(config_path)],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, close_fds=True, start_new_session=True,
+            )
+        return {"changed": True, "pid": proc.pid, "config": cfg}

@@ -1,0 +1,155 @@
+#!/usr/bin/python
+# Copyright: volt.netbench contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: lab_lock
+author: volt.netbench maintainers (@volt)
+version_added: "0.1.0"
+short_description: Take or release the per-hypervisor benchmark lock
+description:
+  - Only one benchmark may use a hypervisor at a time. C(present) creates the lock file exclusively and
+    records who holds it (controller host, ansible-playbook PID, run description); when another run
+    holds it, fails with a message naming that run. A stale lock, whose holder process is gone (same
+    host) or whose expiry passed, is taken over and reported.
+  - C(absent) releases the lock, only when this run holds it.
+  - The action plugin of the same name fills in the controller's ansible-playbook PID and host name.
+options:
+  path:
+    description: Lock file on the hypervisor.
+    type: path
+    default: /run/volt-netbench/benchmark.lock
+  state:
+    description: Take (C(present)) or release (C(absent)) the lock.
+    type: str
+    default: present
+    choices: [present, absent]
+  description:
+    description: What holds the lock (shown to a second run that is refused).
+    type: str
+    default: ""
+  max_age:
+    description: Seconds after which a lock held from another host counts as stale.
+    type: int
+    default: 21600
+  owner_pid:
+    description: PID of the controller's ansible-playbook (set by the action plugin).
+    type: int
+  owner_host:
+    description: Host name of the controller (set by the action plugin).
+    type: str
+attributes:
+  check_mode:
+    support: full
+    description: Reports whether the lock would be taken or released.
+  diff_mode:
+    support: none
+    description: Not supported.
+"""
+
+EXAMPLES = r"""
+- name: Take the hypervisor lock
+  volt.netbench.lab_lock:
+    description: "benchmark virtio, results/virtio/20261126T181500Z"
+
+- name: Release it
+  volt.netbench.lab_lock:
+    state: absent
+"""
+
+RETURN = r"""
+holder:
+  description: The lock's content after the task.
+  returned: always
+  type: dict
+recovered:
+  description: The stale lock that was taken over, if any.
+  returned: when a stale lock was recovered
+  type: dict
+"""
+
+import json
+import os
+import socket
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+
+def read(path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return {"corrupt": True}
+
+
+def stale(holder, max_age):
+    if holder.get("corrupt"):
+        return True
+    if holder.get("owner_host") == socket.gethostname():
+        pid = holder.get("owner_pid")
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                return b"ansible" not in handle.read()
+        except (OSError, TypeError):
+            return True
+    return time.time() - holder.get("taken", 0) > max_age
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "path": {"type": "path", "default": "/run/volt-netbench/benchmark.lock"},
+            "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+            "description": {"type": "str", "default": ""},
+            "max_age": {"type": "int", "default": 21600},
+            "owner_pid": {"type": "int"},
+            "owner_host": {"type": "str"},
+        },
+        supports_check_mode=True,
+    )
+    p = module.params
+    if p["owner_pid"] is None or not p["owner_host"]:
+        module.fail_json(msg="owner_pid and owner_host are required (the lab_lock action plugin sets them)")
+    me = {"owner_pid": p["owner_pid"], "owner_host": p["owner_host"]}
+    holder = read(p["path"])
+    mine = holder is not None and all(holder.get(k) == v for k, v in me.items())
+    if p["state"] == "absent":
+        if mine and not module.check_mode:
+            os.unlink(p["path"])
+        module.exit_json(changed=mine, holder={} if mine else (holder or {}))
+    if mine:
+        module.exit_json(changed=False, holder=holder)
+    result = {}
+    if holder is not None:
+        if not stale(holder, p["max_age"]):
+            module.fail_json(
+                msg=f"another benchmark holds this hypervisor: {holder.get('description') or 'no description'} "
+                f"(ansible-playbook PID {holder.get('owner_pid')} on {holder.get('owner_host')}, since "
+                f"{time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(holder.get('taken', 0)))}; lock {p['path']}). "
+                "Wait for it to finish, or remove the lock if that run is gone.",
+                holder=holder,
+            )
+        result["recovered"] = holder
+    new = {**me, "description": p["description"], "taken": time.time(), "pid_of_module_host": os.getpid()}
+    if module.check_mode:
+        module.exit_json(changed=True, holder=new, **result)
+    os.makedirs(os.path.dirname(p["path"]), mode=0o755, exist_ok=True)
+    if holder is not None:
+        os.unlink(p["path"])
+    try:
+        fd = os.open(p["path"], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        module.fail_json(msg=f"another benchmark took {p['path']} at the same moment: try again")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(new, handle)
+    module.exit_json(changed=True, holder=new, **result)
+
+
+if __name__ == "__main__":
+    main()

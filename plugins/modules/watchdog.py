@@ -1,0 +1,90 @@
+#!/usr/bin/python
+# Copyright: volt.netbench contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Documentation only: volt.netbench.watchdog runs on the controller (plugins/action/watchdog.py).
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: watchdog
+author: volt.netbench maintainers (@volt)
+version_added: "0.1.0"
+short_description: Finish a benchmark whose ansible-playbook was interrupted
+description:
+  - ansible-playbook does not run C(always) sections when it is interrupted (Ctrl-C, SIGTERM). This
+    starts a small detached process on the controller that watches the ansible-playbook process.
+  - When that process ends while it still holds the lab lock, the watchdog stops the lab's QEMU guests,
+    closes the SSH control masters, deletes the lab namespace and its state (for a local hypervisor),
+    records the interrupted run from its progress file (tests done so far kept, the rest marked
+    skipped), rewrites the report and releases the lock. A run that releases the lock itself ends the
+    watchdog without any action.
+  - C(updated) rewrites the watchdog's configuration (for example the current run directory).
+options:
+  state:
+    description: Start the watchdog, or update its configuration.
+    type: str
+    default: started
+    choices: [started, updated]
+  config_path:
+    description: The watchdog's configuration file (its log is written beside it).
+    type: path
+    required: true
+  lock:
+    description: The lab lock file (volt.netbench.lab_lock) the run holds.
+    type: path
+    required: true
+  local:
+    description: Whether the hypervisor is this controller (teardown is only possible then).
+    type: bool
+    default: true
+  netns:
+    description: Lab namespace to delete.
+    type: str
+    default: ""
+  manage_netns:
+    description: Whether the run owns the namespace.
+    type: bool
+    default: true
+  state_dir:
+    description: Guests' state directory (QEMU records).
+    type: path
+  chardev_dir:
+    description: macvtap character device directory.
+    type: path
+  controller_dir:
+    description: Controller SSH state of the lab (control sockets).
+    type: path
+  results_dir:
+    description: Results directory whose report is rewritten.
+    type: path
+  display_dir:
+    description: How the results directory is named in the report.
+    type: str
+  run_dir:
+    description: Current run directory (holds C(.progress.json)).
+    type: path
+attributes:
+  check_mode:
+    support: none
+    description: Does nothing in check mode.
+"""
+
+EXAMPLES = r"""
+- name: Finish this run even if ansible-playbook is interrupted
+  volt.netbench.watchdog:
+    config_path: /run/volt-netbench/watchdog.json
+    lock: /run/volt-netbench/benchmark.lock
+    netns: vnb-lab
+    results_dir: results
+"""
+
+RETURN = r"""
+pid:
+  description: PID of the watchdog process.
+  returned: when started
+  type: int
+config:
+  description: The configuration written.
+  returned: success
+  type: dict
+"""

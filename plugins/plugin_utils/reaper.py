@@ -1,0 +1,153 @@
+# Copyright: volt.netbench contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Watchdog that finishes a benchmark whose ansible-playbook died (Ctrl-C, SIGTERM, crash).
+
+ansible-playbook does not run ``always`` sections when it is interrupted, so the benchmark
+starts this process first (volt.netbench.watchdog). It polls the ansible-playbook PID; when that
+process is gone while the lab lock is still held by it, it tears the local lab down (QEMU
+guests, SSH control masters, namespace, character devices, state), records the interrupted run
+from its progress file, rewrites the report and releases the lock. When the lock is released
+normally first, it exits without doing anything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def lock_held_by(lock: Path, owner_pid: int) -> bool:
+    holder = read_json(lock)
+    return bool(holder) and holder.get("owner_pid") == owner_pid
+
+
+def kill_matching(needle: str) -> None:
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if needle in cmdline:
+            try:
+                os.kill(int(proc.name), signal.SIGTERM)
+            except OSError:
+                pass
+
+
+def stop_guests(state_dir: Path) -> None:
+    for record in state_dir.glob("*.json"):
+        data = read_json(record) or {}
+        pid = data.get("pid")
+        if not pid:
+            continue
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                break
+            if str(state_dir).encode() not in cmdline:
+                break
+            os.kill(pid, sig)
+            deadline = time.monotonic() + 5
+            while pid_alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.1)
+
+
+def teardown(cfg: dict[str, Any]) -> None:
+    if cfg.get("state_dir"):
+        stop_guests(Path(cfg["state_dir"]))
+    if cfg.get("controller_dir"):
+        kill_matching(f"ControlPath={cfg['controller_dir']}/cp-")
+    netns = cfg.get("netns")
+    if netns and cfg.get("manage_netns", True):
+        pids = subprocess.run(["ip", "netns", "pids", netns], capture_output=True, text=True, check=False).stdout
+        for pid in pids.split():
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except OSError:
+                pass
+        subprocess.run(["ip", "netns", "delete", netns], capture_output=True, check=False)
+    for key in ("state_dir", "chardev_dir", "controller_dir"):
+        if cfg.get(key):
+            shutil.rmtree(cfg[key], ignore_errors=True)
+
+
+def record_interrupted(cfg: dict[str, Any]) -> None:
+    from ansible_collections.volt.netbench.plugins.plugin_utils.report import build_report, write_report
+    from ansible_collections.volt.netbench.plugins.plugin_utils.results import ResultsError, record_run
+
+    run_dir = Path(cfg.get("run_dir") or "")
+    progress = read_json(run_dir / ".progress.json") if cfg.get("run_dir") else None
+    if progress and not (run_dir / "run.json").exists():
+        tests = progress.get("tests", [])
+        done = {t["name"] for t in tests}
+        for name in progress.get("planned", []):
+            if name not in done:
+                tests.append({"name": name, "tool": progress["tools"][name], "status": "skipped",
+                              "message": "not run: the benchmark was interrupted"})
+        try:
+            record_run(run_dir, backend=progress["backend"], tests=tests, config=progress.get("config"),
+                       environment=progress.get("environment"), status="partial" if done else "failed",
+                       reason="interrupted: ansible-playbook ended before the run finished",
+                       wall_times=progress.get("wall_times"), started=progress.get("started"))
+        except ResultsError as err:
+            print(f"watchdog: could not record {run_dir}: {err}", file=sys.stderr)
+    results_dir = cfg.get("results_dir")
+    if results_dir:
+        try:
+            write_report(build_report(results_dir, display_dir=cfg.get("display_dir")), results_dir)
+        except ResultsError as err:
+            print(f"watchdog: no report: {err}", file=sys.stderr)
+
+
+def main(config_path: str) -> int:
+    cfg = json.loads(Path(config_path).read_text(encoding="utf-8"))
+    owner = int(cfg["owner_pid"])
+    lock = Path(cfg["lock"])
+    while pid_alive(owner):
+        if not lock_held_by(lock, owner) and time.time() > cfg.get("armed_after", 0):
+            return 0  # the run released its lab normally
+        time.sleep(1)
+    if not lock_held_by(lock, owner):
+        return 0
+    # the run's configuration may have been updated (current run directory) while it ran
+    cfg.update(read_json(Path(config_path)) or {})
+    if cfg.get("local", True):
+        teardown(cfg)
+    record_interrupted(cfg)
+    try:
+        lock.unlink()
+    except OSError:
+        pass
+    Path(config_path).unlink(missing_ok=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))

@@ -1,0 +1,231 @@
+"""playbooks/benchmark.yml end to end on the built-in local lab (quick profile), its fault paths,
+the hypervisor lock and input validation. All traffic stays in the lab namespace the run creates.
+Wall times of the end-to-end runs are printed (pytest -s shows them)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, BIN, run
+
+PLAYBOOK = ROOT / "playbooks" / "benchmark.yml"
+LOCK = Path("/run/volt-netbench/benchmark.lock")
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for namespaces, taps and QEMU")
+ENV = {"VOLT_NETBENCH_IMAGE_CACHE": os.environ.get("VOLT_NETBENCH_IMAGE_CACHE", "/var/cache/volt-netbench/images")}
+
+
+def netns_exists(ns: str) -> bool:
+    return ns in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True).stdout.split()
+
+
+def assert_clean(ns: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        qemu = subprocess.run(["pgrep", "-f", f"/run/volt-netbench/guests/{ns}/"], capture_output=True,
+                              text=True).stdout.strip()
+        masters = subprocess.run(["pgrep", "-f", f"volt-netbench/labs/{ns}/cp-"], capture_output=True,
+                                 text=True).stdout.strip()
+        if not (netns_exists(ns) or qemu or masters or LOCK.exists()):
+            break
+        time.sleep(0.5)  # namespace teardown is asynchronous; the watchdog polls every second
+    assert not netns_exists(ns), "lab namespace left behind"
+    assert not subprocess.run(["pgrep", "-f", f"/run/volt-netbench/guests/{ns}/"], capture_output=True).stdout
+    assert not subprocess.run(["pgrep", "-f", f"volt-netbench/labs/{ns}/cp-"], capture_output=True).stdout
+    assert not LOCK.exists(), "lock left behind"
+    assert not Path(f"/run/volt-netbench/guests/{ns}").exists()
+    assert not Path(f"/run/volt-netbench/{ns}").exists()
+
+
+def bench_args(results: Path, ns: str, *extra: str) -> list[str]:
+    return [str(BIN / "ansible-playbook"), str(PLAYBOOK), "-e", f"results_dir={results}",
+            "-e", f"benchmark_netns={ns}", "-e", "profile=quick",
+            "-e", f"benchmark_image_cache_dir={ENV['VOLT_NETBENCH_IMAGE_CACHE']}", *extra]
+
+
+def runs(results: Path, backend: str) -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted((results / backend).glob("*/run.json"))]
+
+
+def samples(run_dir: Path) -> list[dict]:
+    return [json.loads(line) for line in (run_dir / "samples.jsonl").read_text().splitlines() if line.strip()]
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def start(args: list[str], log: Path) -> subprocess.Popen:
+    handle = open(log, "w", encoding="utf-8")  # pylint: disable=consider-using-with
+    return subprocess.Popen(args, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, **ENV, "ANSIBLE_FORCE_COLOR": "0"})
+
+
+def wait_for(log: Path, pattern: str, proc: subprocess.Popen, timeout: float = 900) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if re.search(pattern, log.read_text(encoding="utf-8", errors="replace")):
+            return
+        if proc.poll() is not None:
+            pytest.fail(f"playbook ended before {pattern!r}:\n{log.read_text()[-4000:]}")
+        time.sleep(0.5)
+    pytest.fail(f"timed out waiting for {pattern!r}:\n{log.read_text()[-4000:]}")
+
+
+@pytest.fixture
+def lab_ns():
+    ns = f"vnbb-{os.getpid()}"
+    yield ns
+    subprocess.run(["pkill", "-f", f"/run/volt-netbench/guests/{ns}/"], check=False)
+    subprocess.run(["ip", "netns", "delete", ns], capture_output=True, check=False)
+
+
+# --- input validation: refused before the host is touched ---------------------------------------
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["-e", "backend=vhost"], "value of benchmark_backend must be one of: virtio, vhost-net, macvtap, all, got: vhost"),
+        (["-e", "duration=-5"], "duration must be a positive number of seconds (got -5)"),
+        (["-e", "ping_count=0"], "ping_count at least 1 (got 0)"),
+        (["-e", '{"pps_sizes": [64, 9000]}'],
+         "packet size 9000 is above the MTU: a UDP payload can be at most MTU - 28 = 1472 bytes (benchmark_mtu=1500)."),
+        (["-e", "results_dir=/proc/volt-netbench"], "results_dir /proc/volt-netbench is not writable"),
+        (["-e", '{"tests": ["iperf4"]}'], "test_plan: unknown tests iperf4: choose from iperf3_tcp_single"),
+    ],
+)
+def test_bad_input_is_refused_before_any_host_change(tmp_path, lab_ns, extra, message):
+    args = bench_args(tmp_path / "results", lab_ns)
+    args = [a for a in args if not a.startswith("results_dir=")] if "results_dir=/proc" in " ".join(extra) else args
+    proc = run(args + extra, check=False, env=ENV)
+    assert proc.returncode != 0
+    assert message in flat(proc.stdout), proc.stdout[-3000:]
+    assert not netns_exists(lab_ns)
+    assert not LOCK.exists()
+    assert "Prepare the hypervisor" not in proc.stdout
+
+
+# --- end to end ------------------------------------------------------------------------------------
+
+def test_all_backends_quick_end_to_end_and_the_lock(tmp_path, lab_ns):
+    results = tmp_path / "results"
+    log = tmp_path / "e2e.log"
+    began = time.monotonic()
+    proc = start(bench_args(results, lab_ns, "-e", "backend=all"), log)
+    # a second benchmark on this hypervisor while the first holds the lock is refused
+    wait_for(log, r"TASK \[volt\.netbench\.benchmark : Start the watchdog", proc)
+    second = run(bench_args(tmp_path / "other", f"{lab_ns}x", "-e", "backend=virtio"), check=False, env=ENV)
+    assert second.returncode == 2
+    assert "another benchmark holds this hypervisor: volt.netbench benchmark backend=all profile=quick" in flat(
+        second.stdout), second.stdout[-3000:]
+    assert not netns_exists(f"{lab_ns}x")
+    assert proc.wait(timeout=3600) == 0, log.read_text()[-6000:]
+    print(f"\n[e2e all, quick] wall time {time.monotonic() - began:.0f} s")
+    text = log.read_text()
+    assert re.search(r"\[1/13\] virtio iperf3_tcp_single \(5 s\)", text)
+    assert "Report: " in text and "Ranking: " in text
+
+    report = (results / "REPORT.md").read_text()
+    for backend in ("virtio", "macvtap"):
+        (run_,) = runs(results, backend)
+        assert run_["status"] == "complete", run_["tests"]
+        assert run_["environment"]["accelerator"] in ("tcg", "kvm")
+        assert {"lab_s", "boot_s", "teardown_s", "iperf3_tcp_single_s"} <= set(run_["wall_times"])
+        print(f"[{backend}] wall times: " + ", ".join(f"{k}={v}" for k, v in run_["wall_times"].items()
+                                                     if not isinstance(v, dict)))
+        run_dir = results / backend / run_["run_id"]
+        tested = {s["test"] for s in samples(run_dir)}
+        assert tested == {t["name"] for t in run_["tests"]}, "every test of the matrix has samples"
+        for test in run_["tests"]:
+            assert (run_dir / test["raw"]).is_file()
+    (vhost,) = runs(results, "vhost-net")
+    if not os.path.exists("/dev/vhost-net"):
+        assert vhost["status"] == "not_run"
+        assert "- vhost-net: not run — preflight: /dev/vhost-net does not exist" in report
+    tables = report.split("## Analysis")[0]
+    for line in tables.splitlines():
+        if line.startswith("| ") and not line.startswith(("| Test", "| Metric", "| Packet", "| Parameter")):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            if len(cells) == 4:  # result tables: label, virtio, vhost-net, macvtap
+                assert re.match(r"^[0-9,.]+$", cells[1]) and re.match(r"^[0-9,.]+$", cells[3]), line
+                if not os.path.exists("/dev/vhost-net"):
+                    assert cells[2] == "n/a", line
+    if "tcg" in (runs(results, "virtio")[0]["environment"]["accelerator"],):
+        assert "ran under TCG (software emulation, no KVM)" in report
+    assert_clean(lab_ns)
+
+
+# --- faults -------------------------------------------------------------------------------------------
+
+FAULT_TESTS = '{"tests": ["iperf3_tcp_single", "ping", "iperf3_udp_max", "netperf_tcp_rr", "iperf3_tcp_reverse"]}'
+
+
+def test_server_vm_killed_mid_matrix(tmp_path, lab_ns):
+    results = tmp_path / "results"
+    log = tmp_path / "kill-qemu.log"
+    proc = start(bench_args(results, lab_ns, "-e", "backend=virtio", "-e", FAULT_TESTS), log)
+    wait_for(log, r"\[2/5\] virtio ping", proc)
+    subprocess.run(["pkill", "-KILL", "-f", f"guest=server.*/run/volt-netbench/guests/{lab_ns}/"], check=True)
+    code = proc.wait(timeout=1200)
+    text = log.read_text()
+    assert code != 0, text[-3000:]
+    (run_,) = runs(results, "virtio")
+    status = {t["name"]: t for t in run_["tests"]}
+    assert status["iperf3_tcp_single"]["status"] == "ok"
+    assert run_["status"] in ("partial", "failed")
+    failed = [t for t in run_["tests"] if t["status"] == "failed"]
+    assert failed and any("server VM unreachable" in t["message"] or "not run: server VM" in t["message"]
+                          for t in failed), failed
+    assert (results / "REPORT.md").is_file()
+    assert "virtio: iperf3_udp_max failed" in (results / "REPORT.md").read_text()
+    assert_clean(lab_ns)
+
+
+def test_iperf3_server_killed(tmp_path, lab_ns):
+    results = tmp_path / "results"
+    log = tmp_path / "kill-iperf3.log"
+    proc = start(bench_args(results, lab_ns, "-e", "backend=virtio", "-e", FAULT_TESTS), log)
+    wait_for(log, r"\[2/5\] virtio ping", proc)
+    key = next(Path.home().glob(".cache/volt-netbench/keys/*/id_ed25519"))
+    kill = subprocess.run(["ssh", "-i", str(key), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                           "-o", f"ProxyCommand=ip netns exec {lab_ns} nc 127.0.0.1 %p", "-p", "10022",
+                           "root@127.0.0.1", "pkill", "-x", "iperf3"], capture_output=True, text=True, timeout=120)
+    assert kill.returncode == 0, kill.stderr
+    code = proc.wait(timeout=1200)
+    assert code != 0
+    (run_,) = runs(results, "virtio")
+    status = {t["name"]: t["status"] for t in run_["tests"]}
+    assert status["iperf3_tcp_single"] == "ok"
+    assert status["ping"] == "ok" and status["netperf_tcp_rr"] == "ok"
+    assert status["iperf3_udp_max"] == "failed" and status["iperf3_tcp_reverse"] == "failed"
+    messages = {t["name"]: t["message"] for t in run_["tests"]}
+    assert "unable to connect to server" in messages["iperf3_udp_max"]
+    report = (results / "REPORT.md").read_text()
+    assert "- virtio: iperf3_udp_max failed — exit 1: unable to connect to server" in report
+    assert_clean(lab_ns)
+
+
+def test_sigint_during_a_test(tmp_path, lab_ns):
+    results = tmp_path / "results"
+    log = tmp_path / "sigint.log"
+    proc = start(bench_args(results, lab_ns, "-e", "backend=virtio", "-e", FAULT_TESTS), log)
+    wait_for(log, r"\[3/5\] virtio iperf3_udp_max", proc)
+    time.sleep(2)
+    proc.send_signal(signal.SIGINT)
+    code = proc.wait(timeout=120)
+    assert code != 0
+    assert_clean(lab_ns, timeout=120)  # the watchdog tears the lab down
+    (run_,) = runs(results, "virtio")
+    assert run_["reason"] == "interrupted: ansible-playbook ended before the run finished"
+    status = {t["name"]: t["status"] for t in run_["tests"]}
+    assert status["iperf3_tcp_single"] == "ok" and status["ping"] == "ok"
+    assert status["netperf_tcp_rr"] == "skipped"
+    report = (results / "REPORT.md").read_text()
+    assert "virtio: netperf_tcp_rr skipped — not run: the benchmark was interrupted." in report
