@@ -1,0 +1,63 @@
+"""The test matrix the client runs, and its agreement with the report's rows."""
+
+from __future__ import annotations
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.volt.netbench.plugins.filter.test_plan import test_plan as plan_filter
+from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import ROWS, plan_tests
+
+
+def plan(**kw):
+    args = {"duration": 30, "ping_count": 1000, "ping_interval": 0.01, "streams": 8, "pps_sizes": [64, 128, 256, 512]}
+    args.update(kw)
+    return plan_tests("198.18.0.1", **args)
+
+
+def test_commands_are_the_documented_ones():
+    commands = {t["name"]: t["command"] for t in plan()}
+    assert commands == {
+        "iperf3_tcp_single": "iperf3 -c 198.18.0.1 -t 30 -J",
+        "iperf3_tcp_multi": "iperf3 -c 198.18.0.1 -t 30 -J -P 8",
+        "iperf3_udp_max": "iperf3 -c 198.18.0.1 -t 30 -J -u -b 0",
+        "iperf3_tcp_reverse": "iperf3 -c 198.18.0.1 -t 30 -J -R",
+        "ping": "ping -c 1000 -i 0.01 -W 2 198.18.0.1",
+        "sockperf_tcp": "sockperf ping-pong --tcp -i 198.18.0.1 -p 11111 -t 30 --full-rtt",
+        "pps_64": "iperf3 -c 198.18.0.1 -t 30 -J -u -b 0 -l 64",
+        "pps_128": "iperf3 -c 198.18.0.1 -t 30 -J -u -b 0 -l 128",
+        "pps_256": "iperf3 -c 198.18.0.1 -t 30 -J -u -b 0 -l 256",
+        "pps_512": "iperf3 -c 198.18.0.1 -t 30 -J -u -b 0 -l 512",
+        "netperf_tcp_rr": "netperf -H 198.18.0.1 -l 30 -t TCP_RR -j -- -o THROUGHPUT,THROUGHPUT_UNITS,MEAN_LATENCY,"
+                          "P50_LATENCY,P90_LATENCY,P99_LATENCY,STDDEV_LATENCY,TRANSACTION_RATE",
+        "netperf_tcp_crr": "netperf -H 198.18.0.1 -l 30 -t TCP_CRR -j -- -o THROUGHPUT,THROUGHPUT_UNITS,MEAN_LATENCY,"
+                           "P50_LATENCY,P90_LATENCY,P99_LATENCY,STDDEV_LATENCY,TRANSACTION_RATE",
+        "netperf_udp_rr": "netperf -H 198.18.0.1 -l 30 -t UDP_RR -j -- -o THROUGHPUT,THROUGHPUT_UNITS,MEAN_LATENCY,"
+                          "P50_LATENCY,P90_LATENCY,P99_LATENCY,STDDEV_LATENCY,TRANSACTION_RATE",
+    }
+
+
+def test_every_report_row_is_measured_by_a_planned_test_with_its_tool():
+    tests = {t["name"]: t for t in plan()}
+    for row in ROWS:
+        assert row.test in tests, row
+    assert {t["tool"] for t in tests.values()} == {"iperf3", "ping", "sockperf", "netperf"}
+    assert tests["ping"]["duration_s"] == pytest.approx(10.0)
+    assert tests["netperf_tcp_crr"]["timeout"] == 30 + 6 + 60
+
+
+def test_selection_and_unknown_names():
+    assert [t["name"] for t in plan(selected=["ping", "pps_64"])] == ["ping", "pps_64"]
+    with pytest.raises(ValueError, match="unknown tests iperf4: choose from iperf3_tcp_single"):
+        plan(selected=["iperf4"])
+    with pytest.raises(AnsibleFilterError, match="^test_plan: unknown tests iperf4"):
+        plan_filter("198.18.0.1", 5, 200, selected=["iperf4"])
+
+
+def test_filter_returns_server_commands_bound_to_the_data_address():
+    out = plan_filter("198.18.0.1", 5, 200, servers=True)
+    assert out["server_commands"] == [
+        ["iperf3", "-s", "-B", "198.18.0.1", "-D"],
+        ["sockperf", "server", "--tcp", "-i", "198.18.0.1", "-p", "11111", "--daemonize"],
+        ["netserver", "-L", "198.18.0.1"],
+    ]
