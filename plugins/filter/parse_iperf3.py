@@ -97,20 +97,13 @@ _value:
       type: float
 """
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.volt.netbench.plugins.plugin_utils.errors import ParseError
+from ansible_collections.volt.netbench.plugins.plugin_utils.filter_call import call_parser
 from ansible_collections.volt.netbench.plugins.plugin_utils.iperf3 import parse_iperf3 as _parse_iperf3
 
 
 def parse_iperf3(data, source=None):
     """Filter entry point: argument check, then the tested parser."""
-    if source is not None and not isinstance(source, str):
-        raise AnsibleFilterError(f"parse_iperf3: source must be a string, got {type(source).__name__}")
-    try:
-        return _parse_iperf3(data, source)
-    except ParseError as err:
-        raise AnsibleFilterError(str(err)) from err
+    return call_parser("parse_iperf3", _parse_iperf3, data, source)
 
 
 class FilterModule:

@@ -72,20 +72,13 @@ _value:
       type: dict
 """
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.volt.netbench.plugins.plugin_utils.errors import ParseError
+from ansible_collections.volt.netbench.plugins.plugin_utils.filter_call import call_parser
 from ansible_collections.volt.netbench.plugins.plugin_utils.netperf import parse_netperf as _parse_netperf
 
 
 def parse_netperf(data, source=None):
     """Filter entry point: argument check, then the tested parser."""
-    if source is not None and not isinstance(source, str):
-        raise AnsibleFilterError(f"parse_netperf: source must be a string, got {type(source).__name__}")
-    try:
-        return _parse_netperf(data, source)
-    except ParseError as err:
-        raise AnsibleFilterError(str(err)) from err
+    return call_parser("parse_netperf", _parse_netperf, data, source)
 
 
 class FilterModule:

@@ -85,20 +85,13 @@ _value:
       type: float
 """
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.volt.netbench.plugins.plugin_utils.errors import ParseError
+from ansible_collections.volt.netbench.plugins.plugin_utils.filter_call import call_parser
 from ansible_collections.volt.netbench.plugins.plugin_utils.ping import parse_ping as _parse_ping
 
 
 def parse_ping(data, source=None):
     """Filter entry point: argument check, then the tested parser."""
-    if source is not None and not isinstance(source, str):
-        raise AnsibleFilterError(f"parse_ping: source must be a string, got {type(source).__name__}")
-    try:
-        return _parse_ping(data, source)
-    except ParseError as err:
-        raise AnsibleFilterError(str(err)) from err
+    return call_parser("parse_ping", _parse_ping, data, source)
 
 
 class FilterModule:

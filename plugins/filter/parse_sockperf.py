@@ -95,20 +95,15 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.volt.netbench.plugins.plugin_utils.errors import ParseError
+from ansible_collections.volt.netbench.plugins.plugin_utils.filter_call import call_parser
 from ansible_collections.volt.netbench.plugins.plugin_utils.sockperf import parse_sockperf as _parse_sockperf
 
 
 def parse_sockperf(data, source=None, percentiles=(50, 90, 99, 99.9)):
     """Filter entry point: argument check, then the tested parser."""
-    if source is not None and not isinstance(source, str):
-        raise AnsibleFilterError(f"parse_sockperf: source must be a string, got {type(source).__name__}")
     if isinstance(percentiles, (str, bytes)) or not hasattr(percentiles, "__iter__"):
         raise AnsibleFilterError(f"parse_sockperf: percentiles must be a list of numbers, got {percentiles!r}")
-    try:
-        return _parse_sockperf(data, source, list(percentiles))
-    except ParseError as err:
-        raise AnsibleFilterError(str(err)) from err
+    return call_parser("parse_sockperf", _parse_sockperf, data, source, percentiles=list(percentiles))
 
 
 class FilterModule:

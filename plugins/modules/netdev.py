@@ -309,7 +309,12 @@ class NetDev:
             if not self.module.check_mode:
                 self.run(["ip", "-n", name, "link", "set", "lo", "up"], mutate=False)
         elif self.p["state"] == "absent" and exists:
+            # processes of a lab that was just stopped (QEMU, SSH ProxyCommands) may take a moment to exit
+            deadline = time.monotonic() + 10
             pids = self.run(["ip", "netns", "pids", name], mutate=False).split()
+            while pids and time.monotonic() < deadline and not self.module.check_mode:
+                time.sleep(0.2)
+                pids = self.run(["ip", "netns", "pids", name], mutate=False).split()
             if pids:
                 self.module.fail_json(msg=f"namespace {name} still has processes {', '.join(pids)}: stop them first")
             self.run(["ip", "netns", "delete", name])

@@ -129,8 +129,11 @@ def plan_tests(
         for size in pps_sizes
     ]
     tests += [
-        {"name": f"netperf_{kind.lower()}", "argv": ["netperf", "-H", server, "-l", dur, "-t", kind, "-j", "--", "-o",
-                                                   NETPERF_SELECTORS], "params": {"netperf_test": kind}}
+        {
+            "name": f"netperf_{kind.lower()}",
+            "argv": ["netperf", "-H", server, "-l", dur, "-t", kind, "-j", "--", "-o", NETPERF_SELECTORS],
+            "params": {"netperf_test": kind},
+        }
         for kind in ("TCP_RR", "TCP_CRR", "UDP_RR")
     ]
     for test in tests:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, BIN, run
+from helpers import BIN, ROOT, run
 
 PLAYBOOK = ROOT / "playbooks" / "benchmark.yml"
 LOCK = Path("/run/volt-netbench/benchmark.lock")
@@ -30,15 +30,15 @@ def assert_clean(ns: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         qemu = subprocess.run(["pgrep", "-f", f"/run/volt-netbench/guests/{ns}/"], capture_output=True,
-                              text=True).stdout.strip()
+                              text=True, check=False).stdout.strip()
         masters = subprocess.run(["pgrep", "-f", f"volt-netbench/labs/{ns}/cp-"], capture_output=True,
-                                 text=True).stdout.strip()
+                                 text=True, check=False).stdout.strip()
         if not (netns_exists(ns) or qemu or masters or LOCK.exists()):
             break
         time.sleep(0.5)  # namespace teardown is asynchronous; the watchdog polls every second
     assert not netns_exists(ns), "lab namespace left behind"
-    assert not subprocess.run(["pgrep", "-f", f"/run/volt-netbench/guests/{ns}/"], capture_output=True).stdout
-    assert not subprocess.run(["pgrep", "-f", f"volt-netbench/labs/{ns}/cp-"], capture_output=True).stdout
+    assert not subprocess.run(["pgrep", "-f", f"/run/volt-netbench/guests/{ns}/"], capture_output=True, check=False).stdout
+    assert not subprocess.run(["pgrep", "-f", f"volt-netbench/labs/{ns}/cp-"], capture_output=True, check=False).stdout
     assert not LOCK.exists(), "lock left behind"
     assert not Path(f"/run/volt-netbench/guests/{ns}").exists()
     assert not Path(f"/run/volt-netbench/{ns}").exists()
@@ -102,9 +102,8 @@ def lab_ns():
     ],
 )
 def test_bad_input_is_refused_before_any_host_change(tmp_path, lab_ns, extra, message):
-    args = bench_args(tmp_path / "results", lab_ns)
-    args = [a for a in args if not a.startswith("results_dir=")] if "results_dir=/proc" in " ".join(extra) else args
-    proc = run(args + extra, check=False, env=ENV)
+    # a later -e wins, so the bad results_dir replaces the default one
+    proc = run(bench_args(tmp_path / "results", lab_ns) + extra, check=False, env=ENV)
     assert proc.returncode != 0
     assert message in flat(proc.stdout), proc.stdout[-3000:]
     assert not netns_exists(lab_ns)
@@ -138,8 +137,8 @@ def test_all_backends_quick_end_to_end_and_the_lock(tmp_path, lab_ns):
         assert run_["status"] == "complete", run_["tests"]
         assert run_["environment"]["accelerator"] in ("tcg", "kvm")
         assert {"lab_s", "boot_s", "teardown_s", "iperf3_tcp_single_s"} <= set(run_["wall_times"])
-        print(f"[{backend}] wall times: " + ", ".join(f"{k}={v}" for k, v in run_["wall_times"].items()
-                                                     if not isinstance(v, dict)))
+        walls = {k: v for k, v in run_["wall_times"].items() if not isinstance(v, dict)}
+        print(f"[{backend}] wall times: " + ", ".join(f"{k}={v}" for k, v in walls.items()))
         run_dir = results / backend / run_["run_id"]
         tested = {s["test"] for s in samples(run_dir)}
         assert tested == {t["name"] for t in run_["tests"]}, "every test of the matrix has samples"
@@ -193,10 +192,11 @@ def test_iperf3_server_killed(tmp_path, lab_ns):
     log = tmp_path / "kill-iperf3.log"
     proc = start(bench_args(results, lab_ns, "-e", "backend=virtio", "-e", FAULT_TESTS), log)
     wait_for(log, r"\[2/5\] virtio ping", proc)
-    key = next(Path.home().glob(".cache/volt-netbench/keys/*/id_ed25519"))
+    # the lab key of the current image is the newest one the controller holds
+    key = max(Path.home().glob(".cache/volt-netbench/keys/*/id_ed25519"), key=lambda p: p.stat().st_mtime)
     kill = subprocess.run(["ssh", "-i", str(key), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
                            "-o", f"ProxyCommand=ip netns exec {lab_ns} nc 127.0.0.1 %p", "-p", "10022",
-                           "root@127.0.0.1", "pkill", "-x", "iperf3"], capture_output=True, text=True, timeout=120)
+                           "root@127.0.0.1", "pkill", "-x", "iperf3"], capture_output=True, text=True, timeout=120, check=False)
     assert kill.returncode == 0, kill.stderr
     code = proc.wait(timeout=1200)
     assert code != 0

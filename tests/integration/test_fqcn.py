@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 
-from conftest import ROOT, run
+from helpers import ROOT, run
 
 FIXTURES = ROOT / "tests" / "fixtures"
 PLAYBOOK = ROOT / "tests" / "integration" / "targets" / "fqcn" / "playbook.yml"

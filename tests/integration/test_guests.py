@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run
+from helpers import ROOT, run
 
 PLAYBOOK = ROOT / "tests" / "integration" / "targets" / "guests" / "playbook.yml"
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for namespaces, taps and QEMU")
@@ -23,7 +23,7 @@ def netns_exists(ns: str) -> bool:
 
 
 def qemu_pids(ns: str) -> list[str]:
-    out = subprocess.run(["pgrep", "-f", f"/run/volt-netbench/guests/{ns}/"], capture_output=True, text=True).stdout
+    out = subprocess.run(["pgrep", "-f", f"/run/volt-netbench/guests/{ns}/"], capture_output=True, text=True, check=False).stdout
     return out.split()
 
 
@@ -35,7 +35,7 @@ def assert_clean(ns: str) -> None:
     assert not netns_exists(ns), "the lab namespace survived the teardown"
     assert not Path(f"/run/volt-netbench/guests/{ns}").exists(), "overlays/sockets survived"
     assert not Path(f"/run/volt-netbench/{ns}").exists(), "macvtap char devices survived"
-    ssh_masters = subprocess.run(["pgrep", "-f", f"labs/{ns}/cp-"], capture_output=True, text=True).stdout
+    ssh_masters = subprocess.run(["pgrep", "-f", f"labs/{ns}/cp-"], capture_output=True, text=True, check=False).stdout
     assert not ssh_masters.strip(), "an SSH control master survived"
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run
+from helpers import ROOT, run
 
 PLAYBOOK = ROOT / "tests" / "integration" / "targets" / "hypervisor" / "playbook.yml"
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="installs packages and reads root-only devices")

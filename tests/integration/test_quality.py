@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run
+from helpers import ROOT, run
 
 STANDIN = ROOT / "tests" / "sanity" / "get_pip_standin.py"
 
