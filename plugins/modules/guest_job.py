@@ -92,14 +92,15 @@ seconds:
 
 import os
 import re
-import subprocess
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 
 NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 # "$@" keeps the argument list intact: no word splitting, no shell parsing of the command
-WRAPPER = 'out=$1; shift; "$@" >"$out.out" 2>"$out.err"; echo $? >"$out.rc.tmp"; mv "$out.rc.tmp" "$out.rc"'
+# the first redirection lets go of run_command's pipes, so run_command returns while the job runs on
+WRAPPER = ('exec </dev/null >/dev/null 2>&1; out=$1; shift; "$@" >"$out.out" 2>"$out.err"; '
+           'echo $? >"$out.rc.tmp"; mv "$out.rc.tmp" "$out.rc"')
 
 
 def main():
@@ -127,9 +128,12 @@ def main():
                 os.unlink(base + ext)
         with open(base + ".started", "w", encoding="utf-8") as handle:
             handle.write(str(time.time()))
-        argv = ["sh", "-c", WRAPPER, "sh", base, "timeout", "--kill-after=5", str(p["timeout"]), *p["argv"]]
-        subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,  # pylint: disable=consider-using-with
-                         stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
+        # setsid -f: a new session in a forked child, so the job outlives this SSH connection
+        argv = ["setsid", "-f", "sh", "-c", WRAPPER, "sh", base, "timeout", "--kill-after=5", str(p["timeout"]),
+                *p["argv"]]
+        rc, _out, err = module.run_command(argv)
+        if rc != 0:
+            module.fail_json(msg=f"could not start {p['name']}: {err.strip()}")
         module.exit_json(changed=True, started=True)
     if not os.path.exists(base + ".started"):
         module.fail_json(msg=f"job {p['name']} was never started in {p['dir']}")

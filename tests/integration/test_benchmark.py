@@ -163,14 +163,15 @@ def test_all_backends_quick_end_to_end_and_the_lock(tmp_path, lab_ns):
 
 # --- faults -------------------------------------------------------------------------------------------
 
-FAULT_TESTS = '{"tests": ["iperf3_tcp_single", "ping", "iperf3_udp_max", "netperf_tcp_rr", "iperf3_tcp_reverse"]}'
+# in matrix order: iperf3_tcp_single, ping, sockperf_tcp, pps_64 (iperf3 again), netperf_tcp_rr
+FAULT_TESTS = '{"tests": ["iperf3_tcp_single", "ping", "sockperf_tcp", "pps_64", "netperf_tcp_rr"]}'
 
 
 def test_server_vm_killed_mid_matrix(tmp_path, lab_ns):
     results = tmp_path / "results"
     log = tmp_path / "kill-qemu.log"
     proc = start(bench_args(results, lab_ns, "-e", "backend=virtio", "-e", FAULT_TESTS), log)
-    wait_for(log, r"\[2/5\] virtio ping", proc)
+    wait_for(log, r"\[2/5\] virtio ping \(", proc)
     subprocess.run(["pkill", "-KILL", "-f", f"guest=server.*/run/volt-netbench/guests/{lab_ns}/"], check=True)
     code = proc.wait(timeout=1200)
     text = log.read_text()
@@ -183,7 +184,8 @@ def test_server_vm_killed_mid_matrix(tmp_path, lab_ns):
     assert failed and any("server VM unreachable" in t["message"] or "not run: server VM" in t["message"]
                           for t in failed), failed
     assert (results / "REPORT.md").is_file()
-    assert "virtio: iperf3_udp_max failed" in (results / "REPORT.md").read_text()
+    assert status["netperf_tcp_rr"]["status"] == "failed"
+    assert "- virtio: netperf_tcp_rr failed — not run: server VM unreachable" in (results / "REPORT.md").read_text()
     assert_clean(lab_ns)
 
 
@@ -191,7 +193,7 @@ def test_iperf3_server_killed(tmp_path, lab_ns):
     results = tmp_path / "results"
     log = tmp_path / "kill-iperf3.log"
     proc = start(bench_args(results, lab_ns, "-e", "backend=virtio", "-e", FAULT_TESTS), log)
-    wait_for(log, r"\[2/5\] virtio ping", proc)
+    wait_for(log, r"\[2/5\] virtio ping \(", proc)
     # the lab key of the current image is the newest one the controller holds
     key = max(Path.home().glob(".cache/volt-netbench/keys/*/id_ed25519"), key=lambda p: p.stat().st_mtime)
     kill = subprocess.run(["ssh", "-i", str(key), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
@@ -203,12 +205,13 @@ def test_iperf3_server_killed(tmp_path, lab_ns):
     (run_,) = runs(results, "virtio")
     status = {t["name"]: t["status"] for t in run_["tests"]}
     assert status["iperf3_tcp_single"] == "ok"
-    assert status["ping"] == "ok" and status["netperf_tcp_rr"] == "ok"
-    assert status["iperf3_udp_max"] == "failed" and status["iperf3_tcp_reverse"] == "failed"
+    assert status["ping"] == "ok" and status["sockperf_tcp"] == "ok" and status["netperf_tcp_rr"] == "ok"
+    assert status["pps_64"] == "failed"
     messages = {t["name"]: t["message"] for t in run_["tests"]}
-    assert "unable to connect to server" in messages["iperf3_udp_max"]
+    assert "unable to connect to server" in messages["pps_64"]
     report = (results / "REPORT.md").read_text()
-    assert "- virtio: iperf3_udp_max failed — exit 1: unable to connect to server" in report
+    assert "- virtio: pps_64 failed — exit 1: unable to connect to server" in report
+    assert "| 64 bytes | n/a | n/a | n/a |" in report
     assert_clean(lab_ns)
 
 
@@ -216,7 +219,7 @@ def test_sigint_during_a_test(tmp_path, lab_ns):
     results = tmp_path / "results"
     log = tmp_path / "sigint.log"
     proc = start(bench_args(results, lab_ns, "-e", "backend=virtio", "-e", FAULT_TESTS), log)
-    wait_for(log, r"\[3/5\] virtio iperf3_udp_max", proc)
+    wait_for(log, r"\[3/5\] virtio sockperf_tcp \(", proc)
     time.sleep(2)
     proc.send_signal(signal.SIGINT)
     code = proc.wait(timeout=120)
@@ -226,6 +229,6 @@ def test_sigint_during_a_test(tmp_path, lab_ns):
     assert run_["reason"] == "interrupted: ansible-playbook ended before the run finished"
     status = {t["name"]: t["status"] for t in run_["tests"]}
     assert status["iperf3_tcp_single"] == "ok" and status["ping"] == "ok"
-    assert status["netperf_tcp_rr"] == "skipped"
+    assert status["pps_64"] == "skipped" and status["netperf_tcp_rr"] == "skipped"
     report = (results / "REPORT.md").read_text()
     assert "virtio: netperf_tcp_rr skipped — not run: the benchmark was interrupted." in report

@@ -32,7 +32,9 @@ initrd_modules=$(field initrd_modules)
 work="$out.tmp-$$"
 rootfs="$work/rootfs"
 cleanup() {
-  for m in dev/pts proc sys; do mountpoint -q "$rootfs/$m" 2>/dev/null && umount -l "$rootfs/$m" || true; done
+  for m in proc sys; do
+    if mountpoint -q "$rootfs/$m" 2>/dev/null; then umount -l "$rootfs/$m" || true; fi
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -55,12 +57,14 @@ deb $mirror $suite main non-free
 SRC
 mkdir -p "$rootfs/etc/initramfs-tools/conf.d"
 echo "MODULES=list" > "$rootfs/etc/initramfs-tools/conf.d/volt-netbench.conf"
-printf '%s\n' $initrd_modules > "$rootfs/etc/initramfs-tools/modules"
+read -r -a modules <<< "$initrd_modules"
+printf '%s\n' "${modules[@]}" > "$rootfs/etc/initramfs-tools/modules"
 mount -t proc proc "$rootfs/proc"
 mount -t sysfs sys "$rootfs/sys"
 echo "iperf3 iperf3/start_daemon boolean false" | chroot "$rootfs" debconf-set-selections
 chroot "$rootfs" env DEBIAN_FRONTEND=noninteractive apt-get -q update > "$work/apt.log" 2>&1
-chroot "$rootfs" env DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends $late_packages \
+read -r -a late <<< "$late_packages"
+chroot "$rootfs" env DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends "${late[@]}" \
   >> "$work/apt.log" 2>&1 || { tail -30 "$work/apt.log" >&2; exit 1; }
 chroot "$rootfs" apt-get clean
 umount "$rootfs/sys" "$rootfs/proc"
