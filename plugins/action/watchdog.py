@@ -21,7 +21,7 @@ class ActionModule(VoltActionBase):
     ARGSPEC = {
         "state": {"type": "str", "default": "started", "choices": ["started", "updated"]},
         "config_path": {"type": "path", "required": True},
-        "lock": {"type": "path", "required": True},
+        "lock": {"type": "path"},
         "local": {"type": "bool", "default": True},
         "netns": {"type": "str", "default": ""},
         "manage_netns": {"type": "bool", "default": True},
@@ -38,8 +38,18 @@ class ActionModule(VoltActionBase):
             return {"changed": False, "skipped_reason": "check mode"}
         config_path = Path(args.pop("config_path"))
         state = args.pop("state")
-        # task workers are forked from the ansible-playbook process: its PID is our parent's
-        cfg = {**args, "owner_pid": os.getppid()}
+        if state == "updated":
+            # only what this task names changes; the rest stays as the watchdog was started with
+            try:
+                cfg = json.loads(config_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as err:
+                return {"failed": True, "msg": f"no watchdog configuration to update at {config_path}: {err}"}
+            cfg.update({k: args[k] for k in self._task.args if k in args})
+        elif not args["lock"]:
+            return {"failed": True, "msg": "state=started needs lock"}
+        else:
+            # task workers are forked from the ansible-playbook process: its PID is our parent's
+            cfg = {**args, "owner_pid": os.getppid()}
         config_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = config_path.with_name(config_path.name + ".tmp")
         tmp.write_text(json.dumps(cfg), encoding="utf-8")

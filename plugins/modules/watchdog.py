@@ -18,7 +18,8 @@ description:
     records the interrupted run from its progress file (tests done so far kept, the rest marked
     skipped), rewrites the report and releases the lock. A run that releases the lock itself ends the
     watchdog without any action.
-  - C(updated) rewrites the watchdog's configuration (for example the current run directory).
+  - C(updated) changes only the options the task names in the running watchdog's configuration (for
+    example the current run directory).
 options:
   state:
     description: Start the watchdog, or update its configuration.
@@ -30,9 +31,8 @@ options:
     type: path
     required: true
   lock:
-    description: The lab lock file (volt.netbench.lab_lock) the run holds.
+    description: The lab lock file (volt.netbench.lab_lock) the run holds (required to start).
     type: path
-    required: true
   local:
     description: Whether the hypervisor is this controller (teardown is only possible then).
     type: bool
