@@ -64,11 +64,6 @@ ROWS: tuple[Row, ...] = (
     Row("transactions", "UDP_RR", "netperf_udp_rr", "transaction_rate", 1.0, "trans/sec", True, 0),
 )
 
-# Which tool runs each test of the matrix (the playbook and the results model share this).
-TEST_TOOLS: dict[str, str] = {row.test: row.test.split("_")[0] for row in ROWS}
-TEST_TOOLS.update({f"pps_{size}": "iperf3" for size in PPS_SIZES})
-TEST_TOOLS["ping"] = "ping"
-
 
 def unit_of(metric: str) -> str:
     """Unit of a parsed field, from its name."""
