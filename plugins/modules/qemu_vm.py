@@ -10,8 +10,12 @@ author: volt.netbench maintainers (@volt)
 version_added: "0.1.0"
 short_description: Boot or stop one benchmark guest under QEMU, with a management and a data NIC
 description:
-  - Starts a daemonized QEMU guest from a copy-on-write overlay of a base image with direct kernel
-    boot, a pidfile, a QMP socket and a serial console log, all under O(state_dir).
+  - Starts a daemonized QEMU guest from a copy-on-write overlay of a base image, with a pidfile, a QMP
+    socket and a serial console log, all under O(state_dir).
+  - With O(kernel) and O(initrd) the guest boots them directly (the image built by
+    M(volt.netbench.guest_image)'s default path) and gets its data address from the kernel command line.
+    Without them it boots the image's own boot loader through the firmware (a cloud image), usually
+    with a cloud-init NoCloud O(seed) that carries its configuration.
   - The management NIC is QEMU user networking with an SSH port forward on the hypervisor's
     loopback (inside O(netns) when set), so it works for every backend, macvtap included.
   - The data NIC is the backend under test. C(virtio) is a tap with C(vhost=off), C(vhost-net) the same
@@ -46,15 +50,20 @@ options:
     description: Base qcow2 image; the guest writes to an overlay on top of it.
     type: path
   kernel:
-    description: Kernel for direct boot.
+    description: Kernel for direct boot; omit it (and O(initrd)) to boot the image's own boot loader.
     type: path
   initrd:
     description: Initrd for direct boot.
     type: path
   append:
-    description: Extra kernel command line arguments.
+    description: Extra kernel command line arguments (direct boot only).
     type: str
     default: ""
+  seed:
+    description:
+      - A cloud-init NoCloud seed image (volume label C(cidata), e.g. made by C(cloud-localds)),
+        attached read-only as the second virtio disk.
+    type: path
   backend:
     description: Data NIC backend.
     type: str
@@ -67,7 +76,9 @@ options:
     description: MAC of the data NIC (for macvtap it must be the macvtap's own MAC).
     type: str
   data_address:
-    description: Data address in CIDR form, configured in the guest from the kernel command line.
+    description:
+      - Data address in CIDR form. With direct boot it is passed on the kernel command line, where the
+        built image's C(volt-data-net) service applies it; a cloud image gets it from its O(seed).
     type: str
   data_mtu:
     description: MTU of the guest's data NIC.
@@ -83,6 +94,14 @@ options:
   mgmt_mac:
     description: MAC of the management NIC.
     type: str
+  mgmt_outbound:
+    description:
+      - Let the guest open connections through the management NIC (QEMU user networking C(restrict=off)),
+        to the hypervisor's loopback as 10.0.2.2 and to whatever the hypervisor, or its namespace, can reach.
+        Needed when cloud-init installs packages from a mirror. Off by default, so only the SSH
+        port forward reaches the guest and the guest reaches nothing.
+    type: bool
+    default: false
   vcpus:
     description: Virtual CPUs.
     type: int
@@ -130,8 +149,25 @@ EXAMPLES = r"""
     initrd: /var/cache/volt-netbench/images/abc123/initrd.img
     backend: virtio
     data_device: vnbtap0
+    data_mac: "52:54:00:be:00:01"
     data_address: 198.18.0.1/24
+    mgmt_mac: "52:54:00:fe:00:01"
     ssh_port: 10022
+
+- name: Boot a lab's own cloud image through its boot loader, configured by a NoCloud seed
+  volt.netbench.qemu_vm:
+    name: client
+    state_dir: /run/volt-netbench/guests/vnb-lab
+    netns: vnb-lab
+    base_image: /srv/images/debian-12-genericcloud-amd64.qcow2
+    seed: /run/volt-netbench/guests/vnb-lab/client-seed.iso
+    backend: virtio
+    data_device: vnbtap1
+    data_mac: "52:54:00:be:00:02"
+    data_address: 198.18.0.2/24
+    mgmt_mac: "52:54:00:fe:00:02"
+    mgmt_outbound: true
+    ssh_port: 10023
 """
 
 RETURN = r"""
@@ -271,9 +307,22 @@ def build_argv(module, p, data_fd):
         # under TCG the guest marks the TSC unstable and falls back to the HPET, whose every read is an
         # emulated MMIO access: boot takes three times as long and every timestamp costs microseconds
         clock = "tsc=reliable clocksource=tsc "
-    cmdline = (f"root=/dev/vda rw console=ttyS0 quiet loglevel=3 {clock}systemd.show_status=auto systemd.hostname={name} "
-               f"volt.data={prm['data_address']} volt.mtu={prm['data_mtu']} {prm['append']}").strip()
-    mgmt = (f"user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:{prm['ssh_port']}-:22")
+    if prm["kernel"]:
+        cmdline = (f"root=/dev/vda rw console=ttyS0 quiet loglevel=3 {clock}systemd.show_status=auto "
+                   f"systemd.hostname={name} volt.data={prm['data_address']} volt.mtu={prm['data_mtu']} "
+                   f"{prm['append']}").strip()
+        boot = ["-kernel", prm["kernel"], "-initrd", prm["initrd"], "-append", cmdline]
+    else:
+        boot = []
+    # the root disk first (vda, boot device), the seed second (vdb); NICs at fixed slots 3 and 4, so the
+    # built image can name them by PCI path; no option ROMs (nothing boots from the network)
+    disks = ["-drive", f"file={p['overlay']},if=none,id=root,format=qcow2,cache=unsafe",
+             "-device", "virtio-blk-pci,drive=root,addr=0x5,bootindex=0"]
+    if prm["seed"]:
+        disks += ["-drive", f"file={prm['seed']},if=none,id=seed,format=raw,readonly=on",
+                  "-device", "virtio-blk-pci,drive=seed,addr=0x6"]
+    restrict = "off" if prm["mgmt_outbound"] else "on"
+    mgmt = f"user,id=mgmt,restrict={restrict},hostfwd=tcp:127.0.0.1:{prm['ssh_port']}-:22"
     mq = prm["queues"] > 1
     if prm["backend"] == "macvtap":
         data = f"tap,id=data,fd={data_fd}"
@@ -281,15 +330,14 @@ def build_argv(module, p, data_fd):
         vhost = "on" if prm["backend"] == "vhost-net" else "off"
         data = (f"tap,id=data,ifname={prm['data_device']},script=no,downscript=no,vhost={vhost}"
                 + (f",queues={prm['queues']}" if mq else ""))
-    data_dev = f"virtio-net-pci,netdev=data,addr=0x4,mac={prm['data_mac']}" + (
+    data_dev = f"virtio-net-pci,netdev=data,addr=0x4,mac={prm['data_mac']},romfile=" + (
         f",mq=on,vectors={2 * prm['queues'] + 2}" if mq else "")
     argv = [module.get_bin_path(prm["qemu_binary"], required=True),
             "-name", f"guest={name},debug-threads=on",
             "-machine", "pc", *accel, "-m", str(prm["memory_mb"]),
             "-nodefaults", "-no-user-config", "-display", "none", "-vga", "none",
-            "-kernel", prm["kernel"], "-initrd", prm["initrd"], "-append", cmdline,
-            "-drive", f"file={p['overlay']},if=virtio,format=qcow2,cache=unsafe",
-            "-netdev", mgmt, "-device", f"virtio-net-pci,netdev=mgmt,addr=0x3,mac={prm['mgmt_mac']}",
+            *boot, *disks,
+            "-netdev", mgmt, "-device", f"virtio-net-pci,netdev=mgmt,addr=0x3,mac={prm['mgmt_mac']},romfile=",
             "-netdev", data, "-device", data_dev,
             "-serial", f"file:{p['console']}",
             "-qmp", f"unix:{p['qmp']},server=on,wait=off",
@@ -309,11 +357,14 @@ def ssh_banner(module, port, netns):
 
 def start(module, state_dir, p):
     prm = module.params
-    for key in ("base_image", "kernel", "initrd", "data_device", "data_mac", "data_address", "ssh_port", "mgmt_mac"):
+    for key in ("base_image", "data_device", "data_mac", "data_address", "ssh_port", "mgmt_mac"):
         if prm[key] in (None, ""):
             module.fail_json(msg=f"state=present needs {key}")
-    for key in ("base_image", "kernel", "initrd"):
-        if not os.path.isfile(prm[key]):
+    if bool(prm["kernel"]) != bool(prm["initrd"]):
+        module.fail_json(msg="kernel and initrd go together: give both for direct boot, or neither to boot the "
+                         "image's own boot loader")
+    for key in ("base_image", "kernel", "initrd", "seed"):
+        if prm[key] and not os.path.isfile(prm[key]):
             module.fail_json(msg=f"{key} {prm[key]} does not exist: build the image first (volt.netbench.guest_image)")
     for key in ("data_mac", "mgmt_mac"):
         if not MAC_RE.match(prm[key]):
@@ -408,6 +459,7 @@ def main():
             "kernel": {"type": "path"},
             "initrd": {"type": "path"},
             "append": {"type": "str", "default": ""},
+            "seed": {"type": "path"},
             "backend": {"type": "str", "default": "virtio", "choices": ["virtio", "vhost-net", "macvtap"]},
             "data_device": {"type": "str"},
             "data_mac": {"type": "str"},
@@ -416,6 +468,7 @@ def main():
             "queues": {"type": "int", "default": 1},
             "ssh_port": {"type": "int"},
             "mgmt_mac": {"type": "str"},
+            "mgmt_outbound": {"type": "bool", "default": False},
             "vcpus": {"type": "int", "default": 1},
             "memory_mb": {"type": "int", "default": 1024},
             "accelerator": {"type": "str", "default": "tcg", "choices": ["kvm", "tcg"]},

@@ -1,8 +1,10 @@
 """Real QEMU guests for virtio and macvtap in a namespace the test creates; boot failure path;
-vhost-net refused before QEMU starts. Boot-to-SSH times are printed (pytest -s shows them)."""
+vhost-net refused before QEMU starts; a cloud image (guest_image_path) configured by a cloud-init
+NoCloud seed, its failure path and bad image paths. Boot-to-SSH times are printed (pytest -s shows them)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -101,4 +103,118 @@ def test_vhost_net_is_refused_before_qemu_starts(lab):
     assert proc.returncode == 2
     assert "backend vhost-net is not available on this host" in " ".join(proc.stdout.split())
     assert "Assertion" not in proc.stdout
+    assert_clean(lab.ns)
+
+
+# --- a lab's own cloud image (guest_image_path) with a cloud-init NoCloud seed ---------------------------
+# No cloud image can be downloaded here, so the test builds a stand-in shaped like Debian's genericcloud
+# qcow2 (BIOS + GRUB, cloud-init, no host keys, no keys, root locked): cloud_image/build-cloud-image.sh.
+CLOUD_BUILDER = ROOT / "tests" / "integration" / "cloud_image" / "build-cloud-image.sh"
+TEST_IMAGE_CACHE = os.environ.get("VOLT_NETBENCH_TEST_IMAGE_CACHE", "/var/cache/volt-netbench/test-images")
+REPO_PORT = 8080  # on the lab namespace's loopback; the guests reach it as 10.0.2.2 (user networking, restrict=off)
+
+
+@pytest.fixture(scope="session")
+def cloud_image() -> Path:
+    """The stand-in cloud image, cached outside the checkout and keyed by its builder's hash."""
+    key = hashlib.sha256(CLOUD_BUILDER.read_bytes()).hexdigest()[:16]
+    out = Path(TEST_IMAGE_CACHE) / f"cloud-{key}"
+    started = time.monotonic()
+    run(["bash", CLOUD_BUILDER, out], timeout=1800)
+    print(f"\ncloud image {out}: ready after {time.monotonic() - started:.0f} s")
+    return out / "disk.qcow2"
+
+
+@pytest.fixture
+def probe_repo(tmp_path) -> Path:
+    """A flat apt repository with one package, volt-seed-probe, that no Debian mirror has: finding it
+    installed in a guest proves cloud-init installed the seed's packages from the seed's apt sources."""
+    repo = tmp_path / "repo"
+    pkg = tmp_path / "pkg"
+    (pkg / "DEBIAN").mkdir(parents=True)
+    (pkg / "usr" / "share" / "volt-seed-probe").mkdir(parents=True)
+    (pkg / "usr" / "share" / "volt-seed-probe" / "installed").write_text("installed by cloud-init\n")
+    control = ("Package: volt-seed-probe\nVersion: 1.0\nArchitecture: all\n"
+               "Maintainer: volt.netbench tests <tests@volt.invalid>\nDescription: volt.netbench seed probe\n")
+    (pkg / "DEBIAN" / "control").write_text(control)
+    repo.mkdir()
+    deb = repo / "volt-seed-probe_1.0_all.deb"
+    subprocess.run(["dpkg-deb", "--root-owner-group", "--build", pkg, deb], check=True, capture_output=True)
+    data = deb.read_bytes()
+    packages = (control.replace("Description:", f"Filename: ./{deb.name}\nSize: {len(data)}\n"
+                                f"SHA256: {hashlib.sha256(data).hexdigest()}\nDescription:"))
+    (repo / "Packages").write_text(packages)
+    index = (repo / "Packages").read_bytes()
+    (repo / "Release").write_text(
+        "Origin: volt.netbench tests\nLabel: volt.netbench tests\n"
+        f"Date: {time.strftime('%a, %d %b %Y %H:%M:%S UTC', time.gmtime())}\n"
+        f"SHA256:\n {hashlib.sha256(index).hexdigest()} {len(index)} Packages\n")
+    return repo
+
+
+def cloud_vars(image: Path, repo: Path, packages: list[str]) -> str:
+    return json.dumps({
+        "lab_image_path": str(image),
+        "lab_cloud_packages": packages,
+        # Debian's cloud.cfg preserves sources.list unless told otherwise
+        "lab_cloud_config": {"apt": {"preserve_sources_list": False,
+                                     "sources_list": f"deb [trusted=yes] http://10.0.2.2:{REPO_PORT}/ ./\n"}},
+        "lab_mgmt_outbound": True,
+        "lab_repo": str(repo),
+        "lab_repo_port": REPO_PORT,
+        "lab_check_packages": ["volt-seed-probe"],
+        "lab_boot_timeout": 420,
+        "lab_cloud_init_timeout": 600,
+    })
+
+
+def test_cloud_image_boots_with_a_nocloud_seed(lab, cloud_image, probe_repo):
+    _proc, out = lab("virtio", "-e", cloud_vars(cloud_image, probe_repo, ["iperf3", "volt-seed-probe"]))
+    boot = json.loads((out / "boot.json").read_text())
+    print(f"\n[cloud image] boot-to-SSH seconds: {boot['boot_seconds']} ({boot['accelerator']}); "
+          "cloud-init finished afterwards")
+    assert boot["cloud_init"] is True
+    argv = " ".join(boot["argv"]["server"])
+    assert "-kernel" not in argv  # the image's own GRUB boots it
+    assert f"file={cloud_image}" not in argv  # an overlay, never the lab's image itself
+    assert "-device virtio-blk-pci,drive=seed,addr=0x6" in argv
+    assert "restrict=off" in argv
+    addresses = {"server": "198.18.0.1", "client": "198.18.0.2"}
+    for guest, peer in (("server", "client"), ("client", "server")):
+        seen = json.loads((out / f"{guest}.json").read_text())
+        assert seen["hostname"] == guest  # from the seed's meta-data/user-data
+        assert "driver: virtio_net" in seen["nic"]
+        addr = json.loads(seen["nic"][seen["nic"].index("["):])
+        assert addr[0]["ifname"] == "data0"  # named by MAC in the seed's network-config
+        assert [a["local"] for a in addr[0]["addr_info"] if a["family"] == "inet"] == [addresses[guest]]
+        assert "3 packets transmitted, 3 received" in seen["ping"]
+        assert f"from {addresses[peer]}" in seen["ping"]
+        assert seen["packages"] == ["volt-seed-probe installed"]
+    # SSH itself proves the seed's root key and the fixed host key: known_hosts is strict
+    assert_clean(lab.ns)
+    assert Path(cloud_image).is_file()
+
+
+def test_cloud_init_failure_is_reported_and_cleaned_up(lab, cloud_image, probe_repo):
+    proc, _out = lab("virtio", "-e", cloud_vars(cloud_image, probe_repo, ["volt-no-such-package"]), check=False)
+    assert proc.returncode == 2
+    text = " ".join(proc.stdout.split())
+    assert "cloud-init did not finish cleanly on guest" in text
+    assert "Unable to locate package volt-no-such-package" in text  # cloud-init's own output
+    assert_clean(lab.ns)
+
+
+@pytest.mark.parametrize("case", ["missing", "raw"])
+def test_bad_guest_image_path_is_refused_before_qemu(lab, tmp_path, case):
+    path = tmp_path / "image.img"
+    if case == "raw":
+        subprocess.run(["qemu-img", "create", "-q", "-f", "raw", path, "16M"], check=True)
+    proc, _out = lab("virtio", "-e", json.dumps({"lab_image_path": str(path)}), check=False)
+    assert proc.returncode == 2
+    text = " ".join(proc.stdout.split())
+    if case == "missing":
+        assert f"guest_image_path {path} does not exist on localhost" in text
+    else:
+        assert f"guest_image_path {path} is raw, not qcow2" in text
+    assert "Launch every guest" not in proc.stdout  # refused before any QEMU was started
     assert_clean(lab.ns)
