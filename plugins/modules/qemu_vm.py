@@ -317,7 +317,7 @@ def build_argv(module, p, data_fd):
     # the root disk first (vda, boot device), the seed second (vdb); NICs at fixed slots 3 and 4, so the
     # built image can name them by PCI path; no option ROMs (nothing boots from the network)
     disks = ["-drive", f"file={p['overlay']},if=none,id=root,format=qcow2,cache=unsafe",
-             "-device", "virtio-blk-pci,drive=root,addr=0x5,bootindex=0"]
+             "-device", "virtio-blk-pci,drive=root,addr=0x5" + ("" if boot else ",bootindex=0")]
     if prm["seed"]:
         disks += ["-drive", f"file={prm['seed']},if=none,id=seed,format=raw,readonly=on",
                   "-device", "virtio-blk-pci,drive=seed,addr=0x6"]

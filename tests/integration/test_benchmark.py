@@ -99,6 +99,7 @@ def lab_ns():
          "packet size 9000 is above the MTU: a UDP payload can be at most MTU - 28 = 1472 bytes (benchmark_mtu=1500)."),
         (["-e", "results_dir=/proc/volt-netbench"], "results_dir /proc/volt-netbench is not writable"),
         (["-e", '{"tests": ["iperf4"]}'], "test_plan: unknown tests iperf4: choose from iperf3_tcp_single"),
+        (["-e", "image=/nonexistent/cloud.qcow2"], "image /nonexistent/cloud.qcow2 is not a file on"),
     ],
 )
 def test_bad_input_is_refused_before_any_host_change(tmp_path, lab_ns, extra, message):
@@ -234,3 +235,26 @@ def test_sigint_during_a_test(tmp_path, lab_ns):
     assert status["pps_64"] == "skipped" and status["netperf_tcp_rr"] == "skipped"
     report = (results / "REPORT.md").read_text()
     assert "virtio: netperf_tcp_rr skipped — not run: the benchmark was interrupted." in report
+
+
+# --- a lab's own cloud image ------------------------------------------------------------------------
+
+def test_benchmark_on_a_cloud_image(tmp_path, lab_ns, cloud_image):
+    """image=QCOW2: the guests boot the cloud image with NoCloud seeds; the image has the tools, so the
+    seed installs nothing (no mirror in the namespace) and two tests run end to end."""
+    results = tmp_path / "results"
+    began = time.monotonic()
+    proc = run(bench_args(results, lab_ns, "-e", "backend=virtio", "-e", f"image={cloud_image}",
+                          "-e", '{"tests": ["iperf3_tcp_single", "ping"], "guest_image_cloud_packages": []}'),
+               check=False, env=ENV, timeout=1800)
+    assert proc.returncode == 0, proc.stdout[-6000:]
+    print(f"\n[e2e virtio, cloud image, 2 tests] wall time {time.monotonic() - began:.0f} s")
+    (run_,) = runs(results, "virtio")
+    assert run_["status"] == "complete", run_["tests"]
+    assert {t["name"]: t["status"] for t in run_["tests"]} == {"iperf3_tcp_single": "ok", "ping": "ok"}
+    assert run_["config"]["extra_vars"]["image"] == str(cloud_image)
+    # the guest kernel is what the booted guest reports, not a file beside an image
+    assert re.fullmatch(r"\d+\.\d+\.\d+-\d+-amd64", run_["environment"]["guest_kernel"])
+    report = (results / "REPORT.md").read_text()
+    assert f"-e image={cloud_image}" in report
+    assert_clean(lab_ns)

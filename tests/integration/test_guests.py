@@ -4,7 +4,6 @@ NoCloud seed, its failure path and bad image paths. Boot-to-SSH times are printe
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
@@ -107,51 +106,8 @@ def test_vhost_net_is_refused_before_qemu_starts(lab):
 
 
 # --- a lab's own cloud image (guest_image_path) with a cloud-init NoCloud seed ---------------------------
-# No cloud image can be downloaded here, so the test builds a stand-in shaped like Debian's genericcloud
-# qcow2 (BIOS + GRUB, cloud-init, no host keys, no keys, root locked): cloud_image/build-cloud-image.sh.
-CLOUD_BUILDER = ROOT / "tests" / "integration" / "cloud_image" / "build-cloud-image.sh"
-TEST_IMAGE_CACHE = os.environ.get("VOLT_NETBENCH_TEST_IMAGE_CACHE", "/var/cache/volt-netbench/test-images")
+# The stand-in cloud image and the probe package repository are fixtures in conftest.py.
 REPO_PORT = 8080  # on the lab namespace's loopback; the guests reach it as 10.0.2.2 (user networking, restrict=off)
-
-
-@pytest.fixture(scope="session")
-def cloud_image() -> Path:
-    """The stand-in cloud image, cached outside the checkout and keyed by its builder's hash."""
-    key = hashlib.sha256(CLOUD_BUILDER.read_bytes()).hexdigest()[:16]
-    out = Path(TEST_IMAGE_CACHE) / f"cloud-{key}"
-    started = time.monotonic()
-    run(["bash", CLOUD_BUILDER, out], timeout=1800)
-    print(f"\ncloud image {out}: ready after {time.monotonic() - started:.0f} s")
-    return out / "disk.qcow2"
-
-
-@pytest.fixture
-def probe_repo(tmp_path) -> Path:
-    """A flat apt repository with one package, volt-seed-probe, that no Debian mirror has: finding it
-    installed in a guest proves cloud-init installed the seed's packages from the seed's apt sources."""
-    repo = tmp_path / "repo"
-    pkg = tmp_path / "pkg"
-    (pkg / "DEBIAN").mkdir(parents=True)
-    (pkg / "usr" / "share" / "volt-seed-probe").mkdir(parents=True)
-    (pkg / "usr" / "share" / "volt-seed-probe" / "installed").write_text("installed by cloud-init\n")
-    control = ("Package: volt-seed-probe\nVersion: 1.0\nArchitecture: all\n"
-               "Maintainer: volt.netbench tests <tests@volt.invalid>\nDescription: volt.netbench seed probe\n")
-    (pkg / "DEBIAN" / "control").write_text(control)
-    repo.mkdir()
-    deb = repo / "volt-seed-probe_1.0_all.deb"
-    subprocess.run(["dpkg-deb", "--root-owner-group", "--build", pkg, deb], check=True, capture_output=True)
-    data = deb.read_bytes()
-    packages = (control.replace("Description:", f"Filename: ./{deb.name}\nSize: {len(data)}\n"
-                                f"SHA256: {hashlib.sha256(data).hexdigest()}\nDescription:"))
-    (repo / "Packages").write_text(packages)
-    index = (repo / "Packages").read_bytes()
-    (repo / "Release").write_text(
-        "Origin: volt.netbench tests\nLabel: volt.netbench tests\n"
-        f"Date: {time.strftime('%a, %d %b %Y %H:%M:%S UTC', time.gmtime())}\n"
-        f"SHA256:\n {hashlib.sha256(index).hexdigest()} {len(index)} Packages\n")
-    return repo
-
-
 def cloud_vars(image: Path, repo: Path, packages: list[str]) -> str:
     return json.dumps({
         "lab_image_path": str(image),
