@@ -29,6 +29,9 @@ def cloud_image() -> Path:
     """The stand-in cloud image, cached outside the checkout and keyed by its builder's hash."""
     key = hashlib.sha256(CLOUD_BUILDER.read_bytes()).hexdigest()[:16]
     out = Path(TEST_IMAGE_CACHE) / f"cloud-{key}"
+    for stale in Path(TEST_IMAGE_CACHE).glob("cloud-*"):  # images of earlier versions of the builder
+        if not stale.name.startswith(out.name):
+            subprocess.run(["rm", "-rf", "--", stale], check=True)
     started = time.monotonic()
     run(["bash", CLOUD_BUILDER, out], timeout=1800)
     print(f"\ncloud image {out}: ready after {time.monotonic() - started:.0f} s")

@@ -108,6 +108,8 @@ def test_vhost_net_is_refused_before_qemu_starts(lab):
 # --- a lab's own cloud image (guest_image_path) with a cloud-init NoCloud seed ---------------------------
 # The stand-in cloud image and the probe package repository are fixtures in conftest.py.
 REPO_PORT = 8080  # on the lab namespace's loopback; the guests reach it as 10.0.2.2 (user networking, restrict=off)
+
+
 def cloud_vars(image: Path, repo: Path, packages: list[str]) -> str:
     return json.dumps({
         "lab_image_path": str(image),

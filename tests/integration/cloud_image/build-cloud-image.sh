@@ -74,8 +74,10 @@ chroot "$rootfs" systemctl disable -q netperf 2>/dev/null || true
 for unit in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer man-db.timer fstrim.timer; do
   chroot "$rootfs" systemctl mask -q "$unit" 2>/dev/null || true
 done
-kernel=$(cd "$rootfs/boot" && ls vmlinuz-* | head -1)
-initrd=$(cd "$rootfs/boot" && ls initrd.img-* | head -1)
+kernels=("$rootfs"/boot/vmlinuz-*)
+initrds=("$rootfs"/boot/initrd.img-*)
+kernel=$(basename "${kernels[0]}")
+initrd=$(basename "${initrds[0]}")
 mkdir -p "$rootfs/boot/grub"
 cat > "$rootfs/boot/grub/grub.cfg" <<CFG
 serial --unit=0 --speed=115200
