@@ -10,5 +10,8 @@ source "$here/bootstrap.sh"
 cd "$VNB_ROOT"
 # ansible-test sanity runs shellcheck on the scripts
 command -v shellcheck >/dev/null || apt_install shellcheck
+# the stand-in cloud image (tests/integration/cloud_image) is built before any role installs these
+command -v debootstrap >/dev/null || apt_install debootstrap
+command -v qemu-img >/dev/null || apt_install qemu-utils
 export PYTHONDONTWRITEBYTECODE=1
 exec python -m pytest -p no:cacheprovider tests/unit tests/integration "$@"
