@@ -62,10 +62,15 @@ def flat(text: str) -> str:
     return " ".join(text.split())
 
 
+STARTED: list[subprocess.Popen] = []
+
+
 def start(args: list[str], log: Path) -> subprocess.Popen:
     handle = open(log, "w", encoding="utf-8")  # pylint: disable=consider-using-with
-    return subprocess.Popen(args, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT, text=True,
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, **ENV, "ANSIBLE_FORCE_COLOR": "0"})
+    STARTED.append(proc)
+    return proc
 
 
 def wait_for(log: Path, pattern: str, proc: subprocess.Popen, timeout: float = 900) -> None:
@@ -83,6 +88,18 @@ def wait_for(log: Path, pattern: str, proc: subprocess.Popen, timeout: float = 9
 def lab_ns():
     ns = f"vnbb-{os.getpid()}"
     yield ns
+    # a test that failed half-way must not leave its benchmark running (it would hold the lock for the next)
+    while STARTED:
+        proc = STARTED.pop()
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)  # the watchdog then tears the lab down and releases the lock
+            try:
+                proc.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    deadline = time.monotonic() + 60
+    while LOCK.exists() and time.monotonic() < deadline:
+        time.sleep(0.5)
     subprocess.run(["pkill", "-f", f"/run/volt-netbench/guests/{ns}/"], check=False)
     subprocess.run(["ip", "netns", "delete", ns], capture_output=True, check=False)
 
@@ -195,8 +212,9 @@ def test_iperf3_server_killed(tmp_path, lab_ns):
     log = tmp_path / "kill-iperf3.log"
     proc = start(bench_args(results, lab_ns, "-e", "backend=virtio", "-e", FAULT_TESTS), log)
     wait_for(log, r"\[2/5\] virtio ping \(", proc)
-    # the lab key of the current image is the newest one the controller holds
-    key = max(Path.home().glob(".cache/volt-netbench/keys/*/id_ed25519"), key=lambda p: p.stat().st_mtime)
+    # the lab key of the built image (cloud images have their own, under cloud-*) the guests were given
+    key = max((p for p in Path.home().glob(".cache/volt-netbench/keys/*/id_ed25519")
+               if not p.parent.name.startswith("cloud-")), key=lambda p: p.stat().st_mtime)
     kill = subprocess.run(["ssh", "-i", str(key), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
                            "-o", f"ProxyCommand=ip netns exec {lab_ns} nc 127.0.0.1 %p", "-p", "10022",
                            "root@127.0.0.1", "pkill", "-x", "iperf3"], capture_output=True, text=True, timeout=120, check=False)

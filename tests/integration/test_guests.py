@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -56,7 +57,12 @@ def lab(tmp_path, ansible_bin):
     yield play
     # belt and braces: the playbook's always must already have removed everything
     subprocess.run(["pkill", "-f", f"/run/volt-netbench/guests/{ns}/"], check=False)
+    pids = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True, check=False).stdout.split()
+    if pids:  # e.g. the test's package repository server
+        subprocess.run(["kill", *pids], check=False)
     subprocess.run(["ip", "netns", "delete", ns], capture_output=True, check=False)
+    shutil.rmtree(f"/run/volt-netbench/guests/{ns}", ignore_errors=True)
+    shutil.rmtree(f"/run/volt-netbench/{ns}", ignore_errors=True)
 
 
 @pytest.mark.parametrize("backend", ["virtio", "macvtap"])
