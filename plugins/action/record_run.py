@@ -7,6 +7,7 @@ from __future__ import annotations
 from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import BACKENDS
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import RUN_STATUSES, ResultsError, record_run
+from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import unreached
 
 
 class ActionModule(VoltActionBase):
@@ -16,6 +17,8 @@ class ActionModule(VoltActionBase):
         "run_dir": {"type": "path", "required": True},
         "backend": {"type": "str", "required": True, "choices": list(BACKENDS)},
         "tests": {"type": "list", "elements": "dict", "default": []},
+        "planned": {"type": "list", "elements": "dict", "default": []},
+        "unreached_reason": {"type": "str", "default": "the run stopped early"},
         "config": {"type": "dict", "default": {}},
         "environment": {"type": "dict", "default": {}},
         "status": {"type": "str", "choices": list(RUN_STATUSES)},
@@ -31,7 +34,7 @@ class ActionModule(VoltActionBase):
             run = record_run(
                 args["run_dir"],
                 backend=args["backend"],
-                tests=args["tests"],
+                tests=args["tests"] + unreached(args["planned"], args["tests"], args["unreached_reason"]),
                 config=args["config"],
                 environment=args["environment"],
                 status=args["status"],

@@ -78,7 +78,7 @@ options:
   data_address:
     description:
       - Data address in CIDR form. With direct boot it is passed on the kernel command line, where the
-        built image's C(volt-data-net) service applies it; a cloud image gets it from its O(seed).
+        built image's init (volt-init) applies it; a cloud image gets it from its O(seed).
     type: str
   data_mtu:
     description: MTU of the guest's data NIC.
@@ -88,6 +88,47 @@ options:
     description: Queues of the data NIC (tap backends only).
     type: int
     default: 1
+  data_nics:
+    description:
+      - Several data NICs, one per backend under test, in this order (guest names C(data0), C(data1), ...
+        unless C(name) is given). When set, O(backend), O(data_device), O(data_mac), O(data_address),
+        O(data_mtu) and O(queues) are ignored.
+      - With direct boot every NIC is named and addressed by the guest's init from the kernel command line.
+    type: list
+    elements: dict
+    suboptions:
+      backend:
+        description: C(virtio), C(vhost-net) or C(macvtap).
+        type: str
+        required: true
+        choices: [virtio, vhost-net, macvtap]
+      device:
+        description: Tap device name (virtio, vhost-net) or macvtap character device path (macvtap).
+        type: str
+        required: true
+      mac:
+        description: MAC of the NIC (for macvtap the macvtap's own MAC).
+        type: str
+        required: true
+      address:
+        description: Guest address in CIDR form.
+        type: str
+        required: true
+      mtu:
+        description: MTU of the guest NIC.
+        type: int
+        default: 1500
+      queues:
+        description: Queues (tap backends only).
+        type: int
+        default: 1
+      name:
+        description: Guest-side interface name (default C(data<index>)).
+        type: str
+      vhost:
+        description: For macvtap, let QEMU use vhost-net for the macvtap's queue (needs C(/dev/vhost-net)).
+        type: bool
+        default: false
   ssh_port:
     description: Loopback port forwarded to the guest's SSH server.
     type: int
@@ -190,161 +231,30 @@ console_log:
   type: str
 """
 
-import json
 import os
-import re
-import signal
-import socket
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-
-NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
-MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
-
-
-def paths(state_dir, name):
-    return {
-        "overlay": os.path.join(state_dir, f"{name}.qcow2"),
-        "pidfile": os.path.join(state_dir, f"{name}.pid"),
-        "qmp": os.path.join(state_dir, f"{name}.qmp"),
-        "console": os.path.join(state_dir, f"{name}.console.log"),
-        "record": os.path.join(state_dir, f"{name}.json"),
-    }
+from ansible_collections.volt.netbench.plugins.module_utils.qemu import (
+    NAME_RE, GuestError, alive, build_argv, console_tail, guest_paths, read_record, stop_guest, write_record)
 
 
-def alive(pid, state_dir):
-    """True when PID is running and is the QEMU of this state directory (not a reused PID)."""
+def stop(module, state_dir, name):
     try:
-        with open(f"/proc/{pid}/cmdline", "rb") as handle:
-            cmdline = handle.read().decode(errors="replace")
-    except OSError:
-        return False
-    return state_dir in cmdline and "qemu" in cmdline
+        return stop_guest(state_dir, name, check_mode=module.check_mode)
+    except GuestError as err:
+        module.fail_json(msg=str(err))
 
 
-def tail(path, lines=25):
-    try:
-        with open(path, "rb") as handle:
-            handle.seek(0, os.SEEK_END)
-            handle.seek(max(0, handle.tell() - 16384))
-            text = handle.read().decode(errors="replace")
-    except OSError:
-        return "(no console output)"
-    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text).replace("\r", "")
-    return "\n".join(text.splitlines()[-lines:]) or "(no console output)"
-
-
-def read_record(p):
-    try:
-        with open(p["record"], encoding="utf-8") as handle:
-            return json.load(handle)
-    except (OSError, ValueError):
-        return None
-
-
-def qmp_quit(sock_path, timeout=3.0):
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(timeout)
-            sock.connect(sock_path)
-            sock.recv(4096)
-            sock.sendall(b'{"execute": "qmp_capabilities"}\n')
-            sock.recv(4096)
-            sock.sendall(b'{"execute": "quit"}\n')
-            sock.recv(4096)
-        return True
-    except OSError:
-        return False
-
-
-def stop(module, state_dir, p):
-    """Stop the recorded QEMU (QMP quit, SIGTERM, SIGKILL) and remove its files. Returns changed."""
-    changed = False
-    record = read_record(p)
-    pid = record.get("pid") if record else None
-    if pid is None:
-        try:
-            with open(p["pidfile"], encoding="utf-8") as handle:
-                pid = int(handle.read().strip())
-        except (OSError, ValueError):
-            pid = None
-    if pid and alive(pid, state_dir):
-        changed = True
-        if module.check_mode:
-            return changed
-        qmp_quit(p["qmp"])
-        for sig, wait in ((None, 5.0), (signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
-            if sig is not None:
-                try:
-                    os.kill(pid, sig)
-                except ProcessLookupError:
-                    break
-            deadline = time.monotonic() + wait
-            while alive(pid, state_dir) and time.monotonic() < deadline:
-                time.sleep(0.1)
-            if not alive(pid, state_dir):
-                break
-        if alive(pid, state_dir):
-            module.fail_json(msg=f"QEMU {pid} of guest {module.params['name']} survived SIGKILL")
-    for key in ("overlay", "pidfile", "qmp", "record"):
-        if os.path.lexists(p[key]):
-            changed = True
-            if not module.check_mode:
-                os.unlink(p[key])
-    return changed
-
-
-def build_argv(module, p, data_fd):
-    prm = module.params
-    name = prm["name"]
-    if prm["accelerator"] == "kvm":
-        accel = ["-accel", "kvm", "-cpu", "host", "-smp", str(prm["vcpus"])]
-        clock = ""
-    else:
-        # QEMU 7.2 TCG drops memory barriers with max_cpus=1 and stalls virtio-net under load
-        accel = ["-accel", "tcg,thread=multi", "-smp", f"{prm['vcpus']},maxcpus={max(2, prm['vcpus'])}"]
-        # under TCG the guest marks the TSC unstable and falls back to the HPET, whose every read is an
-        # emulated MMIO access: boot takes three times as long and every timestamp costs microseconds
-        clock = "tsc=reliable clocksource=tsc "
-    if prm["kernel"]:
-        cmdline = (f"root=/dev/vda rw console=ttyS0 quiet loglevel=3 {clock}systemd.show_status=auto "
-                   f"systemd.hostname={name} volt.data={prm['data_address']} volt.mtu={prm['data_mtu']} "
-                   f"{prm['append']}").strip()
-        boot = ["-kernel", prm["kernel"], "-initrd", prm["initrd"], "-append", cmdline]
-    else:
-        boot = []
-    # the root disk first (vda, boot device), the seed second (vdb); NICs at fixed slots 3 and 4, so the
-    # built image can name them by PCI path; no option ROMs (nothing boots from the network)
-    disks = ["-drive", f"file={p['overlay']},if=none,id=root,format=qcow2,cache=unsafe",
-             "-device", "virtio-blk-pci,drive=root,addr=0x5" + ("" if boot else ",bootindex=0")]
-    if prm["seed"]:
-        disks += ["-drive", f"file={prm['seed']},if=none,id=seed,format=raw,readonly=on",
-                  "-device", "virtio-blk-pci,drive=seed,addr=0x6"]
-    restrict = "off" if prm["mgmt_outbound"] else "on"
-    mgmt = f"user,id=mgmt,restrict={restrict},hostfwd=tcp:127.0.0.1:{prm['ssh_port']}-:22"
-    mq = prm["queues"] > 1
-    if prm["backend"] == "macvtap":
-        data = f"tap,id=data,fd={data_fd}"
-    else:
-        vhost = "on" if prm["backend"] == "vhost-net" else "off"
-        data = (f"tap,id=data,ifname={prm['data_device']},script=no,downscript=no,vhost={vhost}"
-                + (f",queues={prm['queues']}" if mq else ""))
-    data_dev = f"virtio-net-pci,netdev=data,addr=0x4,mac={prm['data_mac']},romfile=" + (
-        f",mq=on,vectors={2 * prm['queues'] + 2}" if mq else "")
-    argv = [module.get_bin_path(prm["qemu_binary"], required=True),
-            "-name", f"guest={name},debug-threads=on",
-            "-machine", "pc", *accel, "-m", str(prm["memory_mb"]),
-            "-nodefaults", "-no-user-config", "-display", "none", "-vga", "none",
-            *boot, *disks,
-            "-netdev", mgmt, "-device", f"virtio-net-pci,netdev=mgmt,addr=0x3,mac={prm['mgmt_mac']},romfile=",
-            "-netdev", data, "-device", data_dev,
-            "-serial", f"file:{p['console']}",
-            "-qmp", f"unix:{p['qmp']},server=on,wait=off",
-            "-pidfile", p["pidfile"], "-daemonize"]
-    if prm["netns"]:
-        argv = ["ip", "netns", "exec", prm["netns"], *argv]
-    return argv
+def data_nics(prm):
+    """The data NIC list: data_nics, or the single NIC of the backend/data_* options."""
+    if prm["data_nics"]:
+        return [dict(nic) for nic in prm["data_nics"]]
+    for key in ("data_device", "data_mac", "data_address"):
+        if prm[key] in (None, ""):
+            raise GuestError(f"state=present needs {key} (or data_nics)")
+    return [{"backend": prm["backend"], "device": prm["data_device"], "mac": prm["data_mac"],
+             "address": prm["data_address"], "mtu": prm["data_mtu"], "queues": prm["queues"]}]
 
 
 def ssh_banner(module, port, netns):
@@ -357,25 +267,28 @@ def ssh_banner(module, port, netns):
 
 def start(module, state_dir, p):
     prm = module.params
-    for key in ("base_image", "data_device", "data_mac", "data_address", "ssh_port", "mgmt_mac"):
+    name = prm["name"]
+    for key in ("base_image", "ssh_port", "mgmt_mac"):
         if prm[key] in (None, ""):
             module.fail_json(msg=f"state=present needs {key}")
-    if bool(prm["kernel"]) != bool(prm["initrd"]):
-        module.fail_json(msg="kernel and initrd go together: give both for direct boot, or neither to boot the "
-                         "image's own boot loader")
     for key in ("base_image", "kernel", "initrd", "seed"):
         if prm[key] and not os.path.isfile(prm[key]):
             module.fail_json(msg=f"{key} {prm[key]} does not exist: build the image first (volt.netbench.guest_image)")
-    for key in ("data_mac", "mgmt_mac"):
-        if not MAC_RE.match(prm[key]):
-            module.fail_json(msg=f"{key} {prm[key]!r} is not a MAC address like 52:54:00:12:34:56")
-    if prm["backend"] == "vhost-net" and not os.path.exists("/dev/vhost-net"):
-        module.fail_json(msg="backend vhost-net needs /dev/vhost-net, which does not exist: QEMU would abort on "
-                         "vhost=on. Load vhost_net (modprobe vhost_net) or choose another backend.")
-    if prm["backend"] == "macvtap" and prm["queues"] > 1:
-        module.fail_json(msg="queues > 1 is not supported for macvtap guests: use queues=1")
-    if prm["backend"] == "macvtap" and not os.path.exists(prm["data_device"]):
-        module.fail_json(msg=f"macvtap character device {prm['data_device']} does not exist: run host_network first")
+    try:
+        nics = data_nics(prm)
+        # a dry build checks every NIC, MAC and option before anything exists
+        build_argv(qemu=prm["qemu_binary"], name=name, paths=p, accelerator=prm["accelerator"],
+                   vcpus=prm["vcpus"], memory_mb=prm["memory_mb"], nics=nics, mgmt_mac=prm["mgmt_mac"],
+                   ssh_port=prm["ssh_port"], kernel=prm["kernel"], initrd=prm["initrd"],
+                   fds={i: -1 for i, nic in enumerate(nics) if nic["backend"] == "macvtap"})
+    except GuestError as err:
+        module.fail_json(msg=str(err))
+    for nic in nics:
+        if (nic["backend"] == "vhost-net" or nic.get("vhost")) and not os.path.exists("/dev/vhost-net"):
+            module.fail_json(msg="backend vhost-net needs /dev/vhost-net, which does not exist: QEMU would abort on "
+                             "vhost=on. Load vhost_net (modprobe vhost_net) or choose another backend.")
+        if nic["backend"] == "macvtap" and not os.path.exists(nic["device"]):
+            module.fail_json(msg=f"macvtap character device {nic['device']} does not exist: run host_network first")
     if module.check_mode:
         module.exit_json(changed=True, console_log=p["console"])
 
@@ -385,31 +298,33 @@ def start(module, state_dir, p):
             os.unlink(p[key])
     module.run_command(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", prm["base_image"],
                         p["overlay"]], check_rc=True)
-    data_fd = None
-    pass_fds = ()
-    if prm["backend"] == "macvtap":
-        data_fd = os.open(prm["data_device"], os.O_RDWR)
-        os.set_inheritable(data_fd, True)
-        pass_fds = (data_fd,)
-    argv = build_argv(module, p, data_fd)
-    started = time.monotonic()
+    fds = {}
     try:
-        rc, out, err = module.run_command(argv, pass_fds=pass_fds or None, close_fds=True)
+        for index, nic in enumerate(nics):
+            if nic["backend"] == "macvtap":
+                fds[index] = os.open(nic["device"], os.O_RDWR)
+                os.set_inheritable(fds[index], True)
+        argv = build_argv(qemu=module.get_bin_path(prm["qemu_binary"], required=True), name=name, paths=p,
+                          accelerator=prm["accelerator"], vcpus=prm["vcpus"], memory_mb=prm["memory_mb"],
+                          nics=nics, mgmt_mac=prm["mgmt_mac"], ssh_port=prm["ssh_port"],
+                          mgmt_outbound=prm["mgmt_outbound"], kernel=prm["kernel"], initrd=prm["initrd"],
+                          append=prm["append"], seed=prm["seed"], netns=prm["netns"], fds=fds)
+        started = time.monotonic()
+        rc, out, err = module.run_command(argv, pass_fds=tuple(fds.values()) or None, close_fds=True)
     finally:
-        if data_fd is not None:
-            os.close(data_fd)
+        for fd in fds.values():
+            os.close(fd)
     if rc != 0:
-        stop(module, state_dir, p)
-        module.fail_json(msg=f"QEMU for guest {prm['name']} failed to start (rc={rc}): {(err or out).strip()}",
-                         argv=argv, console=tail(p["console"]))
+        stop(module, state_dir, name)
+        module.fail_json(msg=f"QEMU for guest {name} failed to start (rc={rc}): {(err or out).strip()}",
+                         argv=argv, console=console_tail(p["console"]))
     try:
         with open(p["pidfile"], encoding="utf-8") as handle:
             pid = int(handle.read().strip())
     except (OSError, ValueError) as err:
         module.fail_json(msg=f"QEMU started but wrote no pidfile {p['pidfile']}: {err}", argv=argv)
-    with open(p["record"], "w", encoding="utf-8") as handle:
-        json.dump({"pid": pid, "argv": argv, "ssh_port": prm["ssh_port"], "netns": prm["netns"],
-                   "backend": prm["backend"], "started": time.time()}, handle)
+    write_record(p, {"pid": pid, "argv": argv, "ssh_port": prm["ssh_port"], "netns": prm["netns"],
+                     "backends": [nic["backend"] for nic in nics], "started": time.time()})
     boot = wait_ready(module, state_dir, p, pid, started, argv) if prm["wait_ssh"] else 0.0
     module.exit_json(changed=True, pid=pid, boot_seconds=boot, argv=argv, console_log=p["console"])
 
@@ -420,25 +335,30 @@ def wait_ready(module, state_dir, p, pid, started, argv):
     deadline = started + prm["boot_timeout"]
     while True:
         if not alive(pid, state_dir):
-            console = tail(p["console"])
-            stop(module, state_dir, p)
+            console = console_tail(p["console"])
+            stop(module, state_dir, prm["name"])
             module.fail_json(msg=f"QEMU for guest {prm['name']} exited during boot. Last console lines:\n{console}",
                              argv=argv)
         if ssh_banner(module, prm["ssh_port"], prm["netns"]):
             return round(time.monotonic() - started, 2)
         if time.monotonic() > deadline:
-            console = tail(p["console"])
-            stop(module, state_dir, p)
+            console = console_tail(p["console"])
+            stop(module, state_dir, prm["name"])
             module.fail_json(msg=f"guest {prm['name']} did not answer on SSH within {prm['boot_timeout']:g}s; "
                              f"it was stopped. Last console lines:\n{console}", argv=argv)
-        time.sleep(0.5)
+        time.sleep(0.25)
 
 
 def ready(module, state_dir, p):
     record = read_record(p)
-    if not record or not alive(record.get("pid", 0), state_dir):
+    if not record:
         module.fail_json(msg=f"guest {module.params['name']} is not running: launch it first (state=present)",
-                         console=tail(p["console"]))
+                         console=console_tail(p["console"]))
+    if not alive(record.get("pid", 0), state_dir):
+        console = console_tail(p["console"])
+        stop(module, state_dir, module.params["name"])
+        module.fail_json(msg=f"QEMU for guest {module.params['name']} exited during boot. Last console lines:\n"
+                         f"{console}", argv=record.get("argv", []))
     if module.check_mode:
         module.exit_json(changed=False, pid=record["pid"], boot_seconds=0.0, console_log=p["console"])
     # the record holds wall-clock launch time; convert to this process's monotonic clock
@@ -466,6 +386,16 @@ def main():
             "data_address": {"type": "str"},
             "data_mtu": {"type": "int", "default": 1500},
             "queues": {"type": "int", "default": 1},
+            "data_nics": {"type": "list", "elements": "dict", "options": {
+                "backend": {"type": "str", "required": True, "choices": ["virtio", "vhost-net", "macvtap"]},
+                "device": {"type": "str", "required": True},
+                "mac": {"type": "str", "required": True},
+                "address": {"type": "str", "required": True},
+                "mtu": {"type": "int", "default": 1500},
+                "queues": {"type": "int", "default": 1},
+                "name": {"type": "str"},
+                "vhost": {"type": "bool", "default": False},
+            }},
             "ssh_port": {"type": "int"},
             "mgmt_mac": {"type": "str"},
             "mgmt_outbound": {"type": "bool", "default": False},
@@ -482,9 +412,9 @@ def main():
     if not NAME_RE.match(name):
         module.fail_json(msg=f"guest name {name!r} is invalid: use a-z 0-9 - (starting with a letter, at most 31)")
     state_dir = module.params["state_dir"]
-    p = paths(state_dir, name)
+    p = guest_paths(state_dir, name)
     if module.params["state"] == "absent":
-        changed = stop(module, state_dir, p)
+        changed = stop(module, state_dir, name)
         module.exit_json(changed=changed, console_log=p["console"])
     if module.params["state"] == "ready":
         if not module.params["ssh_port"]:

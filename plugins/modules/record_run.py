@@ -36,6 +36,17 @@ options:
     type: list
     elements: dict
     default: []
+  planned:
+    description:
+      - The tests the run planned (entries of M(volt.netbench.test_plan)). Those without an entry in
+        O(tests) are recorded as C(failed) with C(not run) and O(unreached_reason).
+    type: list
+    elements: dict
+    default: []
+  unreached_reason:
+    description: Why the planned tests without an entry were never run.
+    type: str
+    default: the run stopped early
   config:
     description: Benchmark configuration (durations, counts, sizes, profile, extra vars, server commands).
     type: dict

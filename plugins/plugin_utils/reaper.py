@@ -60,28 +60,12 @@ def kill_matching(needle: str) -> None:
                 pass
 
 
-def stop_guests(state_dir: Path) -> None:
-    for record in state_dir.glob("*.json"):
-        data = read_json(record) or {}
-        pid = data.get("pid")
-        if not pid:
-            continue
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-            except OSError:
-                break
-            if str(state_dir).encode() not in cmdline:
-                break
-            os.kill(pid, sig)
-            deadline = time.monotonic() + 5
-            while pid_alive(pid) and time.monotonic() < deadline:
-                time.sleep(0.1)
-
-
 def teardown(cfg: dict[str, Any]) -> None:
     if cfg.get("state_dir"):
-        stop_guests(Path(cfg["state_dir"]))
+        from ansible_collections.volt.netbench.plugins.module_utils.qemu import stop_all
+
+        for error in stop_all(cfg["state_dir"]):
+            print(f"watchdog: {error}", file=sys.stderr)
     if cfg.get("controller_dir"):
         kill_matching(f"ControlPath={cfg['controller_dir']}/cp-")
     netns = cfg.get("netns")
@@ -102,15 +86,14 @@ def record_interrupted(cfg: dict[str, Any]) -> None:
     from ansible_collections.volt.netbench.plugins.plugin_utils.report import build_report, write_report
     from ansible_collections.volt.netbench.plugins.plugin_utils.results import ResultsError, record_run
 
+    from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import read_progress, unreached
+
     run_dir = Path(cfg.get("run_dir") or "")
-    progress = read_json(run_dir / ".progress.json") if cfg.get("run_dir") else None
+    progress = read_progress(run_dir) if cfg.get("run_dir") else None
     if progress and not (run_dir / "run.json").exists():
-        tests = progress.get("tests", [])
-        done = {t["name"] for t in tests}
-        for name in progress.get("planned", []):
-            if name not in done:
-                tests.append({"name": name, "tool": progress["tools"][name], "status": "skipped",
-                              "message": "not run: the benchmark was interrupted"})
+        done = progress.get("tests", [])
+        planned = [{"name": name, "tool": progress["tools"][name]} for name in progress.get("planned", [])]
+        tests = done + unreached(planned, done, "the benchmark was interrupted", status="skipped")
         try:
             record_run(run_dir, backend=progress["backend"], tests=tests, config=progress.get("config"),
                        environment=progress.get("environment"), status="partial" if done else "failed",

@@ -74,9 +74,9 @@ def test_guests_boot_and_talk_over_the_data_nic(lab, backend):
     assert set(boot["boot_seconds"]) == {"server", "client"}
     argv = " ".join(boot["argv"]["server"])
     if backend == "virtio":
-        assert "tap,id=data,ifname=vnbtap0,script=no,downscript=no,vhost=off" in argv
+        assert "tap,id=data0,ifname=vnbtap0,script=no,downscript=no,vhost=off" in argv
     else:
-        assert "tap,id=data,fd=" in argv
+        assert "tap,id=data0,fd=" in argv
     if boot["accelerator"] == "tcg":
         assert "-accel tcg,thread=multi -smp 1,maxcpus=2" in argv
     addresses = {"server": "198.18.0.1", "client": "198.18.0.2"}

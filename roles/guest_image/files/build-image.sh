@@ -83,56 +83,58 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 UseDNS no
 CONF
-# stable NIC names: management NIC at PCI slot 3, data NIC at slot 4 (see qemu_guest)
-install -d "$rootfs/etc/systemd/network"
-printf '[Match]\nPath=pci-0000:00:03.0\n\n[Link]\nName=mgmt0\n' > "$rootfs/etc/systemd/network/10-mgmt0.link"
-printf '[Match]\nPath=pci-0000:00:04.0\n\n[Link]\nName=data0\n' > "$rootfs/etc/systemd/network/10-data0.link"
-printf '[Match]\nName=mgmt0\n\n[Network]\nDHCP=ipv4\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n' \
-  > "$rootfs/etc/systemd/network/20-mgmt0.network"
-# data address, MTU from the kernel command line: volt.data=198.18.0.1/24 volt.mtu=1500
-cat > "$rootfs/usr/local/sbin/volt-data-net" <<'SH'
+# The guest is a test appliance: its PID 1 is volt-init (kernel command line init=...), which mounts the
+# API filesystems, sets the hostname, names and addresses every NIC from the kernel command line, starts
+# sshd and hands PID 1 to tini, which reaps the daemons the tests leave behind. No systemd boot: under TCG
+# that costs tens of seconds (units, udev coldplug, networkd) for nothing a benchmark guest needs.
+#   volt.hostname=server volt.nic=MAC,NAME,ADDRESS/PREFIX,MTU[,GATEWAY] (one volt.nic= per NIC)
+cat > "$rootfs/usr/local/sbin/volt-init" <<'SH'
 #!/bin/sh
-set -eu
-addr=""; mtu=""
+# PID 1 of the volt.netbench guest (see build-image.sh in volt.netbench.guest_image).
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
+say() { echo "volt-init: $*" > /dev/console; }
+mountpoint -q /proc || mount -t proc proc /proc
+mountpoint -q /sys || mount -t sysfs sysfs /sys
+mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /dev/shm
+mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
+mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm
+mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
+mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
+mount -o remount,rw /
+ip link set dev lo up
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
-    volt.data=*) addr=${arg#volt.data=} ;;
-    volt.mtu=*) mtu=${arg#volt.mtu=} ;;
+    volt.hostname=*) hostname "${arg#volt.hostname=}" ;;
+    volt.nic=*)
+      IFS=, read -r mac name addr mtu gw <<EOT
+${arg#volt.nic=}
+EOT
+      dev=""
+      for try in $(seq 100); do
+        for path in /sys/class/net/*; do
+          [ "$(cat "$path/address" 2>/dev/null)" = "$mac" ] && dev=${path##*/}
+        done
+        [ -n "$dev" ] && break
+        sleep 0.05
+      done
+      if [ -z "$dev" ]; then say "no NIC with MAC $mac for $name"; continue; fi
+      ip link set dev "$dev" down
+      [ "$dev" = "$name" ] || ip link set dev "$dev" name "$name"
+      [ -n "$mtu" ] && ip link set dev "$name" mtu "$mtu"
+      ip addr replace "$addr" dev "$name"
+      ip link set dev "$name" up
+      [ -n "$gw" ] && ip route replace default via "$gw" dev "$name"
+      say "$name ($mac) $addr mtu $mtu"
+      ;;
   esac
 done
-[ -n "$addr" ] || exit 0
-for i in $(seq 50); do [ -e /sys/class/net/data0 ] && break; sleep 0.1; done
-[ -n "$mtu" ] && ip link set dev data0 mtu "$mtu"
-ip addr replace "$addr" dev data0
-ip link set dev data0 up
+mkdir -p /run/sshd
+say "starting sshd"
+exec /usr/bin/tini -s -- /usr/sbin/sshd -D -e
 SH
-chmod 0755 "$rootfs/usr/local/sbin/volt-data-net"
-cat > "$rootfs/etc/systemd/system/volt-data-net.service" <<'UNIT'
-[Unit]
-Description=volt.netbench data NIC address from the kernel command line
-After=systemd-udev-settle.service systemd-udevd.service
-Wants=systemd-udevd.service
-Before=network.target ssh.service
-
-[Service]
-Type=oneshot
-ExecStart=/usr/local/sbin/volt-data-net
-RemainAfterExit=yes
-
-[Install]
-WantedBy=multi-user.target
-UNIT
-chroot "$rootfs" systemctl enable -q systemd-networkd volt-data-net ssh
+chmod 0755 "$rootfs/usr/local/sbin/volt-init"
 chroot "$rootfs" systemctl disable -q netperf 2>/dev/null || true
-# a quiet guest boots faster under TCG: no gettys, no timers, no CPU-virtualisation or cpufreq modules
-for unit in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer \
-            getty@.service serial-getty@.service autovt@.service getty-static.service \
-            systemd-timesyncd.service man-db.timer \
-            systemd-networkd-wait-online.service; do
-  chroot "$rootfs" systemctl mask -q "$unit" 2>/dev/null || true
-done
-printf 'blacklist %s\n' kvm kvm_amd kvm_intel powernow_k8 acpi_cpufreq pcspkr floppy \
-  > "$rootfs/etc/modprobe.d/volt-netbench-blacklist.conf"
 rm -f "$rootfs/usr/sbin/policy-rc.d"
 cp "$rootfs/etc/ssh/ssh_host_ed25519_key.pub" "$work/image/ssh_host_ed25519_key.pub"
 

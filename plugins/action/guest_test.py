@@ -1,0 +1,86 @@
+# Copyright: volt.netbench contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin for volt.netbench.guest_test (documentation: plugins/modules/guest_test.py)."""
+
+from __future__ import annotations
+
+import time
+
+from ansible.errors import AnsibleConnectionFailure
+from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
+from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import (
+    COLLECT_SLACK, RunControlError, append_progress, classify, collect_command, parse_envelope, start_command,
+    write_outputs)
+
+# A dropped SSH session while the job runs on is retried this many times before the client counts as lost.
+COLLECT_ATTEMPTS = 3
+
+
+class ActionModule(VoltActionBase):
+    """Start one test on the delegated guest, collect it, keep its output and progress on the controller."""
+
+    _requires_connection = True
+    ARGSPEC = {
+        "test": {"type": "dict", "required": True},
+        "run_dir": {"type": "path", "required": True},
+        "progress": {"type": "dict", "default": {}},
+        "not_run": {"type": "str", "default": ""},
+    }
+
+    def _shell(self, command: str) -> dict:
+        return self._low_level_execute_command(command, sudoable=False)
+
+    def execute(self, args, task_vars):
+        test = args["test"]
+        for key in ("name", "tool", "argv", "timeout"):
+            if key not in test:
+                return {"failed": True, "msg": f"guest_test: test needs {key} (an entry of the volt.netbench.test_plan filter)"}
+        if self._task.check_mode:
+            return {"changed": False, "skipped": True, "msg": f"check mode: {test.get('command', test['name'])} not run"}
+        started = time.monotonic()
+        job, start_error, client_lost = None, "", ""
+        if not args["not_run"]:
+            try:
+                res = self._shell(start_command(test["name"], test["argv"], int(test["timeout"])))
+                if res["rc"] != 0:
+                    start_error = (res.get("stderr") or res.get("stdout") or f"rc={res['rc']}").strip()
+                else:
+                    job, client_lost = self._collect(test)
+            except AnsibleConnectionFailure as err:
+                client_lost = str(err)
+            except RunControlError as err:
+                start_error = str(err)
+        entry = classify(test, job=job, start_error=start_error, client_lost=client_lost, not_run=args["not_run"])
+        write_outputs(args["run_dir"], entry, job or {})
+        if args["progress"]:
+            append_progress(args["run_dir"], args["progress"], entry)
+        return {
+            "changed": entry["status"] == "ok",
+            "entry": entry,
+            "lost": entry["message"] if client_lost else "",
+            "rc": (job or {}).get("rc"),
+            "seconds": round(time.monotonic() - started, 2),
+        }
+
+    def _collect(self, test) -> tuple[dict | None, str]:
+        wait = float(test["timeout"]) + COLLECT_SLACK
+        deadline = time.monotonic() + wait
+        last_error = ""
+        for _attempt in range(COLLECT_ATTEMPTS):
+            try:
+                res = self._shell(collect_command(test["name"], max(1.0, deadline - time.monotonic())))
+            except AnsibleConnectionFailure as err:
+                last_error = str(err)
+                try:
+                    self._connection.reset()
+                except Exception:  # pylint: disable=broad-except
+                    pass  # the next attempt reconnects or fails again
+                continue
+            try:
+                job = parse_envelope(res.get("stdout", ""))
+            except RunControlError as err:
+                return {"finished": False, "error": str(err)}, ""
+            if job.get("missing"):
+                return {"finished": False, "error": "its job files vanished from the client"}, ""
+            return job, ""
+        return None, last_error or "the connection dropped while the test ran"

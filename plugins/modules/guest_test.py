@@ -1,0 +1,77 @@
+#!/usr/bin/python
+# Copyright: volt.netbench contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Documentation only: volt.netbench.guest_test runs on the controller (plugins/action/guest_test.py).
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: guest_test
+author: volt.netbench maintainers (@volt)
+version_added: "0.2.0"
+short_description: Run one benchmark test on the delegated guest and keep its output on the controller
+description:
+  - Delegate it to the client guest. Over the guest's SSH connection, without starting Python there, it
+    starts the test's command in its own session under C(timeout) (so it outlives a dropped SSH session
+    and is killed after its deadline), then waits for it in a second command that returns the exit status,
+    timestamps and the base64 of stdout and stderr. A dropped connection while waiting is retried; the job
+    runs on.
+  - On the controller it decides the test's status and message (volt.netbench's run control, the same
+    code the watchdog uses), writes the raw output as C(<test>.<ext>) and stderr as C(<test>.stderr)
+    into O(run_dir), and adds the entry to the run's progress file for the watchdog.
+  - A client that cannot be reached does not fail the task: the entry says so and RV(lost) is set.
+options:
+  test:
+    description: One entry of the M(volt.netbench.test_plan) filter (name, tool, argv, timeout, ext, command, params).
+    type: dict
+    required: true
+  run_dir:
+    description: The run directory (controller) the raw output goes to.
+    type: path
+    required: true
+  progress:
+    description:
+      - The progress file's header (backend, planned, tools, config, environment, wall_times, started).
+        Empty keeps no progress file.
+    type: dict
+    default: {}
+  not_run:
+    description: When set, the test is not started and is recorded as failed with C(not run) and this reason.
+    type: str
+    default: ""
+attributes:
+  check_mode:
+    support: full
+    description: Nothing is run or written.
+  diff_mode:
+    support: none
+    description: Not supported.
+"""
+
+EXAMPLES = r"""
+- name: Run a test from the plan on the client guest
+  volt.netbench.guest_test:
+    test: "{{ item }}"
+    run_dir: "{{ run.run_dir }}"
+  delegate_to: client
+  loop: "{{ '198.18.0.1' | volt.netbench.test_plan(duration=5, ping_count=200) }}"
+"""
+
+RETURN = r"""
+entry:
+  description: The test's run.json entry (name, tool, status, message, raw, stderr, command, params, wall_s).
+  returned: always
+  type: dict
+lost:
+  description: Why the client guest is lost (empty while it answers).
+  returned: always
+  type: str
+rc:
+  description: Exit status of the test's command (null when it did not finish).
+  returned: always
+  type: int
+seconds:
+  description: Controller-side seconds for start and collection.
+  returned: always
+  type: float
+"""

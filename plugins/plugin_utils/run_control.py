@@ -1,0 +1,185 @@
+# Copyright: volt.netbench contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run control: how one test is started and collected on the client guest, what its outcome is
+called, which tests a run never reached, and the progress file the watchdog reads.
+
+The one place that decides a test's status and message (``classify``) and the entries of the tests
+a run did not reach (``unreached``), for the benchmark role and the watchdog alike.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+JOB_DIR = "/var/tmp/volt-netbench-jobs"
+PROGRESS_FILE = ".progress.json"
+JOB_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+# Exit status of coreutils' timeout when it had to stop the command.
+TIMEOUT_RC = 124
+# Seconds the collector waits beyond a test's deadline (timeout's --kill-after, plus slack).
+COLLECT_SLACK = 15
+
+# "$@" keeps the argument list intact: no word splitting, no shell parsing of the command. The job
+# runs in its own session (setsid -f), so it outlives the SSH connection that started it.
+_WRAPPER = ('exec </dev/null >/dev/null 2>&1; b=$1; shift; date +%s.%N >"$b.started"; '
+            '"$@" >"$b.out" 2>"$b.err"; rc=$?; { echo "$rc"; date +%s.%N; } >"$b.rc.tmp"; mv "$b.rc.tmp" "$b.rc"')
+
+
+class RunControlError(Exception):
+    """A request the run control cannot turn into a command."""
+
+
+def job_base(name: str, job_dir: str = JOB_DIR) -> str:
+    if not JOB_NAME_RE.match(name):
+        raise RunControlError(f"job name {name!r} is invalid: use A-Z a-z 0-9 _ . -")
+    return f"{job_dir}/{name}"
+
+
+def start_command(name: str, argv: list[str], timeout: int, job_dir: str = JOB_DIR) -> str:
+    """A POSIX shell command that starts ARGV detached, under timeout, writing NAME's job files."""
+    if not argv:
+        raise RunControlError(f"test {name} has no command")
+    base = job_base(name, job_dir)
+    files = " ".join(shlex.quote(base + ext) for ext in (".out", ".err", ".rc", ".rc.tmp", ".started"))
+    job = ["setsid", "-f", "sh", "-c", _WRAPPER, "sh", base, "timeout", "--kill-after=5", str(int(timeout)), *argv]
+    return (f"mkdir -p {shlex.quote(job_dir)} && chmod 0700 {shlex.quote(job_dir)} && rm -f {files} && "
+            + " ".join(shlex.quote(a) for a in job))
+
+
+def collect_command(name: str, wait_s: float, job_dir: str = JOB_DIR) -> str:
+    """A POSIX shell command that waits up to WAIT_S seconds for NAME's job, then prints its envelope:
+    ``VOLT-JOB <rc> <started> <ended>`` and base64 stdout and stderr lines, or ``VOLT-JOB-RUNNING``
+    (``VOLT-JOB-MISSING`` when it was never started)."""
+    base = shlex.quote(job_base(name, job_dir))
+    ticks = max(1, int(wait_s * 10))
+    return (f"b={base}; [ -e \"$b.started\" ] || [ -e \"$b.rc\" ] || {{ echo VOLT-JOB-MISSING; exit 0; }}; "
+            f"i=0; while [ ! -e \"$b.rc\" ] && [ $i -lt {ticks} ]; do sleep 0.1; i=$((i+1)); done; "
+            "if [ -e \"$b.rc\" ]; then "
+            "{ read -r rc; read -r ended; } <\"$b.rc\"; read -r started <\"$b.started\"; "
+            "echo \"VOLT-JOB $rc $started $ended\"; base64 -w0 \"$b.out\"; echo; base64 -w0 \"$b.err\"; echo; "
+            "else echo VOLT-JOB-RUNNING; fi")
+
+
+def parse_envelope(text: str) -> dict[str, Any]:
+    """The collector's output as {finished, rc, stdout, stderr, seconds} (or {finished: False, missing})."""
+    lines = text.replace("\r", "").split("\n")
+    for i, line in enumerate(lines):
+        if line.startswith("VOLT-JOB-RUNNING"):
+            return {"finished": False, "missing": False}
+        if line.startswith("VOLT-JOB-MISSING"):
+            return {"finished": False, "missing": True}
+        if line.startswith("VOLT-JOB "):
+            fields = line.split()
+            try:
+                rc, started, ended = int(fields[1]), float(fields[2]), float(fields[3])
+                stdout = base64.b64decode(lines[i + 1].strip() or b"").decode("utf-8", errors="replace")
+                stderr = base64.b64decode(lines[i + 2].strip() or b"").decode("utf-8", errors="replace")
+            except (IndexError, ValueError) as err:
+                raise RunControlError(f"unreadable job envelope: {line!r} ({err})") from err
+            return {"finished": True, "rc": rc, "stdout": stdout, "stderr": stderr,
+                    "seconds": round(max(0.0, ended - started), 2)}
+    raise RunControlError(f"no job envelope in the collector's output: {text[-300:]!r}")
+
+
+def _last_line(text: str) -> str:
+    text = (text or "").strip()
+    return text.split("\n")[-1].strip() if text else ""
+
+
+def _truncate(text: str, limit: int = 300) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def tool_error(stdout: str) -> str:
+    """iperf3's own error ("error" at the top of its JSON), when there is one."""
+    try:
+        data = json.loads(stdout)
+    except ValueError:
+        match = re.search(r'"error":\s*"([^"]*)"', stdout or "")
+        return match.group(1) if match else ""
+    return str(data.get("error", "")) if isinstance(data, dict) else ""
+
+
+def classify(test: dict[str, Any], *, job: dict[str, Any] | None = None, start_error: str = "",
+             client_lost: str = "", not_run: str = "") -> dict[str, Any]:
+    """The run.json entry of one test from what happened to it.
+
+    NOT_RUN: the test was never started because the lab was already lost (the reason).
+    CLIENT_LOST: the client stopped answering while starting or collecting the test.
+    START_ERROR: the client answered but the test could not be started.
+    JOB: the collected job ({finished, rc, stdout, stderr, seconds}).
+    """
+    job = job or {}
+    name, ext = test["name"], test.get("ext", "txt")
+    stdout, stderr = job.get("stdout", ""), job.get("stderr", "")
+    if not_run:
+        status, message = "failed", f"not run: {not_run}"
+    elif client_lost:
+        status, message = "failed", f"client VM unreachable: {_truncate(client_lost)}"
+    elif start_error:
+        status, message = "failed", f"could not start: {_truncate(start_error)}"
+    elif not job.get("finished"):
+        status, message = "failed", f"no result: {job.get('error') or 'still running after its deadline'}"
+    elif job["rc"] == TIMEOUT_RC:
+        status, message = "failed", f"killed after its deadline of {test['timeout']} s"
+    elif job["rc"] != 0:
+        reason = tool_error(stdout) or _last_line(stderr) or _last_line(stdout)
+        status, message = "failed", _truncate(f"exit {job['rc']}: {reason}")
+    else:
+        status, message = "ok", ""
+    return {
+        "name": name,
+        "tool": test["tool"],
+        "status": status,
+        "message": message,
+        "raw": f"{name}.{ext}" if stdout else None,
+        "stderr": f"{name}.stderr" if stderr else None,
+        "command": test.get("command", ""),
+        "params": dict(test.get("params", {}), duration_s=test.get("duration_s")),
+        "wall_s": float(job.get("seconds", 0.0)),
+    }
+
+
+def unreached(planned: list[dict[str, Any]], done: list[dict[str, Any]], reason: str,
+              status: str = "failed") -> list[dict[str, Any]]:
+    """Entries for the planned tests that have no entry in DONE: STATUS with 'not run: REASON'.
+
+    The benchmark role records them as failed (the run stopped); the watchdog as skipped (interrupted).
+    """
+    seen = {t["name"] for t in done}
+    return [{"name": t["name"], "tool": t["tool"], "status": status, "message": f"not run: {reason}"}
+            for t in planned if t["name"] not in seen]
+
+
+def write_outputs(run_dir: str | os.PathLike, entry: dict[str, Any], job: dict[str, Any]) -> None:
+    """Keep the raw stdout and stderr of a test beside its run (names from its entry)."""
+    for key, text in (("raw", job.get("stdout", "")), ("stderr", job.get("stderr", ""))):
+        if entry.get(key) and text:
+            Path(run_dir, entry[key]).write_text(text, encoding="utf-8")
+
+
+def read_progress(run_dir: str | os.PathLike) -> dict[str, Any] | None:
+    try:
+        return json.loads(Path(run_dir, PROGRESS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def append_progress(run_dir: str | os.PathLike, header: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
+    """Add ENTRY to the run's progress file (created from HEADER: backend, planned, tools, config,
+    environment, wall_times, started) and write it atomically. Returns the new progress."""
+    progress = read_progress(run_dir) or dict(header, tests=[])
+    progress.update({k: v for k, v in header.items() if k != "tests"})
+    progress["tests"] = [t for t in progress.get("tests", []) if t["name"] != entry["name"]] + [entry]
+    path = Path(run_dir, PROGRESS_FILE)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(progress), encoding="utf-8")
+    os.replace(tmp, path)
+    return progress

@@ -1,0 +1,172 @@
+"""QEMU's command line for each backend, accelerator and NIC list, and stopping guests by record."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from ansible_collections.volt.netbench.plugins.module_utils import qemu
+from ansible_collections.volt.netbench.plugins.module_utils.qemu import GuestError, build_argv, guest_paths
+
+TAP = {"backend": "virtio", "device": "vnbtap0", "mac": "52:54:00:be:00:01", "address": "198.18.0.1/24"}
+VHOST = {"backend": "vhost-net", "device": "vnbtap2", "mac": "52:54:00:be:01:01", "address": "198.18.1.1/24"}
+MACVTAP = {"backend": "macvtap", "device": "/run/volt-netbench/lab/vnbmvt0", "mac": "02:11:22:33:44:55",
+           "address": "198.18.2.1/24", "mtu": 9000}
+
+
+def argv(nics, **kw):
+    args = {"qemu": "/usr/bin/qemu-system-x86_64", "name": "server", "paths": guest_paths("/run/g", "server"),
+            "accelerator": "tcg", "vcpus": 1, "memory_mb": 1024, "nics": nics, "mgmt_mac": "52:54:00:fe:00:01",
+            "ssh_port": 10022, "kernel": "/img/vmlinuz", "initrd": "/img/initrd.img"}
+    args.update(kw)
+    return build_argv(**args)
+
+
+def option(line, flag, containing=""):
+    """Every value of FLAG in LINE (optionally only those containing a text)."""
+    return [line[i + 1] for i, arg in enumerate(line[:-1]) if arg == flag and containing in line[i + 1]]
+
+
+def test_virtio_tap_under_tcg_with_direct_boot():
+    line = argv([TAP])
+    assert line[0] == "/usr/bin/qemu-system-x86_64"
+    assert option(line, "-accel") == ["tcg,thread=multi"]
+    assert option(line, "-smp") == ["1,maxcpus=2"]  # QEMU 7.2 TCG stalls virtio-net with max_cpus=1
+    assert option(line, "-netdev", "id=data0") == ["tap,id=data0,ifname=vnbtap0,script=no,downscript=no,vhost=off"]
+    assert option(line, "-device", "netdev=data0") == ["virtio-net-pci,netdev=data0,addr=0x4,mac=52:54:00:be:00:01,romfile="]
+    assert option(line, "-netdev", "id=mgmt") == ["user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:10022-:22"]
+    append = option(line, "-append")[0].split()
+    assert "init=/usr/local/sbin/volt-init" in append
+    assert "volt.hostname=server" in append
+    assert "volt.nic=52:54:00:fe:00:01,mgmt0,10.0.2.15/24,1500,10.0.2.2" in append
+    assert "volt.nic=52:54:00:be:00:01,data0,198.18.0.1/24,1500" in append
+    assert "tsc=reliable" in append and "panic=-1" in append
+    assert "-no-reboot" in line
+    assert line[-1] == "-daemonize"
+
+
+def test_kvm_gets_host_cpu_and_plain_smp():
+    line = argv([TAP], accelerator="kvm", vcpus=4, memory_mb=8192)
+    assert option(line, "-accel") == ["kvm"]
+    assert option(line, "-cpu") == ["host"]
+    assert option(line, "-smp") == ["4"]
+    assert option(line, "-m") == ["8192"]
+    assert "tsc=reliable" not in option(line, "-append")[0]
+
+
+def test_vhost_net_tap_and_multiqueue():
+    line = argv([dict(VHOST, queues=4)])
+    assert option(line, "-netdev", "id=data0") == [
+        "tap,id=data0,ifname=vnbtap2,script=no,downscript=no,vhost=on,queues=4"]
+    assert option(line, "-device", "netdev=data0")[0].endswith(",mq=on,vectors=10")
+
+
+def test_macvtap_by_inherited_fd_with_its_own_mac():
+    line = argv([MACVTAP], fds={0: 7})
+    assert option(line, "-netdev", "id=data0") == ["tap,id=data0,fd=7"]
+    assert "mac=02:11:22:33:44:55" in option(line, "-device", "netdev=data0")[0]
+    assert "volt.nic=02:11:22:33:44:55,data0,198.18.2.1/24,9000" in option(line, "-append")[0]
+    vhost = argv([dict(MACVTAP, vhost=True)], fds={0: 7})
+    assert option(vhost, "-netdev", "id=data0") == ["tap,id=data0,fd=7,vhost=on"]
+    with pytest.raises(GuestError, match="needs the open file descriptor"):
+        argv([MACVTAP])
+
+
+def test_one_nic_per_backend_at_distinct_slots_and_names():
+    line = argv([TAP, VHOST, MACVTAP], fds={2: 9})
+    devices = option(line, "-device", "virtio-net-pci,netdev=data")
+    assert [d.split(",")[2] for d in devices] == ["addr=0x4", "addr=0x7", "addr=0x8"]
+    append = option(line, "-append")[0]
+    for index, nic in enumerate((TAP, VHOST, MACVTAP)):
+        assert f"volt.nic={nic['mac']},data{index},{nic['address']}," in append
+    assert option(line, "-netdev", "id=data2") == ["tap,id=data2,fd=9"]
+
+
+def test_cloud_image_boots_its_own_loader_with_a_seed():
+    line = argv([TAP], kernel=None, initrd=None, seed="/run/g/server-seed.iso", mgmt_outbound=True)
+    assert "-kernel" not in line and "-append" not in line and "-no-reboot" not in line
+    assert "virtio-blk-pci,drive=root,addr=0x5,bootindex=0" in line
+    assert "virtio-blk-pci,drive=seed,addr=0x6" in line
+    assert option(line, "-netdev", "id=mgmt")[0].startswith("user,id=mgmt,restrict=off,")
+
+
+def test_namespace_wraps_the_command():
+    line = argv([TAP], netns="vnb-lab")
+    assert line[:4] == ["ip", "netns", "exec", "vnb-lab"]
+
+
+def test_append_comes_last_so_it_can_override():
+    assert option(argv([TAP], append="init=/bin/false"), "-append")[0].endswith(" init=/bin/false")
+
+
+@pytest.mark.parametrize("nics, kw, message", [
+    ([], {}, "at least one data NIC"),
+    ([dict(TAP, backend="e1000")], {}, "backend 'e1000' is not one of"),
+    ([dict(TAP, mac="52:54:00")], {}, "is not a MAC address"),
+    ([dict(TAP, address="198.18.0.1")], {}, "needs a prefix length"),
+    ([dict(TAP, device="")], {}, "needs device"),
+    ([dict(MACVTAP, queues=2)], {"fds": {0: 3}}, "queues > 1 is not supported for macvtap"),
+    ([TAP, dict(VHOST, mac=TAP["mac"])], {}, "every NIC needs its own MAC"),
+    ([TAP], {"initrd": None}, "kernel and initrd go together"),
+    ([TAP], {"name": "Bad Name"}, "guest name 'Bad Name' is invalid"),
+    ([TAP], {"accelerator": "hvf"}, "accelerator 'hvf' is not kvm or tcg"),
+    ([dict(TAP, name="a-very-long-interface-name")], {}, "guest interface name"),
+])
+def test_bad_configurations_are_refused(nics, kw, message):
+    with pytest.raises(GuestError, match=message):
+        argv(nics, **kw)
+
+
+def test_stop_guest_kills_the_recorded_process_and_removes_its_files(tmp_path):
+    state_dir = str(tmp_path / "guests")
+    os.makedirs(state_dir)
+    paths = guest_paths(state_dir, "server")
+    # a stand-in whose command line names qemu and the state directory, as a real guest's does
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "qemu", state_dir])
+    try:
+        qemu.write_record(paths, {"pid": proc.pid, "started": time.time()})
+        for key in ("overlay", "pidfile"):
+            open(paths[key], "w").close()
+        assert qemu.guest_names(state_dir) == ["server"]
+        assert qemu.stop_guest(state_dir, "server", check_mode=True) is True
+        assert proc.poll() is None  # check mode touches nothing
+        assert qemu.stop_all(state_dir) == []
+        assert proc.wait(timeout=10) != 0  # terminated (no QMP socket answered)
+        assert not any(os.path.exists(paths[k]) for k in ("overlay", "pidfile", "record"))
+        assert qemu.stop_guest(state_dir, "server") is False  # idempotent
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_reused_pid_is_not_killed(tmp_path):
+    state_dir = str(tmp_path / "guests")
+    os.makedirs(state_dir)
+    paths = guest_paths(state_dir, "client")
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        with open(paths["record"], "w", encoding="utf-8") as handle:
+            json.dump({"pid": proc.pid}, handle)
+        assert qemu.stop_guest(state_dir, "client") is True  # the record is removed ...
+        assert proc.poll() is None  # ... but another program's process is left alone
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_console_tail_starts_at_the_panic(tmp_path):
+    log = tmp_path / "console.log"
+    trace = [f"[    8.9{i:05d}] trace line {i}" for i in range(40)]
+    log.write_text("\n".join(["early boot"] * 50 + ["[    8.9] Kernel panic - not syncing: Attempted to kill init!"]
+                             + trace) + "\n")
+    tail = qemu.console_tail(str(log)).splitlines()
+    assert tail[0].endswith("Kernel panic - not syncing: Attempted to kill init!")
+    assert len(tail) == 25
+    log.write_text("\x1b[0;32mOK\x1b[0m line\r\n" + "\n".join(f"l{i}" for i in range(30)))
+    assert qemu.console_tail(str(log), lines=3) == "l27\nl28\nl29"
+    assert qemu.console_tail(str(tmp_path / "missing")) == "(no console output)"

@@ -1,0 +1,111 @@
+"""Run control: the detached job's shell commands (run for real with /bin/sh), the envelope, a test's
+status and message, the tests a run never reached, and the progress file."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+
+import pytest
+
+from ansible_collections.volt.netbench.plugins.plugin_utils import run_control as rc
+
+TEST = {"name": "iperf3_tcp_single", "tool": "iperf3", "ext": "json", "timeout": 95, "duration_s": 30,
+        "command": "iperf3 -c 198.18.0.1 -t 30 -J", "params": {"streams": 1}}
+
+
+def sh(command: str) -> str:
+    return subprocess.run(["sh", "-c", command], capture_output=True, text=True, check=True, timeout=60).stdout
+
+
+def test_a_detached_job_is_started_and_collected_with_its_output_and_status(tmp_path):
+    # quoting survives: an argument with spaces, quotes and a $ reaches the command unchanged
+    argv = ["sh", "-c", 'printf "%s|" "$@"; echo "to stderr" >&2; exit 3', "x", "a b", "it's", "$HOME"]
+    started = time.monotonic()
+    sh(rc.start_command("job1", argv, timeout=30, job_dir=str(tmp_path)))
+    assert time.monotonic() - started < 5  # start returns while the job runs on
+    job = rc.parse_envelope(sh(rc.collect_command("job1", 10, job_dir=str(tmp_path))))
+    assert job["finished"] is True
+    assert job["rc"] == 3
+    assert job["stdout"] == "a b|it's|$HOME|"
+    assert job["stderr"] == "to stderr\n"
+    assert 0 <= job["seconds"] < 5
+
+
+def test_collect_reports_a_running_job_and_timeout_kills_it(tmp_path):
+    sh(rc.start_command("slow", ["sleep", "30"], timeout=2, job_dir=str(tmp_path)))
+    assert rc.parse_envelope(sh(rc.collect_command("slow", 0.3, job_dir=str(tmp_path)))) == {
+        "finished": False, "missing": False}
+    job = rc.parse_envelope(sh(rc.collect_command("slow", 15, job_dir=str(tmp_path))))
+    assert job["rc"] == rc.TIMEOUT_RC
+    assert 1.5 < job["seconds"] < 10
+    assert rc.classify(TEST, job=job)["message"] == "killed after its deadline of 95 s"
+
+
+def test_collect_of_a_job_never_started(tmp_path):
+    assert rc.parse_envelope(sh(rc.collect_command("nothing", 1, job_dir=str(tmp_path))))["missing"] is True
+
+
+@pytest.mark.parametrize("text", ["", "garbage\n", "VOLT-JOB x y z\n"])
+def test_unreadable_envelopes_are_errors(text):
+    with pytest.raises(rc.RunControlError):
+        rc.parse_envelope(text)
+
+
+def test_bad_job_names_and_empty_commands_are_refused():
+    with pytest.raises(rc.RunControlError, match="job name"):
+        rc.start_command("../etc", ["true"], 5)
+    with pytest.raises(rc.RunControlError, match="has no command"):
+        rc.start_command("ok", [], 5)
+
+
+def job(code=0, out='{"end": {}}', err=""):
+    return {"finished": True, "rc": code, "stdout": out, "stderr": err, "seconds": 31.2}
+
+
+@pytest.mark.parametrize("kwargs, status, message", [
+    ({"job": job()}, "ok", ""),
+    ({"job": job(1, '{"error": "unable to connect to server: Connection refused"}')}, "failed",
+     "exit 1: unable to connect to server: Connection refused"),
+    ({"job": job(2, "", "line one\nsockperf: ERROR: connection closed\n")}, "failed",
+     "exit 2: sockperf: ERROR: connection closed"),
+    ({"job": job(1, "partial\nlast stdout line", "")}, "failed", "exit 1: last stdout line"),
+    ({"job": {"finished": False}}, "failed", "no result: still running after its deadline"),
+    ({"job": {"finished": False, "error": "its job files vanished"}}, "failed", "no result: its job files vanished"),
+    ({"start_error": "mkdir: cannot create directory"}, "failed", "could not start: mkdir: cannot create directory"),
+    ({"client_lost": "ssh: connect to host 127.0.0.1 port 10023: Connection refused"}, "failed",
+     "client VM unreachable: ssh: connect to host 127.0.0.1 port 10023: Connection refused"),
+    ({"not_run": "server VM unreachable: timed out"}, "failed", "not run: server VM unreachable: timed out"),
+])
+def test_classify_decides_status_and_message(kwargs, status, message):
+    entry = rc.classify(TEST, **kwargs)
+    assert (entry["status"], entry["message"]) == (status, message)
+    assert entry["params"] == {"streams": 1, "duration_s": 30}
+    stdout = (kwargs.get("job") or {}).get("stdout")
+    assert entry["raw"] == ("iperf3_tcp_single.json" if stdout else None)
+
+
+def test_unreached_tests_get_one_message_and_the_callers_status():
+    planned = [{"name": "ping", "tool": "ping"}, {"name": "sockperf_tcp", "tool": "sockperf"},
+               {"name": "netperf_tcp_rr", "tool": "netperf"}]
+    done = [{"name": "ping", "tool": "ping", "status": "ok"}]
+    assert rc.unreached(planned, done, "client VM unreachable: gone") == [
+        {"name": "sockperf_tcp", "tool": "sockperf", "status": "failed", "message": "not run: client VM unreachable: gone"},
+        {"name": "netperf_tcp_rr", "tool": "netperf", "status": "failed",
+         "message": "not run: client VM unreachable: gone"}]
+    assert {t["status"] for t in rc.unreached(planned, done, "interrupted", status="skipped")} == {"skipped"}
+
+
+def test_outputs_and_progress_are_kept_on_the_controller(tmp_path):
+    entry = rc.classify(TEST, job=job(1, '{"error": "x"}', "boom\n"))
+    rc.write_outputs(tmp_path, entry, job(1, '{"error": "x"}', "boom\n"))
+    assert (tmp_path / "iperf3_tcp_single.json").read_text() == '{"error": "x"}'
+    assert (tmp_path / "iperf3_tcp_single.stderr").read_text() == "boom\n"
+    header = {"backend": "virtio", "planned": ["iperf3_tcp_single", "ping"], "tools": {}, "started": "t0"}
+    rc.append_progress(tmp_path, header, entry)
+    rc.append_progress(tmp_path, dict(header, wall_times={"lab_s": 1.0}), dict(entry, status="ok"))
+    progress = json.loads((tmp_path / rc.PROGRESS_FILE).read_text())
+    assert [t["status"] for t in progress["tests"]] == ["ok"]  # the same test again replaces its entry
+    assert progress["wall_times"] == {"lab_s": 1.0} and progress["backend"] == "virtio"
+    assert rc.read_progress(tmp_path / "missing") is None
