@@ -41,7 +41,7 @@ class ActionModule(VoltActionBase):
         job, start_error, client_lost = None, "", ""
         if not args["not_run"]:
             try:
-                res = self._shell(start_command(test["name"], test["argv"], int(test["timeout"])))
+                res = self._shell(start_command(test.get("job", test["name"]), test["argv"], int(test["timeout"])))
                 if res["rc"] != 0:
                     start_error = (res.get("stderr") or res.get("stdout") or f"rc={res['rc']}").strip()
                 else:
@@ -68,7 +68,7 @@ class ActionModule(VoltActionBase):
         last_error = ""
         for _attempt in range(COLLECT_ATTEMPTS):
             try:
-                res = self._shell(collect_command(test["name"], max(1.0, deadline - time.monotonic())))
+                res = self._shell(collect_command(test.get("job", test["name"]), max(1.0, deadline - time.monotonic())))
             except AnsibleConnectionFailure as err:
                 last_error = str(err)
                 try:

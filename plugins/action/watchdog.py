@@ -31,6 +31,7 @@ class ActionModule(VoltActionBase):
         "results_dir": {"type": "path"},
         "display_dir": {"type": "str"},
         "run_dir": {"type": "path"},
+        "run_dirs": {"type": "list", "elements": "path"},
     }
 
     def execute(self, args, task_vars):

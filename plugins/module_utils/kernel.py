@@ -60,3 +60,54 @@ def module_state(name, config_key, release, config):
     if setting == "m":
         return "loadable"
     return "missing"
+
+
+BACKENDS = ("virtio", "vhost-net", "macvtap")
+VHOST_DEVICE = "/dev/vhost-net"
+
+
+def backend_support(caps, macvtap_lower="", lower_exists=True, lab_in_netns=True):
+    """Per backend: {usable, reason} from hypervisor_facts' capabilities; the one place that decides it.
+
+    CAPS needs tun, vhost_net, vhost_net_reason and macvtap. MACVTAP_LOWER, when given, must exist
+    (LOWER_EXISTS); without it only a namespaced lab (which builds its own lower device) can run macvtap.
+    """
+    support = {}
+    for backend in ("virtio", "vhost-net"):
+        if not caps["tun"]:
+            support[backend] = {"usable": False, "reason": f"backend {backend} needs /dev/net/tun, which does not "
+                                "exist: load the tun module (modprobe tun)."}
+        else:
+            support[backend] = {"usable": True, "reason": "/dev/net/tun present"}
+    if caps["tun"]:
+        if caps["vhost_net"] == "available":
+            support["vhost-net"]["reason"] = f"/dev/net/tun and {VHOST_DEVICE} present"
+        else:
+            support["vhost-net"] = {"usable": False, "reason": (
+                f"backend vhost-net is not available on this host: {caps['vhost_net_reason']}. QEMU would abort on "
+                "vhost=on. Load the vhost_net kernel module (modprobe vhost_net) on a kernel that has it, or choose "
+                "another backend (-e backend=virtio or -e backend=macvtap).")}
+    if caps["macvtap"] == "missing":
+        support["macvtap"] = {"usable": False, "reason": (
+            "backend macvtap is not available on this host: the kernel has no macvtap support (CONFIG_MACVTAP). "
+            "Choose another backend (-e backend=virtio).")}
+    elif macvtap_lower and not lower_exists:
+        support["macvtap"] = {"usable": False, "reason": (
+            f"backend macvtap needs the lower device {macvtap_lower}, which does not exist on this host: set "
+            "hypervisor_macvtap_lower (host_network_macvtap_lower) to an existing NIC (see 'ip -br link'), or run "
+            "the lab in a namespace (host_network_netns) where it builds its own.")}
+    elif not macvtap_lower and not lab_in_netns:
+        support["macvtap"] = {"usable": False, "reason": (
+            "backend macvtap has no lower device: set macvtap_lower (benchmark_macvtap_lower) to the NIC it sits on, "
+            "or run the lab in a namespace (benchmark_netns), where it builds its own.")}
+    else:
+        where = f"on {macvtap_lower}" if macvtap_lower else "on the lab's own veth"
+        support["macvtap"] = {"usable": True, "reason": f"macvtap {caps['macvtap']}, {where}"}
+    return support
+
+
+def modules_to_load(caps, backends, load_modules):
+    """Kernel modules the requested BACKENDS need and the host can load (vhost_net for vhost-net)."""
+    if load_modules and "vhost-net" in backends and caps["vhost_net"] == "loadable":
+        return ["vhost_net"]
+    return []

@@ -293,3 +293,47 @@ def stop_all(state_dir: str) -> list[str]:
         except GuestError as err:
             errors.append(str(err))
     return errors
+
+
+def tap_mac(backend: str, guest_index: int) -> str:
+    """The fixed MAC of a guest's tap NIC for BACKEND (macvtap NICs use the macvtap's own MAC)."""
+    return f"52:54:00:be:{BACKENDS.index(backend):02x}:{guest_index + 1:02x}"
+
+
+def mgmt_mac(guest_index: int) -> str:
+    return f"52:54:00:fe:00:{guest_index + 1:02x}"
+
+
+def guest_nics(devices: list[dict], guest: str, guest_index: int, addresses: dict | str, mtu: int = 1500,
+               queues: int = 1, macvtap_vhost: bool = False) -> list[dict]:
+    """The data NICs of guest GUEST, one per lab device host_network built for it, in the devices' order.
+
+    DEVICES are host_network_devices entries (guest, backend, ifname, chardev, address); ADDRESSES maps
+    a backend to the guest's CIDR address on it (a plain string: the same for every backend, the
+    single-backend case). MACVTAP_VHOST lets QEMU use vhost-net for macvtap queues (libvirt's default
+    for type='direct' where /dev/vhost-net exists).
+    """
+    nics = []
+    for device in devices:
+        if device.get("guest") != guest:
+            continue
+        backend = device.get("backend")
+        if backend not in BACKENDS:
+            raise GuestError(f"lab device {device.get('ifname', '?')} of guest {guest} has no known backend ({backend!r})")
+        address = addresses if isinstance(addresses, str) else (addresses or {}).get(backend)
+        if not address:
+            raise GuestError(f"guest {guest} has no data address for backend {backend}")
+        macvtap = backend == "macvtap"
+        nics.append({
+            "backend": backend,
+            "device": device.get("chardev") if macvtap else device.get("ifname"),
+            "mac": (device.get("address") if macvtap else tap_mac(backend, guest_index)),
+            "address": address,
+            "mtu": int(mtu),
+            "queues": 1 if macvtap else int(queues),
+            "name": data_nic_name(len(nics)),
+            "vhost": bool(macvtap and macvtap_vhost),
+        })
+    if not nics:
+        raise GuestError(f"no lab device for guest {guest}: run host_network first (host_network_devices)")
+    return nics

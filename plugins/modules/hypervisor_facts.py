@@ -16,8 +16,30 @@ description:
     shows C(vmx) or C(svm); a paravirtual C(/dev/kvm) without them (nested hosts) hangs normal guests.
   - vhost-net is C(available) when C(/dev/vhost-net) exists, C(loadable) when the kernel has it as a
     module that is not loaded yet, else C(missing).
-  - Read-only; never changes the host.
+  - With O(backends), it also decides for each backend whether it can run here and why (C(backends) in
+    the result) - the one place that decides it; roles and the benchmark read that. With
+    O(load_modules) it first loads what the requested backends need and the kernel has as a module
+    (C(vhost_net) for C(vhost-net)), so a loadable vhost-net counts as usable.
+  - Read-only unless it loads a module.
 options:
+  backends:
+    description: Backends to decide on (loading their modules with O(load_modules)).
+    type: list
+    elements: str
+    choices: [virtio, vhost-net, macvtap]
+    default: []
+  load_modules:
+    description: Load the kernel modules the requested O(backends) need (C(modprobe vhost_net)).
+    type: bool
+    default: false
+  macvtap_lower:
+    description: The NIC macvtap sits on (a real lab); it must exist. Empty when the lab builds its own in a namespace.
+    type: str
+    default: ""
+  lab_in_netns:
+    description: The lab lives in a network namespace where it builds its own macvtap lower device.
+    type: bool
+    default: true
   nic:
     description: Network interface whose model, driver and speed are reported (for example the macvtap lower device).
     type: str
@@ -32,7 +54,7 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Read-only.
+    description: Reports the modules it would load without loading them (a loadable vhost_net then counts as usable).
   diff_mode:
     support: none
     description: Nothing to diff.
@@ -96,6 +118,12 @@ hypervisor:
     nic:
       description: Name, model, driver and speed of O(nic) (empty dict without O(nic)).
       type: dict
+    backends:
+      description: Per requested backend, C(usable) (bool) and C(reason) (what was found, or why not and what to do).
+      type: dict
+    loaded_modules:
+      description: Kernel modules this call loaded.
+      type: list
 """
 
 import json
@@ -106,7 +134,10 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.volt.netbench.plugins.module_utils.kernel import (
+    VHOST_DEVICE,
+    backend_support,
     hardware_virt_flags,
+    modules_to_load,
     kernel_config,
     module_state,
     read,
@@ -147,6 +178,11 @@ def main():
             "nic": {"type": "str"},
             "netns": {"type": "str", "default": ""},
             "qemu_binary": {"type": "str", "default": "qemu-system-x86_64"},
+            "backends": {"type": "list", "elements": "str", "default": [],
+                         "choices": ["virtio", "vhost-net", "macvtap"]},
+            "load_modules": {"type": "bool", "default": False},
+            "macvtap_lower": {"type": "str", "default": ""},
+            "lab_in_netns": {"type": "bool", "default": True},
         },
         supports_check_mode=True,
     )
@@ -165,11 +201,26 @@ def main():
     else:
         kvm_usable, kvm_reason = False, "/dev/kvm does not exist (kvm module not loaded or no hardware virtualisation): using TCG"
 
+    prm = module.params
+    loaded = []
+    pending = modules_to_load({"vhost_net": vhost_state_of(release, config)}, prm["backends"], prm["load_modules"])
+    for name in pending:
+        if module.check_mode:
+            continue
+        rc, _out, err = module.run_command(["modprobe", name])
+        if rc != 0:
+            module.fail_json(msg=f"modprobe {name} failed: {err.strip()}; check 'dmesg' on the hypervisor, "
+                             "or choose another backend (-e backend=virtio or -e backend=macvtap).")
+        loaded.append(name)
     vhost_state = module_state("vhost_net", "CONFIG_VHOST_NET", release, config)
-    if os.path.exists("/dev/vhost-net"):
+    if module.check_mode and "vhost_net" in pending:
+        vhost, vhost_reason = "available", "vhost_net would be loaded (check mode)"
+    elif os.path.exists(VHOST_DEVICE):
         vhost, vhost_reason = "available", "/dev/vhost-net present"
     elif vhost_state == "loadable":
         vhost, vhost_reason = "loadable", "/dev/vhost-net is missing but the vhost_net module exists: load it with 'modprobe vhost_net'"
+    elif loaded:
+        vhost, vhost_reason = "missing", "modprobe vhost_net ran but /dev/vhost-net still does not exist: check 'dmesg'"
     else:
         vhost, vhost_reason = "missing", (
             "/dev/vhost-net does not exist and this kernel has no vhost_net module "
@@ -205,7 +256,23 @@ def main():
         "kernel": release,
         "nic": nic_facts(module, module.params["nic"], module.params["netns"]) if module.params["nic"] else {},
     }
-    module.exit_json(changed=False, hypervisor=facts)
+    if prm["backends"]:
+        lower_exists = True
+        if prm["macvtap_lower"]:
+            lower_exists = module.run_command(["ip", "link", "show", "dev", prm["macvtap_lower"]])[0] == 0
+        support = backend_support(facts, prm["macvtap_lower"], lower_exists, prm["lab_in_netns"])
+        facts["backends"] = {name: support[name] for name in prm["backends"]}
+    else:
+        facts["backends"] = {}
+    facts["loaded_modules"] = loaded
+    module.exit_json(changed=bool(loaded or (pending and module.check_mode)), hypervisor=facts)
+
+
+def vhost_state_of(release, config):
+    """available, loadable or missing (before anything is loaded)."""
+    if os.path.exists(VHOST_DEVICE):
+        return "available"
+    return "loadable" if module_state("vhost_net", "CONFIG_VHOST_NET", release, config) == "loadable" else "missing"
 
 
 if __name__ == "__main__":

@@ -225,6 +225,11 @@ argv:
   returned: when present
   type: list
   elements: str
+nics:
+  description: The guest's data NICs (backend, device, mac, address, mtu, queues, name, vhost), in PCI order.
+  returned: when present
+  type: list
+  elements: dict
 console_log:
   description: Path of the serial console log.
   returned: always
@@ -324,9 +329,9 @@ def start(module, state_dir, p):
     except (OSError, ValueError) as err:
         module.fail_json(msg=f"QEMU started but wrote no pidfile {p['pidfile']}: {err}", argv=argv)
     write_record(p, {"pid": pid, "argv": argv, "ssh_port": prm["ssh_port"], "netns": prm["netns"],
-                     "backends": [nic["backend"] for nic in nics], "started": time.time()})
+                     "nics": nics, "started": time.time()})
     boot = wait_ready(module, state_dir, p, pid, started, argv) if prm["wait_ssh"] else 0.0
-    module.exit_json(changed=True, pid=pid, boot_seconds=boot, argv=argv, console_log=p["console"])
+    module.exit_json(changed=True, pid=pid, boot_seconds=boot, argv=argv, nics=nics, console_log=p["console"])
 
 
 def wait_ready(module, state_dir, p, pid, started, argv):
@@ -423,7 +428,7 @@ def main():
     record = read_record(p)
     if record and alive(record.get("pid", 0), state_dir):
         module.exit_json(changed=False, pid=record["pid"], boot_seconds=0.0, argv=record.get("argv", []),
-                         console_log=p["console"])
+                         nics=record.get("nics", []), console_log=p["console"])
     start(module, state_dir, p)
 
 

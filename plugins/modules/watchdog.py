@@ -63,6 +63,10 @@ options:
   run_dir:
     description: Current run directory (holds C(.progress.json)).
     type: path
+  run_dirs:
+    description: The run directories of an interrupted run (one per backend of a shared lab), each recorded from its progress file.
+    type: list
+    elements: path
 attributes:
   check_mode:
     support: none

@@ -156,3 +156,58 @@ def server_commands(server: str) -> list[list[str]]:
         ["sockperf", "server", "--tcp", "-i", server, "-p", str(SOCKPERF_PORT), "--daemonize"],
         ["netserver", "-L", server],
     ]
+
+
+def lab_addresses(backends: list[str], server: str, client: str, prefix: int) -> dict[str, dict[str, str]]:
+    """Each backend's own subnet: the server and client addresses moved by the backend's position in
+    BACKENDS times the subnet size (virtio 198.18.0.0/24, vhost-net 198.18.1.0/24, macvtap 198.18.2.0/24
+    with the defaults), so a backend's addresses are the same whichever backends run together."""
+    import ipaddress
+
+    if not 8 <= int(prefix) <= 30:
+        raise ValueError(f"prefix {prefix} must be 8-30")
+    try:
+        base_server, base_client = ipaddress.IPv4Address(server), ipaddress.IPv4Address(client)
+    except ValueError as err:
+        raise ValueError(f"lab addresses must be IPv4 addresses: {err}") from err
+    net = ipaddress.IPv4Network(f"{server}/{prefix}", strict=False)
+    if base_client not in net or base_server == base_client:
+        raise ValueError(f"server {server} and client {client} must be two addresses of one /{prefix} subnet")
+    out = {}
+    for backend in backends:
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}")
+        shift = BACKENDS.index(backend) * net.num_addresses
+        try:
+            s, c = base_server + shift, base_client + shift
+        except ipaddress.AddressValueError as err:
+            raise ValueError(f"no room for a {backend} subnet after {net}") from err
+        out[backend] = {"server": str(s), "client": str(c), "server_cidr": f"{s}/{prefix}",
+                        "client_cidr": f"{c}/{prefix}", "subnet": str(ipaddress.IPv4Network(f"{s}/{prefix}", strict=False))}
+    return out
+
+
+def plan_matrix(backends: list[str], server: str, client: str, prefix: int, **plan: Any) -> dict[str, Any]:
+    """The whole run: every backend's subnet, its tests, and the matrix in the order it runs - each
+    test for every backend back to back (test 1 on virtio, test 1 on macvtap, test 2 on virtio, ...),
+    so the host's drift hits every backend alike - and the traffic servers for every backend."""
+    if not backends:
+        raise ValueError("no backend to plan for")
+    addresses = lab_addresses(backends, server, client, prefix)
+    by_backend = {b: plan_tests(addresses[b]["server"], **plan) for b in backends}
+    names = [t["name"] for t in by_backend[backends[0]]]
+    tests = []
+    for name in names:
+        for backend in backends:
+            (test,) = [t for t in by_backend[backend] if t["name"] == name]
+            tests.append(dict(test, backend=backend, job=f"{backend}.{name}"))
+    for position, test in enumerate(tests, 1):
+        test.update(position=position, total=len(tests))
+    return {
+        "addresses": addresses,
+        "by_backend": by_backend,
+        "tests": tests,
+        "server_commands": [cmd for b in backends for cmd in server_commands(addresses[b]["server"])],
+        "servers_by_backend": {b: server_commands(addresses[b]["server"]) for b in backends},
+        "seconds": sum(t["duration_s"] for t in tests),
+    }

@@ -88,9 +88,11 @@ def record_interrupted(cfg: dict[str, Any]) -> None:
 
     from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import read_progress, unreached
 
-    run_dir = Path(cfg.get("run_dir") or "")
-    progress = read_progress(run_dir) if cfg.get("run_dir") else None
-    if progress and not (run_dir / "run.json").exists():
+    run_dirs = list(cfg.get("run_dirs") or []) + ([cfg["run_dir"]] if cfg.get("run_dir") else [])
+    for run_dir in map(Path, run_dirs):
+        progress = read_progress(run_dir)
+        if not progress or (run_dir / "run.json").exists():
+            continue
         done = progress.get("tests", [])
         planned = [{"name": name, "tool": progress["tools"][name]} for name in progress.get("planned", [])]
         tests = done + unreached(planned, done, "the benchmark was interrupted", status="skipped")

@@ -156,3 +156,15 @@ sha256sum "$work/image/disk.qcow2" "$work/image/vmlinuz" "$work/image/initrd.img
   > "$work/image/SHA256SUMS"
 mv -T "$work/image" "$out"
 echo "image ready: $out"
+
+# The cache keeps the newest two images (this one and the one before it); older recipes are removed,
+# unless a builder holds their lock. Only directories named like a recipe key are considered.
+cache=$(dirname "$out")
+find "$cache" -mindepth 1 -maxdepth 1 -type d -regextype posix-extended -regex '.*/[0-9a-f]{16}' \
+    -printf '%T@ %p\n' | sort -rn | tail -n +3 | cut -d' ' -f2- | while read -r old; do
+  [ "$old" = "$out" ] && continue
+  if (exec 8>"$old.lock" && flock -n 8); then
+    rm -rf -- "$old" "$old.recipe.json" "$old.lock"
+    echo "removed the older image $old"
+  fi
+done

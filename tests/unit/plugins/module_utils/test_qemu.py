@@ -128,6 +128,9 @@ def test_stop_guest_kills_the_recorded_process_and_removes_its_files(tmp_path):
     paths = guest_paths(state_dir, "server")
     # a stand-in whose command line names qemu and the state directory, as a real guest's does
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "qemu", state_dir])
+    deadline = time.monotonic() + 10
+    while not qemu.alive(proc.pid, state_dir) and time.monotonic() < deadline:
+        time.sleep(0.05)
     try:
         qemu.write_record(paths, {"pid": proc.pid, "started": time.time()})
         for key in ("overlay", "pidfile"):
@@ -136,7 +139,7 @@ def test_stop_guest_kills_the_recorded_process_and_removes_its_files(tmp_path):
         assert qemu.stop_guest(state_dir, "server", check_mode=True) is True
         assert proc.poll() is None  # check mode touches nothing
         assert qemu.stop_all(state_dir) == []
-        assert proc.wait(timeout=10) != 0  # terminated (no QMP socket answered)
+        assert proc.wait(timeout=30) != 0  # terminated (no QMP socket answered)
         assert not any(os.path.exists(paths[k]) for k in ("overlay", "pidfile", "record"))
         assert qemu.stop_guest(state_dir, "server") is False  # idempotent
     finally:
@@ -170,3 +173,32 @@ def test_console_tail_starts_at_the_panic(tmp_path):
     log.write_text("\x1b[0;32mOK\x1b[0m line\r\n" + "\n".join(f"l{i}" for i in range(30)))
     assert qemu.console_tail(str(log), lines=3) == "l27\nl28\nl29"
     assert qemu.console_tail(str(tmp_path / "missing")) == "(no console output)"
+
+
+DEVICES = [
+    {"guest": "server", "backend": "virtio", "ifname": "vnbtap0", "address": "aa:aa:aa:aa:aa:01"},
+    {"guest": "client", "backend": "virtio", "ifname": "vnbtap1", "address": "aa:aa:aa:aa:aa:02"},
+    {"guest": "server", "backend": "macvtap", "ifname": "vnbmvt0", "chardev": "/run/v/lab/vnbmvt0",
+     "address": "02:00:00:00:00:01"},
+    {"guest": "client", "backend": "macvtap", "ifname": "vnbmvt1", "chardev": "/run/v/lab/vnbmvt1",
+     "address": "02:00:00:00:00:02"},
+]
+
+
+def test_guest_nics_one_per_lab_device_with_fixed_tap_macs_and_the_macvtaps_own():
+    nics = qemu.guest_nics(DEVICES, "client", 1, {"virtio": "198.18.0.2/24", "macvtap": "198.18.2.2/24"},
+                           mtu=9000, queues=2, macvtap_vhost=True)
+    assert nics == [
+        {"backend": "virtio", "device": "vnbtap1", "mac": "52:54:00:be:00:02", "address": "198.18.0.2/24",
+         "mtu": 9000, "queues": 2, "name": "data0", "vhost": False},
+        {"backend": "macvtap", "device": "/run/v/lab/vnbmvt1", "mac": "02:00:00:00:00:02", "address": "198.18.2.2/24",
+         "mtu": 9000, "queues": 1, "name": "data1", "vhost": True},
+    ]
+    # the whole list goes through build_argv without complaint
+    assert len(option(argv(nics, fds={1: 5}), "-device", "virtio-net-pci,netdev=data")) == 2
+    single = qemu.guest_nics(DEVICES[:2], "server", 0, "198.18.0.1/24")
+    assert [(n["name"], n["address"], n["mac"]) for n in single] == [("data0", "198.18.0.1/24", "52:54:00:be:00:01")]
+    with pytest.raises(GuestError, match="no data address for backend macvtap"):
+        qemu.guest_nics(DEVICES, "server", 0, {"virtio": "198.18.0.1/24"})
+    with pytest.raises(GuestError, match="no lab device for guest third"):
+        qemu.guest_nics(DEVICES, "third", 2, "198.18.0.3/24")

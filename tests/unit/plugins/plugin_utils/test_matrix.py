@@ -61,3 +61,50 @@ def test_filter_returns_server_commands_bound_to_the_data_address():
         ["sockperf", "server", "--tcp", "-i", "198.18.0.1", "-p", "11111", "--daemonize"],
         ["netserver", "-L", "198.18.0.1"],
     ]
+
+
+# --- one lab for several backends -----------------------------------------------------------------
+
+from ansible_collections.volt.netbench.plugins.filter.lab_plan import lab_plan  # noqa: E402
+from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import lab_addresses  # noqa: E402
+
+
+def test_each_backend_has_its_own_subnet_whatever_runs_with_it():
+    both = lab_addresses(["virtio", "macvtap"], "198.18.0.1", "198.18.0.2", 24)
+    assert both["virtio"] == {"server": "198.18.0.1", "client": "198.18.0.2", "server_cidr": "198.18.0.1/24",
+                              "client_cidr": "198.18.0.2/24", "subnet": "198.18.0.0/24"}
+    assert both["macvtap"]["subnet"] == "198.18.2.0/24"
+    assert lab_addresses(["macvtap"], "198.18.0.1", "198.18.0.2", 24)["macvtap"] == both["macvtap"]
+    assert lab_addresses(["vhost-net"], "198.18.0.1", "198.18.0.2", 24)["vhost-net"]["server_cidr"] == "198.18.1.1/24"
+    assert lab_addresses(["macvtap"], "198.18.0.1", "198.18.0.2", 30)["macvtap"]["server"] == "198.18.0.9"
+
+
+@pytest.mark.parametrize("server, client, prefix, message", [
+    ("198.18.0.1", "198.18.1.2", 24, "must be two addresses of one /24 subnet"),
+    ("198.18.0.1", "198.18.0.1", 24, "must be two addresses of one /24 subnet"),
+    ("198.18.0.1", "198.18.0.2", 31, "prefix 31 must be 8-30"),
+    ("fe80::1", "fe80::2", 64, "prefix 64 must be 8-30"),
+    ("not-an-ip", "198.18.0.2", 24, "lab addresses must be IPv4 addresses"),
+])
+def test_bad_lab_addresses_are_refused(server, client, prefix, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        lab_plan(["virtio"], server, client, prefix=prefix)
+
+
+def test_the_matrix_alternates_the_backends_test_by_test():
+    plan = lab_plan(["virtio", "vhost-net", "macvtap"], "198.18.0.1", "198.18.0.2", duration=5, ping_count=200,
+                    selected=["iperf3_tcp_single", "ping"])
+    assert [t["job"] for t in plan["tests"]] == [
+        "virtio.iperf3_tcp_single", "vhost-net.iperf3_tcp_single", "macvtap.iperf3_tcp_single",
+        "virtio.ping", "vhost-net.ping", "macvtap.ping"]
+    assert [(t["position"], t["total"]) for t in plan["tests"]] == [(i, 6) for i in range(1, 7)]
+    # each backend's tests target its own server address
+    assert [t["argv"][-1] for t in plan["tests"] if t["name"] == "ping"] == ["198.18.0.1", "198.18.1.1", "198.18.2.1"]
+    assert plan["by_backend"]["macvtap"][0]["command"] == "iperf3 -c 198.18.2.1 -t 5 -J"
+    assert ["iperf3", "-s", "-B", "198.18.1.1", "-D"] in plan["server_commands"]
+    assert plan["servers_by_backend"]["macvtap"][2] == ["netserver", "-L", "198.18.2.1"]
+    assert plan["seconds"] == 3 * (5 + 200 * 0.01)
+    with pytest.raises(AnsibleFilterError, match="backends must be a list"):
+        lab_plan("virtio", "198.18.0.1", "198.18.0.2")
+    with pytest.raises(AnsibleFilterError, match="unknown tests iperf4"):
+        lab_plan(["virtio"], "198.18.0.1", "198.18.0.2", selected=["iperf4"])

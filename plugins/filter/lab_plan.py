@@ -1,0 +1,106 @@
+# Copyright: volt.netbench contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The lab_plan filter plugin."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: lab_plan
+author: volt.netbench maintainers (@volt)
+version_added: "0.2.0"
+short_description: One benchmark run for several backends in one lab
+description:
+  - Gives every backend its own subnet (the server and client addresses moved by the backend's
+    position in virtio, vhost-net, macvtap times the subnet size), its tests (as M(volt.netbench.test_plan)
+    against its server address) and the matrix in the order it runs, each test for every backend back
+    to back, so the host's drift hits every backend alike.
+  - Returns C(addresses) (per backend server, client, their CIDR forms and the subnet), C(by_backend)
+    (each backend's tests), C(tests) (the matrix; each entry has C(backend), C(job), C(position),
+    C(total)), C(server_commands) (every backend's traffic servers) and C(seconds) (the tools' planned time).
+positional: _input, server, client
+options:
+  _input:
+    description: Backends, in the order they alternate.
+    type: list
+    elements: str
+    required: true
+  server:
+    description: The server's data address for the first subnet (virtio's).
+    type: str
+    required: true
+  client:
+    description: The client's data address in that subnet.
+    type: str
+    required: true
+  prefix:
+    description: Prefix length of each backend's subnet.
+    type: int
+    default: 24
+  duration:
+    description: Seconds per timed test.
+    type: int
+    default: 30
+  ping_count:
+    description: Echo requests of the ping test.
+    type: int
+    default: 1000
+  ping_interval:
+    description: Seconds between echo requests.
+    type: float
+    default: 0.01
+  streams:
+    description: Parallel TCP streams of the multi-stream test.
+    type: int
+    default: 8
+  pps_sizes:
+    description: UDP payload sizes of the packets-per-second tests.
+    type: list
+    elements: int
+    default: [64, 128, 256, 512]
+  selected:
+    description: Run only these tests (all when empty).
+    type: list
+    elements: str
+    default: []
+  margin:
+    description: Seconds a test may run beyond its duration and fixed overhead.
+    type: int
+    default: 60
+"""
+
+EXAMPLES = r"""
+- name: What the client will run, in order
+  ansible.builtin.debug:
+    msg: "{{ (['virtio', 'macvtap'] | volt.netbench.lab_plan('198.18.0.1', '198.18.0.2', duration=5)).tests
+             | map(attribute='job') }}"
+"""
+
+RETURN = r"""
+_value:
+  description: addresses, by_backend, tests, server_commands, seconds.
+  type: dict
+"""
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import plan_matrix
+
+
+def lab_plan(backends, server, client, prefix=24, duration=30, ping_count=1000, ping_interval=0.01, streams=8,
+             pps_sizes=(64, 128, 256, 512), selected=(), margin=60):
+    """The whole run for several backends (volt.netbench.lab_plan, documented in lab_plan.py)."""
+    if isinstance(backends, str) or not isinstance(backends, (list, tuple)):
+        raise AnsibleFilterError(f"lab_plan: backends must be a list, got {backends!r}")
+    try:
+        return plan_matrix(list(backends), str(server), str(client), int(prefix), duration=int(duration),
+                           ping_count=int(ping_count), ping_interval=float(ping_interval), streams=int(streams),
+                           pps_sizes=[int(s) for s in pps_sizes], selected=list(selected or []), margin=int(margin))
+    except (TypeError, ValueError) as err:
+        raise AnsibleFilterError(f"test_plan: {err}") from err
+
+
+class FilterModule:
+    """volt.netbench.lab_plan"""
+
+    def filters(self):
+        return {"lab_plan": lab_plan}

@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""How much of a benchmark run is the benchmark itself: a measurement, not a test.
+
+Runs ``./scripts/benchmark.sh -e profile=quick`` (every backend this host supports) twice: first with an
+empty guest-image cache (the image is built: a cold start), then with that cache warm. For each run it
+prints the wall time, and from the recorded run.json files the boot -> SSH time of each guest and the
+matrix phase divided by the tools' own run time (1.0 = no time between tests).
+
+    sudo .venv/bin/python tests/perf/overhead.py [--cached-only] [-- extra ansible-playbook args]
+
+Needs root (the lab's namespace and QEMU). Results go to a temporary directory; nothing is kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_benchmark(results: Path, cache: Path | None, extra: list[str]) -> float:
+    argv = [str(ROOT / "scripts" / "benchmark.sh"), "-e", "profile=quick", "-e", f"results_dir={results}", *extra]
+    if cache is not None:
+        argv += ["-e", f"benchmark_image_cache_dir={cache}"]
+    started = time.monotonic()
+    proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=False)
+    wall = time.monotonic() - started
+    if proc.returncode != 0:
+        print(proc.stdout[-3000:], proc.stderr[-2000:], sep="\n", file=sys.stderr)
+        raise SystemExit(f"benchmark.sh failed with rc={proc.returncode}")
+    return wall
+
+
+def describe(label: str, wall: float, results: Path) -> None:
+    print(f"\n{label}: ./scripts/benchmark.sh -e profile=quick took {wall:.0f} s ({wall / 60:.1f} min)")
+    for run_json in sorted(results.glob("*/*/run.json")):
+        run = json.loads(run_json.read_text())
+        walls = run.get("wall_times", {})
+        tools = sum(float(t.get("wall_s") or 0) for t in run["tests"])
+        matrix = float(walls.get("matrix_s") or 0)
+        boot = ", ".join(f"{g} {s:.1f} s" for g, s in sorted(walls.get("boot_to_ssh_s", {}).items()))
+        ratio = f"{matrix / tools:.2f}" if tools else "n/a"
+        print(f"  {run['backend']:<9} boot->SSH {boot}; matrix {matrix:.1f} s / tools {tools:.1f} s = {ratio}; "
+              f"{run['counts']['ok']} ok, {run['counts']['failed']} failed")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cached-only", action="store_true", help="skip the cold run (the default image cache is used)")
+    parser.add_argument("extra", nargs="*", help="extra ansible-playbook arguments (after --)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="vnb-overhead-") as tmp:
+        cache = Path(tmp) / "images"
+        if not args.cached_only:
+            wall = run_benchmark(Path(tmp) / "cold", cache, args.extra)
+            describe("cold image cache (image built)", wall, Path(tmp) / "cold")
+        wall = run_benchmark(Path(tmp) / "cached", None if args.cached_only else cache, args.extra)
+        describe("image cached", wall, Path(tmp) / "cached")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
