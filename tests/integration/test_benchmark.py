@@ -146,8 +146,17 @@ def test_all_backends_quick_end_to_end_and_the_lock(tmp_path, lab_ns):
     assert proc.wait(timeout=3600) == 0, log.read_text()[-6000:]
     print(f"\n[e2e all, quick] wall time {time.monotonic() - began:.0f} s")
     text = log.read_text()
-    assert re.search(r"\[1/13\] virtio iperf3_tcp_single \(5 s\)", text)
+    # one lab for every backend: the matrix alternates them test by test
+    measured = ["virtio", "vhost-net", "macvtap"] if os.path.exists("/dev/vhost-net") else ["virtio", "macvtap"]
+    total = 13 * len(measured)
+    for position, backend in enumerate(measured, 1):
+        assert re.search(rf"\[{position}/{total}\] {backend} iperf3_tcp_single \(5 s\)", text), backend
+    assert re.search(rf"\[{len(measured) + 1}/{total}\] virtio iperf3_tcp_multi ", text)
     assert "Report: " in text and "Ranking: " in text
+    recorded = [runs(results, b)[0] for b in measured]
+    assert len({r["run_id"] for r in recorded}) == 1, "one run id for every backend of the lab"
+    assert len({json.dumps(r["wall_times"]["boot_to_ssh_s"], sort_keys=True) for r in recorded}) == 1, "one boot"
+    assert all(r["wall_times"]["matrix_s"] > 0 for r in recorded)
 
     report = (results / "REPORT.md").read_text()
     for backend in ("virtio", "macvtap"):

@@ -177,3 +177,31 @@ def test_macvtap_without_lower_in_root_namespace(ansible_bin):
     assert proc.returncode != 0
     assert ("host_network_backend=macvtap in the root namespace needs host_network_macvtap_lower"
             in " ".join(proc.stdout.split()))
+
+
+def test_one_lab_for_several_backends(lab):
+    """host_network_backends: a tap per guest for virtio and for vhost-net on the one bridge, a macvtap per
+    guest on the namespace's veth; devices published per backend and guest; absent removes them all."""
+    ns = lab.ns
+    lab("virtio", "present", "-e", '{"lab_backends": ["virtio", "vhost-net", "macvtap"]}')
+    found = links(ns)
+    for name in ("vnbtap0", "vnbtap1", "vnbvtap0", "vnbvtap1"):
+        assert found[name]["linkinfo"]["info_kind"] == "tun", name
+        assert found[name]["master"] == "vnbbr0", name
+    for name in ("vnbmvt0", "vnbmvt1"):
+        assert found[name]["linkinfo"]["info_kind"] == "macvtap"
+        assert (lab.chardir / name).is_char_device()
+    assert {"vnbbr0", "vnblow0", "vnblow1"} <= set(found)
+    devices = lab.devices()
+    assert [(d["backend"], d["guest"], d["ifname"]) for d in devices] == [
+        ("virtio", "server", "vnbtap0"), ("virtio", "client", "vnbtap1"),
+        ("vhost-net", "server", "vnbvtap0"), ("vhost-net", "client", "vnbvtap1"),
+        ("macvtap", "server", "vnbmvt0"), ("macvtap", "client", "vnbmvt1")]
+    assert {d["lower"] for d in devices if d["backend"] == "macvtap"} == {"vnblow0"}
+    assert {d["lower"] for d in devices if d["backend"] != "macvtap"} == {"vnbbr0"}
+    # idempotent
+    again = lab("virtio", "present", "-e", '{"lab_backends": ["virtio", "vhost-net", "macvtap"]}')
+    assert recap(again.stdout)["changed"] == 0
+    lab("virtio", "absent", "-e", '{"lab_backends": ["virtio", "vhost-net", "macvtap"]}')
+    wait_gone(ns)
+    assert not lab.chardir.exists()

@@ -74,3 +74,23 @@ def test_unknown_backend_is_refused_by_the_argument_spec(ansible_bin, tmp_path):
     proc = play(ansible_bin, tmp_path, "vhost", "-e", "lab_install=false", check=False)
     assert proc.returncode == 2
     assert "value of hypervisor_backend must be one of: virtio, vhost-net, macvtap, got: vhost" in flat(proc)
+
+
+def test_every_requested_backend_gets_a_decision(ansible_bin, tmp_path):
+    """backend=all asks about all three (it used to ask about virtio only, so vhost_net was never loaded);
+    with require_backends=false nothing is refused and each decision carries its reason."""
+    proc = play(ansible_bin, tmp_path, "virtio", "-e", '{"lab_backends": ["virtio", "vhost-net", "macvtap"]}',
+                "-e", "lab_require=false", "-e", "lab_install=false")
+    assert proc.returncode == 0
+    caps = json.loads((tmp_path / "caps.json").read_text())
+    decisions = caps["backends"]
+    assert set(decisions) == {"virtio", "vhost-net", "macvtap"}
+    assert decisions["virtio"]["usable"] is True
+    assert decisions["macvtap"]["usable"] is True
+    if os.path.exists("/dev/vhost-net"):
+        assert decisions["vhost-net"]["usable"] is True
+    else:
+        # loadable modules are loaded before deciding; this kernel has none
+        assert decisions["vhost-net"]["usable"] is False
+        assert decisions["vhost-net"]["reason"].startswith("backend vhost-net is not available on this host:")
+        assert caps["loaded_modules"] == []
