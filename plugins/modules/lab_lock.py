@@ -72,33 +72,10 @@ recovered:
 
 import json
 import os
-import socket
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-
-
-def read(path):
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError):
-        return {"corrupt": True}
-
-
-def stale(holder, max_age):
-    if holder.get("corrupt"):
-        return True
-    if holder.get("owner_host") == socket.gethostname():
-        pid = holder.get("owner_pid")
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as handle:
-                return b"ansible" not in handle.read()
-        except (OSError, TypeError):
-            return True
-    return time.time() - holder.get("taken", 0) > max_age
+from ansible_collections.volt.netbench.plugins.module_utils.lab import lock_stale as stale, read_lock as read
 
 
 def main():

@@ -16,11 +16,12 @@ import json
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from ansible_collections.volt.netbench.plugins.module_utils.lab import kill_netns, lock_held_by
 
 
 def pid_alive(pid: int) -> bool:
@@ -38,11 +39,6 @@ def read_json(path: Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-
-
-def lock_held_by(lock: Path, owner_pid: int) -> bool:
-    holder = read_json(lock)
-    return bool(holder) and holder.get("owner_pid") == owner_pid
 
 
 def kill_matching(needle: str) -> None:
@@ -70,13 +66,7 @@ def teardown(cfg: dict[str, Any]) -> None:
         kill_matching(f"ControlPath={cfg['controller_dir']}/cp-")
     netns = cfg.get("netns")
     if netns and cfg.get("manage_netns", True):
-        pids = subprocess.run(["ip", "netns", "pids", netns], capture_output=True, text=True, check=False).stdout
-        for pid in pids.split():
-            try:
-                os.kill(int(pid), signal.SIGKILL)
-            except OSError:
-                pass
-        subprocess.run(["ip", "netns", "delete", netns], capture_output=True, check=False)
+        kill_netns(netns)
     for key in ("state_dir", "chardev_dir", "controller_dir"):
         if cfg.get(key):
             shutil.rmtree(cfg[key], ignore_errors=True)
@@ -116,10 +106,10 @@ def main(config_path: str) -> int:
     owner = int(cfg["owner_pid"])
     lock = Path(cfg["lock"])
     while pid_alive(owner):
-        if not lock_held_by(lock, owner):
+        if not lock_held_by(str(lock), owner):
             return 0  # the run released its lab normally
         time.sleep(1)
-    if not lock_held_by(lock, owner):
+    if not lock_held_by(str(lock), owner):
         return 0
     # the run's configuration may have been updated (current run directory) while it ran
     cfg.update(read_json(Path(config_path)) or {})
