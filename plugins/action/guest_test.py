@@ -58,7 +58,7 @@ class ActionModule(VoltActionBase):
             "changed": entry["status"] == "ok",
             "entry": entry,
             "lost": entry["message"] if client_lost else "",
-            "rc": (job or {}).get("rc"),
+            "exit_status": (job or {}).get("rc"),
             "seconds": round(time.monotonic() - started, 2),
         }
 

@@ -19,7 +19,7 @@ description:
   - On the controller it decides the test's status and message (volt.netbench's run control, the same
     code the watchdog uses), writes the raw output as C(<test>.<ext>) and stderr as C(<test>.stderr)
     into O(run_dir), and adds the entry to the run's progress file for the watchdog.
-  - A client that cannot be reached does not fail the task: the entry says so and RV(lost) is set.
+  - A client that cannot be reached does not fail the task. The entry says so and RV(lost) is set.
 options:
   test:
     description: One entry of the M(volt.netbench.test_plan) filter (name, tool, argv, timeout, ext, command, params).
@@ -66,8 +66,8 @@ lost:
   description: Why the client guest is lost (empty while it answers).
   returned: always
   type: str
-rc:
-  description: Exit status of the test's command (null when it did not finish).
+exit_status:
+  description: Exit status of the test's command (null when it did not finish); not C(rc), which would fail the task.
   returned: always
   type: int
 seconds:
