@@ -26,9 +26,11 @@ TIMEOUT_RC = 124
 COLLECT_SLACK = 15
 
 # "$@" keeps the argument list intact: no word splitting, no shell parsing of the command. The job
-# runs in its own session (setsid -f), so it outlives the SSH connection that started it.
-_WRAPPER = ('exec </dev/null >/dev/null 2>&1; b=$1; shift; date +%s.%N >"$b.started"; '
-            '"$@" >"$b.out" 2>"$b.err"; rc=$?; { echo "$rc"; date +%s.%N; } >"$b.rc.tmp"; mv "$b.rc.tmp" "$b.rc"')
+# runs in its own session (setsid -f), so it outlives the SSH connection that started it. Only shell
+# builtins besides the tool itself: timestamps from /proc/uptime, the exit status and end time written
+# in one write to the .rc file that the start left empty (the collector waits for it to be non-empty).
+_WRAPPER = ('exec </dev/null >/dev/null 2>&1; b=$1; shift; read -r up _ </proc/uptime; echo "$up" >"$b.started"; '
+            '"$@" >"$b.out" 2>"$b.err"; rc=$?; read -r up _ </proc/uptime; echo "$rc $up" >"$b.rc"')
 
 
 class RunControlError(Exception):
@@ -46,10 +48,9 @@ def start_command(name: str, argv: list[str], timeout: int, job_dir: str = JOB_D
     if not argv:
         raise RunControlError(f"test {name} has no command")
     base = job_base(name, job_dir)
-    files = " ".join(shlex.quote(base + ext) for ext in (".out", ".err", ".rc", ".rc.tmp", ".started"))
     job = ["setsid", "-f", "sh", "-c", _WRAPPER, "sh", base, "timeout", "--kill-after=5", str(int(timeout)), *argv]
-    return (f"mkdir -p {shlex.quote(job_dir)} && chmod 0700 {shlex.quote(job_dir)} && rm -f {files} && "
-            + " ".join(shlex.quote(a) for a in job))
+    return (f"umask 077; [ -d {shlex.quote(job_dir)} ] || mkdir -p {shlex.quote(job_dir)}; "
+            f": >{shlex.quote(base + '.rc')} && exec " + " ".join(shlex.quote(a) for a in job))
 
 
 def collect_command(name: str, wait_s: float, job_dir: str = JOB_DIR) -> str:
@@ -58,10 +59,10 @@ def collect_command(name: str, wait_s: float, job_dir: str = JOB_DIR) -> str:
     (``VOLT-JOB-MISSING`` when it was never started)."""
     base = shlex.quote(job_base(name, job_dir))
     ticks = max(1, int(wait_s * 10))
-    return (f"b={base}; [ -e \"$b.started\" ] || [ -e \"$b.rc\" ] || {{ echo VOLT-JOB-MISSING; exit 0; }}; "
-            f"i=0; while [ ! -e \"$b.rc\" ] && [ $i -lt {ticks} ]; do sleep 0.1; i=$((i+1)); done; "
-            "if [ -e \"$b.rc\" ]; then "
-            "{ read -r rc; read -r ended; } <\"$b.rc\"; read -r started <\"$b.started\"; "
+    return (f"b={base}; [ -e \"$b.rc\" ] || {{ echo VOLT-JOB-MISSING; exit 0; }}; "
+            f"i=0; while [ ! -s \"$b.rc\" ] && [ $i -lt {ticks} ]; do sleep 0.1; i=$((i+1)); done; "
+            "if [ -s \"$b.rc\" ]; then "
+            "read -r rc ended <\"$b.rc\"; read -r started <\"$b.started\"; "
             "echo \"VOLT-JOB $rc $started $ended\"; base64 -w0 \"$b.out\"; echo; base64 -w0 \"$b.err\"; echo; "
             "else echo VOLT-JOB-RUNNING; fi")
 

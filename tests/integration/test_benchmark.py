@@ -174,7 +174,8 @@ def test_all_backends_quick_end_to_end_and_the_lock(tmp_path, lab_ns):
     (vhost,) = runs(results, "vhost-net")
     if not os.path.exists("/dev/vhost-net"):
         assert vhost["status"] == "not_run"
-        assert "- vhost-net: not run — preflight: /dev/vhost-net does not exist" in report
+        assert ("- vhost-net: not run — preflight: backend vhost-net is not available on this host: "
+                "/dev/vhost-net does not exist") in report
     tables = report.split("## Analysis")[0]
     for line in tables.splitlines():
         if line.startswith("| ") and not line.startswith(("| Test", "| Metric", "| Packet", "| Parameter")):
