@@ -187,14 +187,18 @@ def lab_addresses(backends: list[str], server: str, client: str, prefix: int) ->
     return out
 
 
-def plan_matrix(backends: list[str], server: str, client: str, prefix: int, **plan: Any) -> dict[str, Any]:
+def plan_matrix(backends: list[str], server: str, client: str, prefix: int, *, duration: int, ping_count: int,
+                ping_interval: float, streams: int, pps_sizes: list[int], selected: list[str] | None = None,
+                margin: int = 60) -> dict[str, Any]:
     """The whole run: every backend's subnet, its tests, and the matrix in the order it runs - each
     test for every backend back to back (test 1 on virtio, test 1 on macvtap, test 2 on virtio, ...),
     so the host's drift hits every backend alike - and the traffic servers for every backend."""
     if not backends:
         raise ValueError("no backend to plan for")
     addresses = lab_addresses(backends, server, client, prefix)
-    by_backend = {b: plan_tests(addresses[b]["server"], **plan) for b in backends}
+    by_backend = {b: plan_tests(addresses[b]["server"], duration=duration, ping_count=ping_count,
+                                ping_interval=ping_interval, streams=streams, pps_sizes=pps_sizes,
+                                selected=selected, margin=margin) for b in backends}
     names = [t["name"] for t in by_backend[backends[0]]]
     tests = []
     for name in names:

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """How much of a benchmark run is the benchmark itself: a measurement, not a test.
 
 Runs ``./scripts/benchmark.sh -e profile=quick`` (every backend this host supports) twice: first with an
