@@ -14,4 +14,6 @@ command -v shellcheck >/dev/null || apt_install shellcheck
 command -v debootstrap >/dev/null || apt_install debootstrap
 command -v qemu-img >/dev/null || apt_install qemu-utils
 export PYTHONDONTWRITEBYTECODE=1
-exec python -m pytest -p no:cacheprovider tests/unit tests/integration "$@"
+# two workers (pytest-xdist): the benchmark's lab tests in order on one (they share the hypervisor lock),
+# the guest tests as another group, everything else wherever a worker is free
+exec python -m pytest -p no:cacheprovider -n 2 --dist loadgroup tests/unit tests/integration "$@"

@@ -18,7 +18,9 @@ from helpers import BIN, ROOT, run
 
 PLAYBOOK = ROOT / "playbooks" / "benchmark.yml"
 LOCK = Path("/run/volt-netbench/benchmark.lock")
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for namespaces, taps and QEMU")
+# one xdist worker runs these in order: they share the hypervisor lock (and the bad-input tests assert it is free)
+pytestmark = [pytest.mark.skipif(os.geteuid() != 0, reason="needs root for namespaces, taps and QEMU"),
+              pytest.mark.xdist_group("benchmark")]
 ENV = {"VOLT_NETBENCH_IMAGE_CACHE": os.environ.get("VOLT_NETBENCH_IMAGE_CACHE", "/var/cache/volt-netbench/images")}
 
 

@@ -16,7 +16,9 @@ import pytest
 from helpers import ROOT, run
 
 PLAYBOOK = ROOT / "tests" / "integration" / "targets" / "guests" / "playbook.yml"
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for namespaces, taps and QEMU")
+# one xdist worker boots these labs one after another, beside the benchmark group on the other
+pytestmark = [pytest.mark.skipif(os.geteuid() != 0, reason="needs root for namespaces, taps and QEMU"),
+              pytest.mark.xdist_group("guests")]
 IMAGE_CACHE = os.environ.get("VOLT_NETBENCH_IMAGE_CACHE", "/var/cache/volt-netbench/images")
 
 

@@ -38,15 +38,26 @@ def run_benchmark(results: Path, cache: Path | None, extra: list[str]) -> float:
 
 def describe(label: str, wall: float, results: Path) -> None:
     print(f"\n{label}: ./scripts/benchmark.sh -e profile=quick took {wall:.0f} s ({wall / 60:.1f} min)")
+    lab: dict[str, list[dict]] = {}
     for run_json in sorted(results.glob("*/*/run.json")):
         run = json.loads(run_json.read_text())
-        walls = run.get("wall_times", {})
-        tools = sum(float(t.get("wall_s") or 0) for t in run["tests"])
-        matrix = float(walls.get("matrix_s") or 0)
+        if run["status"] == "not_run":
+            print(f"  {run['backend']:<9} not run: {run.get('reason', '')[:100]}")
+            continue
+        lab.setdefault(run["run_id"], []).append(run)
+    for run_id, runs in lab.items():
+        # one lab, one boot and one matrix for every backend of the run id
+        walls = runs[0].get("wall_times", {})
         boot = ", ".join(f"{g} {s:.1f} s" for g, s in sorted(walls.get("boot_to_ssh_s", {}).items()))
+        tools = sum(float(t.get("wall_s") or 0) for run in runs for t in run["tests"])
+        matrix = float(walls.get("matrix_s") or 0)
         ratio = f"{matrix / tools:.2f}" if tools else "n/a"
-        print(f"  {run['backend']:<9} boot->SSH {boot}; matrix {matrix:.1f} s / tools {tools:.1f} s = {ratio}; "
-              f"{run['counts']['ok']} ok, {run['counts']['failed']} failed")
+        tests = sum(len(run["tests"]) for run in runs)
+        print(f"  run {run_id} ({', '.join(r['backend'] for r in runs)}): boot->SSH {boot}; "
+              f"matrix phase {matrix:.1f} s / the tools' own time {tools:.1f} s = {ratio} over {tests} tests, "
+              f"{(matrix - tools) / max(tests, 1):.2f} s between tests")
+        for run in runs:
+            print(f"    {run['backend']:<9} {run['status']}: {run['counts']['ok']} ok, {run['counts']['failed']} failed")
 
 
 def main() -> int:

@@ -101,7 +101,6 @@ mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
-mount -o remount,rw /
 ip link set dev lo up
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
