@@ -300,10 +300,6 @@ def tap_mac(backend: str, guest_index: int) -> str:
     return f"52:54:00:be:{BACKENDS.index(backend):02x}:{guest_index + 1:02x}"
 
 
-def mgmt_mac(guest_index: int) -> str:
-    return f"52:54:00:fe:00:{guest_index + 1:02x}"
-
-
 def guest_nics(devices: list[dict], guest: str, guest_index: int, addresses: dict | str, mtu: int = 1500,
                queues: int = 1, macvtap_vhost: bool = False) -> list[dict]:
     """The data NICs of guest GUEST, one per lab device host_network built for it, in the devices' order.
