@@ -9,7 +9,8 @@ from pathlib import Path
 
 from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import BACKENDS
-from ansible_collections.volt.netbench.plugins.plugin_utils.report import build_report, render_markdown, write_report
+from ansible_collections.volt.netbench.plugins.plugin_utils.report import (
+    build_report, ranking_text, render_markdown, write_report)
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import ResultsError
 
 
@@ -50,10 +51,12 @@ class ActionModule(VoltActionBase):
             "measured": model["measured"],
             "runs": {b["name"]: b["run_id"] for b in model["backends"] if b["run_id"]},
             "ranking": [{"backend": r["backend"], "rank": r["rank"], "score": r["score"]} for r in model["hierarchy"]],
+            "ranking_text": ranking_text(model["hierarchy"]),
             "recommendations": model["recommendations"],
             "anomalies": model["anomalies"],
             "figures": {
-                b["name"]: {row["label"]: row["cells"][b["name"]] for table in model["tables"] for row in table["rows"]}
+                b["name"]: {row["label"]: f"{row['cells'][b['name']]} {row['unit']}" for table in model["tables"]
+                            for row in table["rows"]}
                 for b in model["backends"]
             },
         }

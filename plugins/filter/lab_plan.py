@@ -13,10 +13,13 @@ description:
   - Gives every backend its own subnet (the server and client addresses moved by the backend's
     position in virtio, vhost-net, macvtap times the subnet size), its tests (as M(volt.netbench.test_plan)
     against its server address) and the matrix in the order it runs, each test for every backend back
-    to back, so the host's drift hits every backend alike.
+    to back, so the host's drift hits every backend alike; with O(repeat), every repetition of a test
+    on every backend before the next test.
   - Returns C(addresses) (per backend server, client, their CIDR forms and the subnet), C(by_backend)
-    (each backend's tests), C(tests) (the matrix; each entry has C(backend), C(job), C(position),
-    C(total)), C(server_commands) (every backend's traffic servers) and C(seconds) (the tools' planned time).
+    (each backend's tests, one entry per repetition with C(repetition), C(job) and C(raw)),
+    C(planned_by_backend) (name, tool and repetition of each), C(test_names), C(tests) (the matrix; each
+    entry also has C(backend), C(position), C(total)), C(repeat), C(server_commands) (every backend's
+    traffic servers) and C(seconds) (the tools' planned time).
 positional: _input, server, client
 options:
   _input:
@@ -66,6 +69,10 @@ options:
     description: Seconds a test may run beyond its duration and fixed overhead.
     type: int
     default: 60
+  repeat:
+    description: Repetitions of every test on every backend (1-50).
+    type: int
+    default: 1
 """
 
 EXAMPLES = r"""
@@ -77,7 +84,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: addresses, by_backend, tests, server_commands, seconds.
+  description: addresses, by_backend, planned_by_backend, test_names, tests, repeat, server_commands, seconds.
   type: dict
 """
 
@@ -87,14 +94,15 @@ from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import plan_m
 
 
 def lab_plan(backends, server, client, prefix=24, duration=30, ping_count=1000, ping_interval=0.01, streams=8,
-             pps_sizes=(64, 128, 256, 512), selected=(), margin=60):
+             pps_sizes=(64, 128, 256, 512), selected=(), margin=60, repeat=1):
     """The whole run for several backends (volt.netbench.lab_plan, documented in lab_plan.py)."""
     if isinstance(backends, str) or not isinstance(backends, (list, tuple)):
         raise AnsibleFilterError(f"lab_plan: backends must be a list, got {backends!r}")
     try:
         return plan_matrix(list(backends), str(server), str(client), int(prefix), duration=int(duration),
                            ping_count=int(ping_count), ping_interval=float(ping_interval), streams=int(streams),
-                           pps_sizes=[int(s) for s in pps_sizes], selected=list(selected or []), margin=int(margin))
+                           pps_sizes=[int(s) for s in pps_sizes], selected=list(selected or []), margin=int(margin),
+                           repeat=int(repeat))
     except (TypeError, ValueError) as err:
         raise AnsibleFilterError(f"test_plan: {err}") from err
 

@@ -31,7 +31,7 @@ options:
     required: true
   progress:
     description:
-      - The progress file's header (backend, planned, tools, config, environment, wall_times, started).
+      - The progress file's header (backend, planned (name, tool and repetition of each test), config, environment, wall_times, started).
         Empty keeps no progress file.
     type: dict
     default: {}

@@ -12,14 +12,22 @@ version_added: "0.1.0"
 short_description: Write the backend comparison report from recorded benchmark runs
 description:
   - Reads the runs under O(results_dir) (C(<backend>/<run_id>/run.json) and C(samples.jsonl)), takes
-    the latest run of each backend (or exactly the runs in O(run_ids)) and writes C(REPORT.md) and
-    C(report.json) in the shape of the Volt results template.
+    for each backend its latest run with data whose configuration matches the newest run's (or exactly
+    the runs in O(run_ids)) and writes C(REPORT.md) and C(report.json) in the shape of the Volt results
+    template. A newer run without data (every test failed, or not run) never replaces an older one with
+    data; it is named under I(Anomalies or Issues).
   - Every cell, percentage change, jitter ratio (P99/P50), ranking and recommendation is computed from
     the recorded samples. A value that was not measured is C(n/a) and explained under
     I(Anomalies or Issues), together with failed and skipped tests, UDP loss, TCP retransmits,
     incomplete pings, TCG acceleration and configuration mismatches between the compared runs.
+  - Each cell is the mean of the run's repetitions with its 95 % confidence interval (Student's t);
+    latency percentiles are computed from the pooled replies of all repetitions. A difference is claimed
+    only where Welch's t-test over the repetitions gives p < 0.05, with the 95 % interval of the
+    percentage; otherwise the report says the backends are not separable, and with one repetition that
+    nothing was tested. Backends that cannot be separated share a rank.
   - Percentage changes are against O(baseline); positive means better, whichever way better points
     (higher throughput, lower latency).
+  - Rows follow the runs' configuration (selected tests, stream count, packet sizes).
   - Runs on the controller. Reports C(changed) only when the report's content changes.
 options:
   results_dir:
@@ -93,16 +101,21 @@ runs:
   returned: success
   type: dict
 ranking:
-  description: Backends in rank order with their composite score.
+  description: Backends in order of composite score with their rank (backends Welch's test cannot separate share one).
   returned: success
   type: list
   elements: dict
+ranking_text:
+  description: The ranking in one line, C(>) between separated ranks and C(=) within a shared one.
+  returned: success
+  type: str
+  sample: macvtap > virtio = vhost-net
 recommendations:
   description: Default, high-performance and fallback recommendations as written in the report.
   returned: success
   type: dict
 figures:
-  description: Every table cell as written in the report, per backend and row label.
+  description: Every table cell as written in the report with its unit, per backend and row label.
   returned: success
   type: dict
 anomalies:

@@ -9,12 +9,32 @@ and UDP. For UDP ``end.sum`` is the sender's rate and is never used for results.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from ansible_collections.volt.netbench.plugins.plugin_utils._common import as_text, dig, number
 from ansible_collections.volt.netbench.plugins.plugin_utils.errors import ParseError
 
 PARSER = "parse_iperf3"
+# iperf3 3.11 is the first to report what the receiver saw for UDP (end.sum_received), the only rate
+# the report uses; older ones report the sender's rate alone.
+MIN_VERSION = (3, 11)
+VERSION_RE = re.compile(r"^iperf (\d+)\.(\d+)", re.M)
+
+
+def version_problem(version_output: str, where: str = "the guest") -> str:
+    """Why the iperf3 whose ``iperf3 --version`` printed VERSION_OUTPUT cannot be used ('' when it can)."""
+    match = VERSION_RE.search(version_output or "")
+    if match is None:
+        first = (version_output or "").strip().splitlines()[:1]
+        return (f"iperf3 on {where} did not report its version ({first[0] if first else 'no output'!r}): "
+                f"the benchmark needs iperf3 {MIN_VERSION[0]}.{MIN_VERSION[1]} or newer")
+    found = (int(match.group(1)), int(match.group(2)))
+    if found < MIN_VERSION:
+        return (f"iperf3 {found[0]}.{found[1]} on {where} is too old: the benchmark needs "
+                f"{MIN_VERSION[0]}.{MIN_VERSION[1]} or newer, the first to report the receiver's UDP rate "
+                "(end.sum_received). Install a newer iperf3 in the guest image (Debian 12 has 3.12).")
+    return ""
 
 
 def parse_iperf3(data: str | bytes | dict, source: str | None = None) -> dict[str, Any]:

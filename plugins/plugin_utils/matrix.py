@@ -25,6 +25,7 @@ PARSERS: dict[str, Callable[..., dict[str, Any]]] = {
     "netperf": parse_netperf,
 }
 PPS_SIZES = (64, 128, 256, 512)
+MAX_REPEAT = 50
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class Row:
     unit: str
     higher_is_better: bool
     digits: int
+    # A latency percentile: pooled over the repetitions' observations where the raw output has them.
+    percentile: float | None = None
 
 
 SECTIONS = (
@@ -48,21 +51,38 @@ SECTIONS = (
     ("transactions", "Transaction Rates (trans/sec)", "Test"),
 )
 
-ROWS: tuple[Row, ...] = (
-    Row("throughput", "TCP Single Stream", "iperf3_tcp_single", "receiver_bps", 1e-9, "Gbps", True, 2),
-    Row("throughput", "TCP Multi-8 Stream", "iperf3_tcp_multi", "receiver_bps", 1e-9, "Gbps", True, 2),
-    Row("throughput", "UDP Maximum", "iperf3_udp_max", "receiver_bps", 1e-9, "Gbps", True, 2),
-    Row("throughput", "TCP Reverse", "iperf3_tcp_reverse", "receiver_bps", 1e-9, "Gbps", True, 2),
-    Row("latency", "ICMP P50", "ping", "rtt_p50_us", 1.0, "µs", False, 1),
-    Row("latency", "ICMP P95", "ping", "rtt_p95_us", 1.0, "µs", False, 1),
-    Row("latency", "ICMP P99", "ping", "rtt_p99_us", 1.0, "µs", False, 1),
-    Row("latency", "TCP P50", "sockperf_tcp", "latency_p50_us", 1.0, "µs", False, 1),
-    Row("latency", "TCP P99", "sockperf_tcp", "latency_p99_us", 1.0, "µs", False, 1),
-    *(Row("pps", f"{size} bytes", f"pps_{size}", "received_pps", 1.0, "pps", True, 0) for size in PPS_SIZES),
-    Row("transactions", "TCP_RR", "netperf_tcp_rr", "transaction_rate", 1.0, "trans/sec", True, 0),
-    Row("transactions", "TCP_CRR", "netperf_tcp_crr", "transaction_rate", 1.0, "trans/sec", True, 0),
-    Row("transactions", "UDP_RR", "netperf_udp_rr", "transaction_rate", 1.0, "trans/sec", True, 0),
-)
+MULTI_LABEL = "TCP Multi-{streams} Stream"
+
+
+def report_rows(streams: int = 8, pps_sizes: list[int] | tuple[int, ...] = PPS_SIZES,
+                tests: list[str] | None = None) -> tuple[Row, ...]:
+    """The report's rows for a run's configuration: the multi-stream row is labelled with its stream
+    count, one PPS row per payload size, and only the tests the run selected (all when None). With the
+    defaults these are exactly the seed's rows."""
+    rows = (
+        Row("throughput", "TCP Single Stream", "iperf3_tcp_single", "receiver_bps", 1e-9, "Gbps", True, 2),
+        Row("throughput", MULTI_LABEL.format(streams=streams), "iperf3_tcp_multi", "receiver_bps", 1e-9, "Gbps",
+            True, 2),
+        Row("throughput", "UDP Maximum", "iperf3_udp_max", "receiver_bps", 1e-9, "Gbps", True, 2),
+        Row("throughput", "TCP Reverse", "iperf3_tcp_reverse", "receiver_bps", 1e-9, "Gbps", True, 2),
+        Row("latency", "ICMP P50", "ping", "rtt_p50_us", 1.0, "µs", False, 1, 50),
+        Row("latency", "ICMP P95", "ping", "rtt_p95_us", 1.0, "µs", False, 1, 95),
+        Row("latency", "ICMP P99", "ping", "rtt_p99_us", 1.0, "µs", False, 1, 99),
+        Row("latency", "TCP P50", "sockperf_tcp", "latency_p50_us", 1.0, "µs", False, 1, 50),
+        Row("latency", "TCP P99", "sockperf_tcp", "latency_p99_us", 1.0, "µs", False, 1, 99),
+        *(Row("pps", f"{size} bytes", f"pps_{size}", "received_pps", 1.0, "pps", True, 0)
+          for size in sorted(set(int(s) for s in pps_sizes))),
+        Row("transactions", "TCP_RR", "netperf_tcp_rr", "transaction_rate", 1.0, "trans/sec", True, 0),
+        Row("transactions", "TCP_CRR", "netperf_tcp_crr", "transaction_rate", 1.0, "trans/sec", True, 0),
+        Row("transactions", "UDP_RR", "netperf_udp_rr", "transaction_rate", 1.0, "trans/sec", True, 0),
+    )
+    if tests is not None:
+        rows = tuple(r for r in rows if r.test in tests)
+    return rows
+
+
+# The seed's rows (default configuration).
+ROWS: tuple[Row, ...] = report_rows()
 
 
 def unit_of(metric: str) -> str:
@@ -90,6 +110,8 @@ NETPERF_SELECTORS = (
     "THROUGHPUT,THROUGHPUT_UNITS,MEAN_LATENCY,P50_LATENCY,P90_LATENCY,P99_LATENCY,STDDEV_LATENCY,TRANSACTION_RATE"
 )
 SOCKPERF_PORT = 11111
+# iperf3 omits this many seconds at the start of every test (-O): TCP slow start is not measured.
+IPERF3_OMIT_S = 1
 # Fixed tool overheads beyond the test duration (LAB-NOTES): sockperf pp ~2.4 s, TCP_CRR ~4 s.
 OVERHEAD_S = {"sockperf": 5, "netperf": 6, "iperf3": 3, "ping": 3}
 
@@ -107,7 +129,7 @@ def plan_tests(
 ) -> list[dict[str, Any]]:
     """The benchmark's test matrix as argv lists for the client VM, in the order they run."""
     dur = str(duration)
-    iperf = ["iperf3", "-c", server, "-t", dur, "-J"]
+    iperf = ["iperf3", "-c", server, "-t", dur, "-O", str(IPERF3_OMIT_S), "-J"]
     tests: list[dict[str, Any]] = [
         {"name": "iperf3_tcp_single", "argv": iperf, "params": {"streams": 1}},
         {"name": "iperf3_tcp_multi", "argv": iperf + ["-P", str(streams)], "params": {"streams": streams}},
@@ -133,7 +155,7 @@ def plan_tests(
     ]
     for test in tests:
         tool = "iperf3" if test["name"].startswith(("iperf3", "pps")) else test["name"].split("_")[0]
-        seconds = test.pop("seconds", duration)
+        seconds = test.pop("seconds", duration + (IPERF3_OMIT_S if tool == "iperf3" else 0))
         test.update(
             tool=tool,
             ext="json" if tool == "iperf3" else "txt",
@@ -189,28 +211,43 @@ def lab_addresses(backends: list[str], server: str, client: str, prefix: int) ->
 
 def plan_matrix(backends: list[str], server: str, client: str, prefix: int, *, duration: int, ping_count: int,
                 ping_interval: float, streams: int, pps_sizes: list[int], selected: list[str] | None = None,
-                margin: int = 60) -> dict[str, Any]:
-    """The whole run: every backend's subnet, its tests, and the matrix in the order it runs - each
-    test for every backend back to back (test 1 on virtio, test 1 on macvtap, test 2 on virtio, ...),
-    so the host's drift hits every backend alike - and the traffic servers for every backend."""
+                margin: int = 60, repeat: int = 1) -> dict[str, Any]:
+    """The whole run: every backend's subnet, its tests, and the matrix in the order it runs - for each
+    test, every repetition of every backend, the backends alternating (test 1 #1 on virtio, test 1 #1 on
+    macvtap, test 1 #2 on virtio, ...), so the host's drift hits every backend alike - and the traffic
+    servers for every backend. Every repetition is its own entry (``repetition`` 1..``repeat``) with its
+    own job name and raw output file."""
     if not backends:
         raise ValueError("no backend to plan for")
+    if isinstance(repeat, bool) or not isinstance(repeat, int) or not 1 <= repeat <= MAX_REPEAT:
+        raise ValueError(f"repeat must be a whole number 1-{MAX_REPEAT}, got {repeat!r}")
     addresses = lab_addresses(backends, server, client, prefix)
-    by_backend = {b: plan_tests(addresses[b]["server"], duration=duration, ping_count=ping_count,
-                                ping_interval=ping_interval, streams=streams, pps_sizes=pps_sizes,
-                                selected=selected, margin=margin) for b in backends}
-    names = [t["name"] for t in by_backend[backends[0]]]
+    single = {b: plan_tests(addresses[b]["server"], duration=duration, ping_count=ping_count,
+                            ping_interval=ping_interval, streams=streams, pps_sizes=pps_sizes,
+                            selected=selected, margin=margin) for b in backends}
+    by_backend = {
+        b: [dict(t, repetition=k, repeat=repeat, job=f"{b}.{t['name']}.{k}", raw=f"{t['name']}.{k}.{t['ext']}")
+            for t in single[b] for k in range(1, repeat + 1)]
+        for b in backends
+    }
+    names = [t["name"] for t in single[backends[0]]]
     tests = []
     for name in names:
-        for backend in backends:
-            (test,) = [t for t in by_backend[backend] if t["name"] == name]
-            tests.append(dict(test, backend=backend, job=f"{backend}.{name}"))
+        for k in range(1, repeat + 1):
+            for backend in backends:
+                (test,) = [t for t in by_backend[backend] if t["name"] == name and t["repetition"] == k]
+                tests.append(dict(test, backend=backend))
     for position, test in enumerate(tests, 1):
         test.update(position=position, total=len(tests))
     return {
         "addresses": addresses,
         "by_backend": by_backend,
+        "planned_by_backend": {b: [{"name": t["name"], "tool": t["tool"], "repetition": t["repetition"]}
+                                   for t in by_backend[b]] for b in backends},
+        "test_names": names,
         "tests": tests,
+        "repeat": repeat,
+        "iperf3_omit_s": IPERF3_OMIT_S,
         "server_commands": [cmd for b in backends for cmd in server_commands(addresses[b]["server"])],
         "servers_by_backend": {b: server_commands(addresses[b]["server"]) for b in backends},
         "seconds": sum(t["duration_s"] for t in tests),

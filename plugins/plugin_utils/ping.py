@@ -30,9 +30,12 @@ SUMMARY_RE = re.compile(
 UNIT_US = {"s": 1_000_000.0, "ms": 1000.0, "us": 1.0, "µs": 1.0}
 
 
-def parse_ping(data: str | bytes, source: str | None = None) -> dict[str, Any]:
-    """Counts, loss and RTT min/mean/p50/p95/p99/max (µs) from per-reply lines."""
-    text = as_text(PARSER, source, data)
+def reply_rtts_us(data: str | bytes, source: str | None = None) -> list[float]:
+    """Every reply's round-trip time (µs), duplicates left out: the observations a report pools."""
+    return _scan(as_text(PARSER, source, data), source)[0]
+
+
+def _scan(text: str, source: str | None) -> tuple[list[float], int, Any, str]:
     rtts: list[float] = []
     dup_lines = 0
     summary = None
@@ -52,6 +55,13 @@ def parse_ping(data: str | bytes, source: str | None = None) -> dict[str, Any]:
         match = SUMMARY_RE.match(line)
         if match:
             summary = match
+    return rtts, dup_lines, summary, flavour
+
+
+def parse_ping(data: str | bytes, source: str | None = None) -> dict[str, Any]:
+    """Counts, loss and RTT min/mean/p50/p95/p99/max (µs) from per-reply lines."""
+    text = as_text(PARSER, source, data)
+    rtts, dup_lines, summary, flavour = _scan(text, source)
     if summary is None:
         raise ParseError(
             PARSER, source, "missing the 'N packets transmitted, M received' summary line (truncated or not ping output?)"

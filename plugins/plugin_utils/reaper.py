@@ -84,7 +84,7 @@ def record_interrupted(cfg: dict[str, Any]) -> None:
         if not progress or (run_dir / "run.json").exists():
             continue
         done = progress.get("tests", [])
-        planned = [{"name": name, "tool": progress["tools"][name]} for name in progress.get("planned", [])]
+        planned = progress.get("planned", [])
         tests = done + unreached(planned, done, "the benchmark was interrupted", status="skipped")
         try:
             record_run(run_dir, backend=progress["backend"], tests=tests, config=progress.get("config"),

@@ -13,20 +13,24 @@ import json
 import math
 import os
 import shlex
-import statistics
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import BACKENDS, ROWS, SECTIONS, Row
-from ansible_collections.volt.netbench.plugins.plugin_utils.results import ResultsError, load_runs, select_runs
+from ansible_collections.volt.netbench.plugins.plugin_utils.errors import ParseError
+from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import (
+    BACKENDS, PPS_SIZES, SECTIONS, Row, report_rows)
+from ansible_collections.volt.netbench.plugins.plugin_utils.ping import reply_rtts_us
+from ansible_collections.volt.netbench.plugins.plugin_utils.results import (
+    COMPARED_CONFIG, ResultsError, has_data, load_runs, select_runs)
+from ansible_collections.volt.netbench.plugins.plugin_utils.sockperf import full_log_rtts_us
+from ansible_collections.volt.netbench.plugins.plugin_utils.stats import (
+    ALPHA, CONFIDENCE, compare, estimate, percentile, scipy_version)
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
 TEMPLATE = "REPORT.md.j2"
 NA = "n/a"
-# Differences smaller than this (in percent) are called "within noise" in the findings.
-NOISE_PERCENT = 5.0
 ENV_ROWS = (
     ("Date", "date"),
     ("Host CPU", "host_cpu"),
@@ -38,8 +42,6 @@ ENV_ROWS = (
     ("Guest Kernel", "guest_kernel"),
     ("QEMU Version", "qemu_version"),
 )
-# Configuration that must match for runs to be compared fairly.
-COMPARED_CONFIG = ("duration_s", "ping_count", "ping_interval_s", "parallel_streams", "pps_sizes", "profile")
 COMPARED_ENV = ("host_cpu", "host_kernel", "vm_vcpus", "vm_ram", "guest_kernel", "qemu_version", "accelerator")
 CATEGORY_TITLES = {
     "throughput": "Highest throughput",
@@ -63,20 +65,23 @@ def fmt(value: float | None, digits: int) -> str:
     return f"{value:,.{digits}f}"
 
 
-def pct_change(value: float | None, base: float | None, higher_is_better: bool) -> float | None:
-    """Improvement over ``base`` in percent: positive is better, whichever way 'better' points."""
-    if value is None or base is None or base == 0:
-        return None
-    change = (value - base) / base * 100.0
-    return change if higher_is_better else -change
+def pct_text(value: float | None) -> str:
+    return NA if value is None else f"{value:+.1f} %"
 
 
-def change_words(change: float | None) -> str:
-    if change is None:
-        return "no baseline to compare"
-    if abs(change) < 0.05:
-        return "no change"
-    return f"{abs(change):.1f}% {'improvement' if change > 0 else 'regression'}"
+def p_text(p: float | None) -> str:
+    if p is None:
+        return "not tested"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def change_text(cmp: dict[str, Any]) -> str:
+    """``+12.3 % [+5.1, +19.4]``: the difference and its 95 % interval (the point alone when untested)."""
+    if cmp["change"] is None:
+        return NA
+    if cmp["low"] is None:
+        return pct_text(cmp["change"])
+    return f"{pct_text(cmp['change'])} [{cmp['low']:+.1f}, {cmp['high']:+.1f}]"
 
 
 def build_report(
@@ -87,7 +92,7 @@ def build_report(
     display_dir: str | None = None,
     now: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """The report model for the latest run per backend (or the given run ids)."""
+    """The report model for the run that counts per backend (see results.select_runs) or the given run ids."""
     if baseline not in BACKENDS:
         raise ResultsError(f"baseline {baseline!r} is not one of {', '.join(BACKENDS)}")
     runs = load_runs(results_dir)
@@ -95,14 +100,14 @@ def build_report(
         raise ResultsError(
             f"no recorded runs under {results_dir}: run 'ansible-playbook playbooks/benchmark.yml -e backend=virtio' first"
         )
-    chosen = select_runs(runs, run_ids)
+    chosen, notes = select_runs(runs, run_ids)
     shown_dir = display_dir or str(results_dir)
     anomalies: list[str] = []
 
     backends = []
     for name in BACKENDS:
         run = chosen.get(name)
-        measured = run is not None and run.get("status") != "not_run"
+        measured = run is not None and has_data(run)
         backends.append(
             {
                 "name": name,
@@ -115,18 +120,38 @@ def build_report(
         )
         if run is None:
             anomalies.append(f"{name}: not run — no recorded run under {shown_dir}/{name}/.")
-        elif not measured:
+        elif run.get("status") == "not_run":
             anomalies.append(f"{name}: not run — {_sentence(run.get('reason'), 'no reason recorded')}")
+        elif not measured:
+            anomalies.append(f"{name}: no data — run {run['run_id']} {run.get('status')}: "
+                             f"{_sentence(run.get('reason'), 'every test failed')}")
+    anomalies.extend(notes)
     measured = [b["name"] for b in backends if b["measured"]]
 
-    tables = _tables(chosen, measured, anomalies)
-    values = {(r["row"].test, r["row"].metric): r["values"] for section in tables.values() for r in section}
+    rows = _rows(chosen, measured)
+    cells = {row: {name: _cell(chosen[name], row, shown_dir) if name in measured else None for name in BACKENDS}
+             for row in rows}
+    repeat = _repeat(chosen, measured)
     for name in measured:
+        anomalies.extend(_cell_anomalies(chosen[name], rows, cells, name, repeat))
         anomalies.extend(_test_anomalies(chosen[name]))
         anomalies.extend(_quality_anomalies(chosen[name]))
     anomalies.extend(_environment_anomalies(chosen, measured))
 
-    ranking = _ranking(tables, measured)
+    tables = []
+    for key, title, first in SECTIONS:
+        section_rows = [r for r in rows if r.section == key]
+        if not section_rows:
+            continue
+        tables.append({
+            "key": key,
+            "title": title,
+            "first_column": first,
+            "note": PPS_NOTE if key == "pps" else "",
+            "rows": [_table_row(row, cells[row], measured, baseline) for row in section_rows],
+        })
+    ranking, scoring = _ranking(rows, cells, measured)
+    tested = any(c["n"] > 1 for row in rows for c in cells[row].values() if c)
     model = {
         "generated": (now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds"),
         "results_dir": shown_dir,
@@ -135,29 +160,12 @@ def build_report(
         "measured": measured,
         "environment": _environment(chosen, measured),
         "test_config": _test_config(chosen, measured),
-        "tables": [
-            {
-                "key": key,
-                "title": title,
-                "first_column": first,
-                "rows": [
-                    {
-                        "label": r["row"].label,
-                        "test": r["row"].test,
-                        "metric": r["row"].metric,
-                        "unit": r["row"].unit,
-                        "higher_is_better": r["row"].higher_is_better,
-                        "values": r["values"],
-                        "cells": r["cells"],
-                    }
-                    for r in tables[key]
-                ],
-            }
-            for key, title, first in SECTIONS
-        ],
-        "analysis": _analysis(values, measured, baseline),
+        "statistics": _method(repeat, tested),
+        "tables": tables,
+        "analysis": _analysis(rows, cells, measured, baseline),
         "hierarchy": ranking,
-        "recommendations": _recommendations(ranking, measured),
+        "scoring": scoring,
+        "recommendations": _recommendations(ranking, chosen, measured),
         "anomalies": anomalies,
         "raw_data": [b["path"] or f"{shown_dir}/{b['name']}/ (no run)" for b in backends],
         "reproducibility": _reproducibility(chosen, measured, shown_dir),
@@ -165,53 +173,170 @@ def build_report(
     return model
 
 
-def _value(run: dict[str, Any], row: Row) -> float | None:
-    for sample in run.get("samples", []):
-        if sample.get("test") == row.test and sample.get("metric") == row.metric:
-            value = sample.get("value")
-            if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-                return float(value) * row.scale
+PPS_NOTE = ("Packet sizes are the UDP payload (iperf3 `-l`); on the wire each packet is 42 bytes larger "
+            "(8 UDP + 20 IPv4 + 14 Ethernet). Rates are counted at the receiver.")
+
+
+def _rows(chosen: dict[str, dict], measured: list[str]) -> tuple[Row, ...]:
+    """The rows the compared runs' configuration calls for (the seed's rows with the defaults)."""
+    configs = [chosen[n].get("config") or {} for n in measured]
+    streams = next((c.get("parallel_streams") for c in configs if c.get("parallel_streams")), 8)
+    sizes: list[int] = []
+    for config in configs:
+        for size in config.get("pps_sizes") or []:
+            if int(size) not in sizes:
+                sizes.append(int(size))
+    tests: set[str] | None = None
+    if configs and all(c.get("tests") for c in configs):
+        tests = {t for c in configs for t in c["tests"]}
+    return report_rows(int(streams), sizes or list(PPS_SIZES), sorted(tests) if tests is not None else None)
+
+
+def _repeat(chosen: dict[str, dict], measured: list[str]) -> int:
+    values = [int((chosen[n].get("config") or {}).get("repeat") or 1) for n in measured]
+    return max(values) if values else 1
+
+
+def _observations(run: dict[str, Any], test: dict[str, Any]) -> list[float] | None:
+    """The per-reply (ping) or per-message (sockperf --full-log) latencies in a test's raw output."""
+    path = Path(run["path"]) / test["raw"]
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if test.get("tool") == "ping":
+            return reply_rtts_us(text, test["raw"]) or None
+        if test.get("tool") == "sockperf":
+            return full_log_rtts_us(text, test["raw"])
+    except (OSError, ParseError):
+        return None
     return None
 
 
-def _tables(chosen: dict[str, dict], measured: list[str], anomalies: list[str]) -> dict[str, list[dict]]:
-    tables: dict[str, list[dict]] = {section[0]: [] for section in SECTIONS}
-    for row in ROWS:
-        values: dict[str, float | None] = {}
-        for name in BACKENDS:
-            values[name] = _value(chosen[name], row) if name in measured else None
-            if name in measured and values[name] is None:
-                test = _find_test(chosen[name], row.test)
-                if test is None:
-                    anomalies.append(f"{name}: {row.label} is n/a — test {row.test} was not part of the run.")
-                elif test["status"] == "ok":
-                    anomalies.append(f"{name}: {row.label} is n/a — {row.test} recorded no {row.metric} sample.")
-                # failed/skipped tests are listed once, with their message, by _test_anomalies
-        cells = {name: fmt(values[name], row.digits) for name in BACKENDS}
-        tables[row.section].append({"row": row, "values": values, "cells": cells})
-    return tables
+def _cell(run: dict[str, Any], row: Row, shown_dir: str) -> dict[str, Any] | None:
+    """One backend's cell of a row: the repetitions behind it, their estimate and the shown text.
+
+    A failed repetition (no sample) or a zero (e.g. every UDP datagram lost) is left out of the cell;
+    the anomalies say so. None when no repetition has a value.
+    """
+    reps: dict[int, dict[str, Any]] = {}
+    for sample in run.get("samples", []):
+        if sample.get("test") != row.test or sample.get("metric") != row.metric:
+            continue
+        value = sample.get("value")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            continue
+        rep = int(sample.get("repetition") or 1)
+        reps[rep] = {"repetition": rep, "value": float(value) * row.scale, "raw": (sample.get("metadata") or {}).get("raw")}
+    valid = [reps[k] for k in sorted(reps) if reps[k]["value"] > 0]
+    zeros = [k for k in sorted(reps) if reps[k]["value"] <= 0]
+    if not valid:
+        return {"n": 0, "zeros": zeros, "text": NA, "value": None} if zeros else None
+    values = [r["value"] for r in valid]
+    est = estimate(values)
+    value, pooled = est["mean"], False
+    if row.percentile is not None:
+        tests = {(t["name"], int(t.get("repetition") or 1)): t for t in run.get("tests", [])}
+        observed: list[float] = []
+        for rep in valid:
+            test = tests.get((row.test, rep["repetition"]))
+            obs = _observations(run, test) if test and test.get("raw") else None
+            if not obs:
+                observed = []
+                break
+            observed.extend(obs)
+        if observed:
+            value, pooled = percentile(observed, row.percentile), True
+    text = fmt(value, row.digits)
+    if est["half"] is not None:
+        text += f" ± {fmt(est['half'], row.digits)}"
+    return {
+        "n": est["n"],
+        "value": value,
+        "mean": est["mean"],
+        "half": est["half"],
+        "low": est["low"],
+        "high": est["high"],
+        "pooled": pooled,
+        "values": values,
+        "repetitions": [r["repetition"] for r in valid],
+        "raw": [f"{shown_dir}/{run['backend']}/{run['run_id']}/{r['raw']}" for r in valid if r["raw"]],
+        "zeros": zeros,
+        "text": text,
+    }
 
 
-def _find_test(run: dict[str, Any], name: str) -> dict[str, Any] | None:
-    return next((t for t in run.get("tests", []) if t.get("name") == name), None)
+def _usable(cell: dict[str, Any] | None) -> bool:
+    return bool(cell) and cell["n"] > 0
+
+
+def _table_row(row: Row, cells: dict[str, Any], measured: list[str], baseline: str) -> dict[str, Any]:
+    repeat_n = max((c["n"] for c in cells.values() if _usable(c)), default=0)
+    shown = {}
+    for name in BACKENDS:
+        cell = cells.get(name)
+        text = cell["text"] if cell else NA
+        if _usable(cell) and cell["n"] < repeat_n:
+            text += f" (n={cell['n']})"
+        shown[name] = text
+    comparisons = {}
+    base = cells.get(baseline)
+    for name in measured:
+        cell = cells.get(name)
+        if name != baseline and _usable(cell) and _usable(base):
+            comparisons[name] = compare(cell["values"], base["values"], row.higher_is_better)
+    return {
+        "label": row.label,
+        "test": row.test,
+        "metric": row.metric,
+        "unit": row.unit,
+        "higher_is_better": row.higher_is_better,
+        "values": {n: (cells[n]["value"] if _usable(cells.get(n)) else None) for n in BACKENDS},
+        "statistics": {n: cells[n] for n in BACKENDS if cells.get(n)},
+        "versus_baseline": comparisons,
+        "cells": shown,
+    }
+
+
+def _tname(test: dict[str, Any], repeat: int) -> str:
+    return f"{test['name']} #{test.get('repetition') or 1}" if repeat > 1 else test["name"]
+
+
+def _cell_anomalies(run: dict[str, Any], rows: tuple[Row, ...], cells: dict, name: str, repeat: int) -> list[str]:
+    out = []
+    for row in rows:
+        cell = cells[row][name]
+        for rep in (cell or {}).get("zeros", []):
+            which = f" in repetition {rep}" if repeat > 1 else ""
+            out.append(f"{name}: {row.label} measured 0 {row.unit}{which}; left out of that cell.")
+        if cell is None:
+            planned = [t for t in run.get("tests", []) if t.get("name") == row.test]
+            if not planned:
+                out.append(f"{name}: {row.label} is n/a — test {row.test} was not part of the run.")
+            elif all(t.get("status") == "ok" for t in planned):
+                out.append(f"{name}: {row.label} is n/a — {row.test} recorded no {row.metric} sample.")
+            # failed/skipped tests are listed once each, with their message, by _test_anomalies
+    return out
 
 
 def _test_anomalies(run: dict[str, Any]) -> list[str]:
     out = []
+    repeat = int((run.get("config") or {}).get("repeat") or 1)
     for test in run.get("tests", []):
         if test.get("status") == "failed":
-            out.append(f"{run['backend']}: {test['name']} failed — {_sentence(test.get('message'), 'no message recorded')}")
+            out.append(f"{run['backend']}: {_tname(test, repeat)} failed — "
+                       f"{_sentence(test.get('message'), 'no message recorded')}")
         elif test.get("status") == "skipped":
-            out.append(f"{run['backend']}: {test['name']} skipped — {_sentence(test.get('message'), 'no reason recorded')}")
+            out.append(f"{run['backend']}: {_tname(test, repeat)} skipped — "
+                       f"{_sentence(test.get('message'), 'no reason recorded')}")
     return out
 
 
 def _quality_anomalies(run: dict[str, Any]) -> list[str]:
     out = []
     backend = run["backend"]
+    repeat = int((run.get("config") or {}).get("repeat") or 1)
     for test in run.get("tests", []):
         parsed = test.get("parsed") or {}
-        name = test["name"]
+        name = _tname(test, repeat)
         if parsed.get("lost_packets"):
             out.append(
                 f"{backend}: {name} lost {parsed['lost_percent']:.2f}% of UDP datagrams "
@@ -233,20 +358,25 @@ def _quality_anomalies(run: dict[str, Any]) -> list[str]:
     return out
 
 
+TCG_NOTE = ("ran under TCG (software emulation, no KVM): neither the absolute figures nor the differences between "
+            "the backends represent KVM hosts, where the guests' CPU cost and each backend's overhead are different.")
+
+
+def _tcg(chosen: dict[str, dict], measured: list[str]) -> list[str]:
+    return [n for n in measured if str((chosen[n].get("environment") or {}).get("accelerator", "")).lower() == "tcg"]
+
+
 def _environment_anomalies(chosen: dict[str, dict], measured: list[str]) -> list[str]:
     out = []
-    tcg = [n for n in measured if str(chosen[n].get("environment", {}).get("accelerator", "")).lower() == "tcg"]
+    tcg = _tcg(chosen, measured)
     if tcg:
-        out.append(
-            f"{', '.join(tcg)} ran under TCG (software emulation, no KVM): figures are not representative of "
-            "KVM and only the relative comparison is meaningful."
-        )
+        out.append(f"{', '.join(tcg)} {TCG_NOTE}")
     unknown = [n for n in measured if not chosen[n].get("environment", {}).get("accelerator")]
     if unknown:
         out.append(f"{', '.join(unknown)}: accelerator not recorded.")
     for scope, keys in (("config", COMPARED_CONFIG), ("environment", COMPARED_ENV)):
         for key in keys:
-            seen = {n: chosen[n].get(scope, {}).get(key) for n in measured}
+            seen = {n: (chosen[n].get(scope) or {}).get(key) for n in measured}
             distinct = {json.dumps(v, sort_keys=True) for v in seen.values()}
             if len(distinct) > 1:
                 parts = "; ".join(f"{n}: {_show(v)}" for n, v in seen.items())
@@ -292,7 +422,7 @@ def _environment(chosen: dict[str, dict], measured: list[str]) -> list[dict[str,
     return rows
 
 
-def _test_config(chosen: dict[str, dict], measured: list[str]) -> dict[str, str]:
+def _test_config(chosen: dict[str, dict], measured: list[str]) -> dict[str, Any]:
     def agreed(key: str, unit: str = "") -> str:
         seen = {n: chosen[n].get("config", {}).get(key) for n in measured}
         known = {json.dumps(v) for v in seen.values() if v is not None}
@@ -303,254 +433,414 @@ def _test_config(chosen: dict[str, dict], measured: list[str]) -> dict[str, str]
         return "; ".join(f"{n}: {_show(v)}{unit}" for n, v in seen.items())
 
     accel = sorted({str(chosen[n].get("environment", {}).get("accelerator") or NA) for n in measured})
+    omit = agreed("iperf3_omit_s")
+    duration = agreed("duration_s", " seconds per test")
+    if omit not in (NA, "0"):
+        duration += f" (iperf3 after {omit} s of warm-up it leaves out, `-O`)"
     return {
-        "duration": agreed("duration_s", " seconds per test"),
+        "duration": duration,
         "ping_count": agreed("ping_count", " packets"),
         "ping_interval": agreed("ping_interval_s", " s"),
         "streams": agreed("parallel_streams"),
         "pps_sizes": agreed("pps_sizes"),
         "profile": agreed("profile"),
+        "repeat": agreed("repeat"),
         "accelerator": ", ".join(accel) if accel else NA,
+        "data_paths": [
+            {"backend": n, "path": _show((chosen[n].get("environment") or {}).get("data_path"))} for n in measured
+        ],
     }
 
 
-def _analysis(values: dict[tuple[str, str], dict], measured: list[str], baseline: str) -> dict[str, Any]:
-    single = ROWS[0]
-    multi = ROWS[1]
-    icmp_p50, icmp_p99 = _row("ping", "rtt_p50_us"), _row("ping", "rtt_p99_us")
-    tcp_p50, tcp_p99 = _row("sockperf_tcp", "latency_p50_us"), _row("sockperf_tcp", "latency_p99_us")
-    pps64 = _row("pps_64", "received_pps")
+def _method(repeat: int, tested: bool) -> dict[str, Any]:
+    """How to read the cells and claims (one paragraph in the report), and whether anything was tested."""
+    conf = f"{CONFIDENCE * 100:.0f} %"
+    return {
+        "repeat": repeat,
+        "tested": tested,
+        "confidence": CONFIDENCE,
+        "alpha": ALPHA,
+        "method": (
+            f"Each backend ran every test {repeat} time{'s' if repeat != 1 else ''}, the backends alternating test "
+            f"by test in one lab. A cell is the mean of the repetitions ± the half-width of its {conf} confidence "
+            "interval (Student's t, n − 1 degrees of freedom); a cell with fewer repetitions than the others says "
+            "its n, and a cell from one repetition is the plain value. ICMP and TCP percentiles are computed from "
+            "the replies of all repetitions pooled (ping's per-reply times; sockperf's `--full-log` where it was "
+            "kept, otherwise the mean of its per-run percentiles), with the interval of the per-repetition "
+            f"percentiles. Two backends differ only where Welch's t-test over their repetitions gives p < {ALPHA:g}; "
+            f"a percentage comes with the {conf} interval of the difference of the means (Welch), relative to the "
+            "mean it is compared with, and positive always means better. Categories and the hierarchy score each "
+            "repetition (geometric mean over the category's rows of value ÷ best mean, higher is better, using "
+            "only rows every ranked backend measured) and are compared the same way; backends that cannot be "
+            f"separated share a rank. Computed with scipy {scipy_version()}."
+        ),
+        "untested": "" if tested else (
+            "Every backend was measured once per test (repeat = 1), so no difference below was tested: "
+            "percentages and orderings are single observations, not findings. Run with `-e repeat=3` or more "
+            "to test them."
+        ),
+    }
 
-    def versus(row: Row) -> list[dict[str, Any]]:
-        vals = values[(row.test, row.metric)]
-        base = vals.get(baseline)
+
+def _analysis(rows: tuple[Row, ...], cells: dict, measured: list[str], baseline: str) -> dict[str, Any]:
+    by_key = {(r.test, r.metric): r for r in rows}
+
+    def row(test: str, metric: str) -> Row | None:
+        return by_key.get((test, metric))
+
+    def versus(r: Row | None) -> list[dict[str, Any]]:
+        if r is None:
+            return []
+        base = cells[r][baseline]
         lines = []
         for name in BACKENDS:
-            value = vals.get(name)
+            cell = cells[r][name]
+            text = f"{cell['text']} {r.unit}" if _usable(cell) else NA
+            cmp = None
             if name == baseline:
-                note = "baseline" if value is not None else "baseline, not measured"
-                change = None
+                note = "baseline" if _usable(cell) else "baseline, not measured"
+            elif not _usable(cell):
+                note = "not measured"
+            elif not _usable(base):
+                note = f"{baseline} not measured, no baseline to compare"
             else:
-                change = pct_change(value, base, row.higher_is_better)
-                note = change_words(change) if value is not None else "not measured"
-            text = f"{fmt(value, row.digits)} {row.unit}" if value is not None else NA
-            lines.append({"backend": name, "value": value, "text": text, "change": change, "note": note})
+                cmp = compare(cell["values"], base["values"], r.higher_is_better)
+                note = _versus_note(cmp, baseline)
+            lines.append({"backend": name, "value": cell["value"] if _usable(cell) else None, "text": text,
+                          "comparison": cmp, "note": note})
         return lines
 
-    def jitter(p50: Row, p99: Row) -> dict[str, float | None]:
-        out = {}
-        for name in BACKENDS:
-            a, b = values[(p50.test, p50.metric)].get(name), values[(p99.test, p99.metric)].get(name)
-            out[name] = b / a if a and b is not None else None
-        return out
-
-    icmp_jitter, tcp_jitter = jitter(icmp_p50, icmp_p99), jitter(tcp_p50, tcp_p99)
+    single = row("iperf3_tcp_single", "receiver_bps")
+    throughput_rows = [r for r in rows if r.section == "throughput"]
+    pps_rows = [r for r in rows if r.section == "pps"]
+    first_pps = pps_rows[0] if pps_rows else None
+    icmp = (row("ping", "rtt_p50_us"), row("ping", "rtt_p99_us"))
+    tcp = (row("sockperf_tcp", "latency_p50_us"), row("sockperf_tcp", "latency_p99_us"))
+    icmp_jitter, tcp_jitter = _jitter(cells, *icmp), _jitter(cells, *tcp)
     latency_lines = []
     for name in BACKENDS:
-        latency_lines.append(
-            {
-                "backend": name,
-                "p99": f"{_us(values[(icmp_p99.test, icmp_p99.metric)].get(name))} ICMP, "
-                f"{_us(values[(tcp_p99.test, tcp_p99.metric)].get(name))} TCP",
-                "jitter": f"{_ratio(icmp_jitter[name])} ICMP, {_ratio(tcp_jitter[name])} TCP",
-                "icmp_jitter": icmp_jitter[name],
-                "tcp_jitter": tcp_jitter[name],
-            }
-        )
+        parts = []
+        for label, p99 in (("ICMP", icmp[1]), ("TCP", tcp[1])):
+            cell = cells[p99][name] if p99 else None
+            parts.append(f"{cell['text']} µs {label}" if _usable(cell) else f"{NA} {label}")
+        latency_lines.append({
+            "backend": name,
+            "p99": ", ".join(parts),
+            "jitter": f"{_ratio(icmp_jitter.get(name))} ICMP, {_ratio(tcp_jitter.get(name))} TCP",
+            "icmp_jitter": icmp_jitter.get(name),
+            "tcp_jitter": tcp_jitter.get(name),
+        })
+    latency_sentences = [_lead_sentence(r.label, cells[r], r, measured) for r in (icmp[1], tcp[1]) if r]
+    for label, jit in (("ICMP", icmp_jitter), ("TCP", tcp_jitter)):
+        latency_sentences.append(_jitter_sentence(label, jit, measured))
     return {
-        "throughput": versus(single),
-        "throughput_finding": _finding([single, multi, ROWS[2], ROWS[3]], values, measured, baseline),
+        "throughput_row": single.label if single else (throughput_rows[0].label if throughput_rows else ""),
+        "throughput": versus(single or (throughput_rows[0] if throughput_rows else None)),
+        "throughput_finding": _finding(throughput_rows, cells, measured),
         "latency": latency_lines,
-        "latency_finding": _latency_finding(values, measured, icmp_jitter, tcp_jitter),
-        "pps": versus(pps64),
-        "pps_finding": _finding([pps64] + [_row(f"pps_{s}", "received_pps") for s in (128, 256, 512)],
-                                values, measured, baseline),
+        "latency_finding": " ".join(s for s in latency_sentences if s) or "No backend was measured.",
+        "pps_size": first_pps.label.split()[0] if first_pps else "",
+        "pps": versus(first_pps),
+        "pps_finding": _finding(pps_rows, cells, measured),
     }
 
 
-def _row(test: str, metric: str) -> Row:
-    return next(r for r in ROWS if r.test == test and r.metric == metric)
+def _versus_note(cmp: dict[str, Any], other: str) -> str:
+    if cmp["change"] is None:
+        return f"no {other} value to compare"
+    if not cmp["tested"]:
+        return f"{change_text(cmp)} vs {other}, not tested: one repetition"
+    if cmp["significant"]:
+        word = "improvement" if cmp["change"] > 0 else "regression"
+        return f"{change_text(cmp)} {word}, {p_text(cmp['p'])}"
+    return f"not separable from {other}: {change_text(cmp)}, {p_text(cmp['p'])}"
 
 
-def _us(value: float | None) -> str:
-    return NA if value is None else f"{fmt(value, 1)} µs"
+def _jitter(cells: dict, p50: Row | None, p99: Row | None) -> dict[str, dict[str, Any]]:
+    """P99/P50 per backend: the shown cells' ratio, and the per-repetition ratios behind it."""
+    out: dict[str, dict[str, Any]] = {}
+    if p50 is None or p99 is None:
+        return out
+    for name in BACKENDS:
+        a, b = cells[p50][name], cells[p99][name]
+        if not (_usable(a) and _usable(b)) or not a["value"]:
+            continue
+        per_rep = dict(zip(a["repetitions"], a["values"]))
+        ratios = [v / per_rep[k] for k, v in zip(b["repetitions"], b["values"]) if per_rep.get(k)]
+        est = estimate(ratios) if ratios else None
+        out[name] = {"ratio": b["value"] / a["value"], "half": est["half"] if est else None, "values": ratios}
+    return out
 
 
-def _ratio(value: float | None) -> str:
-    return NA if value is None else f"{value:.2f}x"
+def _ratio(jit: dict[str, Any] | None) -> str:
+    if not jit:
+        return NA
+    return f"{jit['ratio']:.2f}x" + (f" ± {jit['half']:.2f}" if jit.get("half") is not None else "")
 
 
-def _leader(vals: dict[str, float | None], higher_is_better: bool) -> tuple[str, float] | None:
-    present = [(n, v) for n, v in vals.items() if v is not None]
+def _lead_sentence(label: str, row_cells: dict, row: Row, measured: list[str]) -> str:
+    """Who leads a row, and whether the lead over the runner-up is a finding (Welch, p < 0.05)."""
+    present = {n: c for n, c in row_cells.items() if n in measured and _usable(c)}
+    unit = row.unit
+    best = "highest" if row.higher_is_better else "lowest"
     if not present:
-        return None
-    return (max if higher_is_better else min)(present, key=lambda item: item[1])
+        return f"{label}: no backend produced a value."
+    if len(present) == 1:
+        (name, cell), = present.items()
+        return f"{label}: only {name} was measured ({cell['text']} {unit})."
+    order = sorted(present, key=lambda n: present[n]["value"], reverse=row.higher_is_better)
+    top, runner = order[0], order[1]
+    cmp = compare(present[top]["values"], present[runner]["values"], row.higher_is_better)
+    top_text, runner_text = f"{present[top]['text']} {unit}", f"{present[runner]['text']} {unit}"
+    if not cmp["tested"]:
+        return (f"{label}: {best} on {top} ({top_text}) vs {runner} ({runner_text}), {pct_text(cmp['change'])}; "
+                "not tested (one repetition).")
+    if cmp["significant"]:
+        return f"{label}: {top} leads with {top_text}, {change_text(cmp)} over {runner} ({p_text(cmp['p'])})."
+    return (f"{label}: {top} ({top_text}) and {runner} ({runner_text}) are not separable "
+            f"({change_text(cmp)}, {p_text(cmp['p'])}).")
 
 
-def _finding(rows: list[Row], values: dict, measured: list[str], baseline: str) -> str:
-    """Sentences naming the leader of each row and how far the others are from the baseline."""
+def _jitter_sentence(label: str, jit: dict[str, dict], measured: list[str]) -> str:
+    present = {n: j for n, j in jit.items() if n in measured}
+    if not present:
+        return ""
+    if len(present) == 1:
+        (name, j), = present.items()
+        return f"{label} P99/P50 on {name}: {_ratio(j)}."
+    order = sorted(present, key=lambda n: present[n]["ratio"])
+    low, high = order[0], order[-1]
+    cmp = compare(present[low]["values"], present[high]["values"], higher_is_better=False)
+    if cmp["significant"]:
+        return (f"Steadiest {label} tail (P99/P50): {low} at {_ratio(present[low])}; widest: {high} at "
+                f"{_ratio(present[high])} ({p_text(cmp['p'])}).")
+    why = p_text(cmp["p"]) if cmp["tested"] else "not tested, one repetition"
+    return (f"{label} tails (P99/P50) from {_ratio(present[low])} on {low} to {_ratio(present[high])} on {high}: "
+            f"not separable ({why}).")
+
+
+def _finding(rows: list[Row], cells: dict, measured: list[str]) -> str:
     if not measured:
         return "No backend was measured."
-    sentences = []
+    if not rows:
+        return "No test of this section was part of the compared runs."
+    return " ".join(_lead_sentence(r.label, cells[r], r, measured) for r in rows)
+
+
+def _per_rep_scores(rows: list[Row], cells: dict, ranked: list[str]) -> dict[str, list[float]]:
+    """Each backend's score per repetition over ROWS: geometric mean of value / best mean (higher is
+    better, 1.0 = the best mean). Repetitions are taken in order; a backend has as many scores as its
+    row with the fewest valid repetitions."""
+    best = {}
     for row in rows:
-        vals = values[(row.test, row.metric)]
-        lead = _leader(vals, row.higher_is_better)
-        if lead is None:
-            sentences.append(f"{row.label}: no backend produced a value.")
-            continue
-        name, value = lead
-        present = [n for n, v in vals.items() if v is not None]
-        if len(present) == 1:
-            sentences.append(f"{row.label}: only {name} was measured ({fmt(value, row.digits)} {row.unit}).")
-            continue
-        others = sorted((n for n in present if n != name), key=lambda n: vals[n], reverse=row.higher_is_better)
-        runner = others[0]
-        gap = pct_change(value, vals[runner], row.higher_is_better)
-        verdict = (
-            f"{gap:.1f}% ahead of {runner}"
-            if gap is not None and gap >= NOISE_PERCENT
-            else f"within {NOISE_PERCENT:.0f}% of {runner}, which a single run cannot separate"
-        )
-        base_value = vals.get(baseline)
-        base_note = ""
-        if name != baseline and base_value is not None:
-            base_note = f"; {change_words(pct_change(value, base_value, row.higher_is_better))} over {baseline}"
-        sentences.append(f"{row.label}: {name} leads with {fmt(value, row.digits)} {row.unit} ({verdict}{base_note}).")
-    return " ".join(sentences)
-
-
-def _latency_finding(values: dict, measured: list[str], icmp_jitter: dict, tcp_jitter: dict) -> str:
-    if not measured:
-        return "No backend was measured."
-    parts = []
-    for test, metric, label in (("ping", "rtt_p99_us", "ICMP P99"), ("sockperf_tcp", "latency_p99_us", "TCP P99")):
-        vals = values[(test, metric)]
-        lead = _leader(vals, False)
-        worst = _leader(vals, True)
-        if lead is None:
-            parts.append(f"{label}: no backend produced a value.")
-        elif sum(v is not None for v in vals.values()) == 1:
-            parts.append(f"{label}: only {lead[0]} was measured ({fmt(lead[1], 1)} µs).")
-        elif lead[1] == worst[1]:
-            parts.append(f"{label}: equal on every measured backend ({fmt(lead[1], 1)} µs).")
-        else:
-            ratio = worst[1] / lead[1] if lead[1] else None
-            parts.append(
-                f"{label}: lowest on {lead[0]} ({fmt(lead[1], 1)} µs), highest on {worst[0]} "
-                f"({fmt(worst[1], 1)} µs{', ' + _ratio(ratio) + ' of the lowest' if ratio else ''})."
-            )
-    for label, jit in (("ICMP", icmp_jitter), ("TCP", tcp_jitter)):
-        lead = _leader(jit, False)
-        worst = _leader(jit, True)
-        if lead and worst and lead[1] != worst[1]:
-            parts.append(
-                f"Steadiest {label} tail (P99/P50): {lead[0]} at {_ratio(lead[1])}; widest: {worst[0]} at {_ratio(worst[1])}."
-            )
-        elif lead:
-            parts.append(f"{label} P99/P50 jitter on {lead[0]}: {_ratio(lead[1])}.")
-    return " ".join(parts)
-
-
-def _ranking(tables: dict[str, list[dict]], measured: list[str]) -> list[dict[str, Any]]:
-    """Rank measured backends by the geometric mean of their per-category scores.
-
-    A row's score for a backend is value/best (higher is better) or best/value (lower is
-    better), 1.0 for the leader. Only rows every measured backend has a value for count, so a
-    failed test cannot lift or sink a backend. A category's score is the geometric mean of its
-    rows; the composite is the geometric mean of the categories.
-    """
-    if not measured:
-        return []
-    categories: dict[str, dict[str, float]] = {}
-    leaders: dict[str, list[str]] = {}
-    for key in (section[0] for section in SECTIONS):
-        row_scores: dict[str, list[float]] = {n: [] for n in measured}
-        for item in tables[key]:
-            row, vals = item["row"], item["values"]
-            present = {n: vals[n] for n in measured if vals[n] is not None and vals[n] > 0}
-            if len(present) != len(measured):
-                continue
-            best = max(present.values()) if row.higher_is_better else min(present.values())
-            for name, value in present.items():
-                row_scores[name].append(value / best if row.higher_is_better else best / value)
-        if all(row_scores[n] for n in measured):
-            categories[key] = {n: statistics.geometric_mean(row_scores[n]) for n in measured}
-            top = max(categories[key].values())
-            leaders[key] = [n for n in measured if categories[key][n] >= top - 1e-9]
-    ranked = []
-    for name in measured:
-        scores = [categories[c][name] for c in categories]
-        composite = statistics.geometric_mean(scores) if scores else None
-        ranked.append({"backend": name, "score": composite, "categories": {c: categories[c][name] for c in categories}})
-    ranked.sort(key=lambda r: (r["score"] is None, -(r["score"] or 0)))
-    top_score = ranked[0]["score"]
-    for position, item in enumerate(ranked, start=1):
-        item["rank"] = position
-        item["score_text"] = f"{item['score']:.2f}" if item["score"] is not None else NA
-        best_for = [
-            f"{CATEGORY_TITLES[c]} ({_category_note(c, item['backend'], categories[c], leaders[c])})"
-            for c in categories
-            if item["backend"] in leaders[c]
-        ]
-        if not best_for:
-            if item["score"] is not None and top_score:
-                behind = (1 - item["score"] / top_score) * 100
-                best_for.append(f"No category lead; composite score {behind:.1f}% behind {ranked[0]['backend']}")
-            else:
-                best_for.append("Not comparable: no test that every measured backend completed")
-        best_for.append(f"Trade-off: {TRADE_OFFS[item['backend']]}")
-        item["best_for"] = best_for
-    return ranked
-
-
-def _category_note(category: str, name: str, scores: dict[str, float], leaders: list[str]) -> str:
-    others = {n: v for n, v in scores.items() if n not in leaders}
-    if len(scores) == 1:
-        return f"{category} category: only backend measured"
-    if not others:
-        return f"{category} category: tied at {scores[name]:.2f} with {', '.join(n for n in leaders if n != name)}"
-    runner = max(others, key=others.get)
-    return f"{category} category score {scores[name]:.2f} vs {others[runner]:.2f} for {runner}"
-
-
-def _recommendations(ranking: list[dict[str, Any]], measured: list[str]) -> dict[str, str]:
-    by_name = {r["backend"]: r for r in ranking}
-    bridge = [r for r in ranking if r["backend"] in BRIDGE_BACKENDS and r["score"] is not None]
+        means = [cells[row][n]["mean"] for n in ranked]
+        best[row] = max(means) if row.higher_is_better else min(means)
     out = {}
-    if bridge:
-        default = bridge[0]
-        others = bridge[1:]
-        why = f"ranked #{default['rank']} of {len(ranking)}, composite score {default['score_text']}"
-        if others:
-            why += f"; best bridge backend, {others[0]['backend']} scores {others[0]['score_text']}"
-        out["default"] = f"`{default['backend']}` ({why})"
-    else:
-        default = None
+    for name in ranked:
+        n = min(cells[row][name]["n"] for row in rows)
+        scores = []
+        for k in range(n):
+            logs = []
+            for row in rows:
+                value = cells[row][name]["values"][k]
+                logs.append(math.log(value / best[row] if row.higher_is_better else best[row] / value))
+            scores.append(math.exp(sum(logs) / len(logs)))
+        out[name] = scores
+    return out
+
+
+def _groups(scores: dict[str, list[float]]) -> list[dict[str, Any]]:
+    """Backends ordered by mean score; a backend starts a new rank only when Welch's test separates it
+    from the first backend of the rank above (p < 0.05). Dense ranks: 1, 1, 2."""
+    order = sorted(scores, key=lambda n: -estimate(scores[n])["mean"])
+    out: list[dict[str, Any]] = []
+    rank, leader = 1, None
+    for name in order:
+        cmp = None
+        if leader is not None:
+            cmp = compare(scores[name], scores[leader])
+            if cmp["significant"]:
+                rank, leader = rank + 1, name
+        else:
+            leader = name
+        out.append({"backend": name, "rank": rank, "versus": leader if cmp and not cmp["significant"] else None,
+                    "comparison": cmp})
+    return out
+
+
+def _score_text(scores: list[float] | None) -> str:
+    if not scores:
+        return NA
+    est = estimate(scores)
+    return f"{est['mean']:.2f}" + (f" ± {est['half']:.2f}" if est["half"] is not None else "")
+
+
+def _ranking(rows: tuple[Row, ...], cells: dict, measured: list[str]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Rank the measured backends on composite scores per repetition (see _per_rep_scores), categories
+    scored on the rows every ranked backend measured; the rows left out are named."""
+    ranked = [n for n in measured if any(_usable(cells[r][n]) for r in rows)]
+    scoring: dict[str, Any] = {"left_out": [], "categories": {}}
+    if not ranked:
+        return [], scoring
+    cat_scores: dict[str, dict[str, list[float]]] = {}
+    cat_groups: dict[str, list[dict[str, Any]]] = {}
+    for key, title, _first in SECTIONS:
+        counted = []
+        for row in (r for r in rows if r.section == key):
+            missing = [n for n in ranked if not _usable(cells[row][n])]
+            if missing:
+                scoring["left_out"].append(f"{row.label} (no value on {', '.join(missing)})")
+            else:
+                counted.append(row)
+        if not counted:
+            continue
+        cat_scores[key] = _per_rep_scores(counted, cells, ranked)
+        cat_groups[key] = _groups(cat_scores[key])
+        scoring["categories"][key] = {"rows": [r.label for r in counted],
+                                      "scores": cat_scores[key], "groups": cat_groups[key]}
+    composite: dict[str, list[float]] = {}
+    for name in ranked:
+        n = min((len(cat_scores[c][name]) for c in cat_scores), default=0)
+        composite[name] = [math.exp(sum(math.log(cat_scores[c][name][k]) for c in cat_scores) / len(cat_scores))
+                           for k in range(n)]
+    if not cat_scores:
+        return [{"backend": n, "rank": 1, "score": None, "score_text": NA, "scores": [], "comparison": None,
+                 "best_for": ["Not comparable: no test that every measured backend completed",
+                              f"Trade-off: {TRADE_OFFS[n]}"]} for n in ranked], scoring
+    groups = _groups(composite)
+    ranking = []
+    top = groups[0]["backend"]
+    for group in groups:
+        name = group["backend"]
+        best_for = []
+        for key, _title, _first in SECTIONS:
+            if key not in cat_groups:
+                continue
+            note = _category_note(key, name, cat_scores[key], cat_groups[key])
+            if note:
+                best_for.append(note)
+        if not best_for:
+            cmp = compare(composite[name], composite[top])
+            if cmp["significant"]:
+                best_for.append(f"No category lead; composite score {change_text(cmp)} vs {top} ({p_text(cmp['p'])})")
+            elif cmp["tested"]:
+                best_for.append(f"No category lead, but not separable from {top} overall ({p_text(cmp['p'])})")
+            else:
+                best_for.append(f"No category lead (observed {pct_text(cmp['change'])} vs {top}; not tested)")
+        best_for.append(f"Trade-off: {TRADE_OFFS[name]}")
+        ranking.append({
+            "backend": name,
+            "rank": group["rank"],
+            "score": estimate(composite[name])["mean"] if composite[name] else None,
+            "score_text": _score_text(composite[name]),
+            "scores": composite[name],
+            "categories": {c: _score_text(cat_scores[c][name]) for c in cat_scores},
+            "tied_with": group["versus"],
+            "comparison": group["comparison"],
+            "best_for": best_for,
+        })
+    return ranking, scoring
+
+
+def _category_note(key: str, name: str, scores: dict[str, list[float]], groups: list[dict[str, Any]]) -> str:
+    """'Best for' text when NAME holds the top rank of a category (alone or shared), else ''."""
+    title = CATEGORY_TITLES[key]
+    mine = next(g for g in groups if g["backend"] == name)
+    if mine["rank"] != 1:
+        return ""
+    if len(groups) == 1:
+        return f"{title} ({key} category: only backend measured)"
+    top = groups[0]["backend"]
+    if any(g["comparison"] and not g["comparison"]["tested"] for g in groups):
+        if name != top:
+            return ""
+        runner = groups[1]["backend"]
+        return (f"{title} (observed, not tested: {key} score {_score_text(scores[name])} vs "
+                f"{_score_text(scores[runner])} for {runner} in one repetition)")
+    shared = [g for g in groups if g["rank"] == 1 and g["backend"] != name]
+    if not shared:
+        runner = next(g for g in groups if g["rank"] > 1)["backend"]
+        cmp = compare(scores[name], scores[runner])
+        return (f"{title} ({key} score {_score_text(scores[name])} vs {_score_text(scores[runner])} for {runner}, "
+                f"{change_text(cmp)}, {p_text(cmp['p'])})")
+    parts = [f"{g['backend']} ({p_text(compare(scores[name], scores[g['backend']])['p'])})" for g in shared]
+    return f"{title}, shared: not separable from {', '.join(parts)}"
+
+
+def ranking_text(ranking: list[dict[str, Any]]) -> str:
+    """``macvtap > virtio = vhost-net``: '>' where Welch's test separates the ranks, '=' where it does not."""
+    if not ranking:
+        return NA
+    text = ranking[0]["backend"]
+    for before, item in zip(ranking, ranking[1:]):
+        text += f" {'=' if item['rank'] == before['rank'] else '>'} {item['backend']}"
+    return text
+
+
+def _recommendations(ranking: list[dict[str, Any]], chosen: dict[str, dict], measured: list[str]) -> dict[str, str]:
+    by_name = {r["backend"]: r for r in ranking if r["score"] is not None}
+    bridge = sorted((r for r in by_name.values() if r["backend"] in BRIDGE_BACKENDS), key=lambda r: -r["score"])
+    out = {}
+    default = bridge[0] if bridge else None
+    if default is None:
         out["default"] = f"{NA} (no bridge backend — virtio or vhost-net — was measured)"
+    elif len(bridge) == 1:
+        out["default"] = f"`{default['backend']}` (the only bridge backend measured; composite score {default['score_text']})"
+    else:
+        other = bridge[1]
+        cmp = compare(default["scores"], other["scores"])
+        if cmp["significant"]:
+            out["default"] = (f"`{default['backend']}` (composite score {default['score_text']}, {change_text(cmp)} over "
+                              f"{other['backend']}, {p_text(cmp['p'])})")
+        elif cmp["tested"]:
+            out["default"] = (f"`{default['backend']}` or `{other['backend']}`: not separable on this data "
+                              f"(composite {default['score_text']} vs {other['score_text']}, {p_text(cmp['p'])}); "
+                              "choose on the trade-offs above")
+        else:
+            out["default"] = (f"undecided: `{default['backend']}` observed {pct_text(cmp['change'])} over "
+                              f"`{other['backend']}` in a single repetition, not tested; rerun with `-e repeat=3`")
     mac = by_name.get("macvtap")
-    if mac is None or mac["score"] is None:
+    if mac is None:
         out["high_performance"] = f"`macvtap`: {NA} (not measured)"
-    elif default is None or mac["score"] > default["score"]:
-        gain = f", {(mac['score'] / default['score'] - 1) * 100:.1f}% above {default['backend']}" if default else ""
-        out["high_performance"] = (
-            f"`macvtap` (when a dedicated lower NIC is available; composite score {mac['score_text']}{gain})"
-        )
+    elif default is None:
+        out["high_performance"] = (f"`macvtap` (when a dedicated lower NIC is available; composite score "
+                                   f"{mac['score_text']}; no bridge backend measured to compare)")
     else:
-        out["high_performance"] = (
-            f"none measured above the default: macvtap scored {mac['score_text']}, "
-            f"not above {default['backend']} ({default['score_text']})"
-        )
+        cmp = compare(mac["scores"], default["scores"])
+        if cmp["significant"] and cmp["change"] > 0:
+            out["high_performance"] = (f"`macvtap` (when a dedicated lower NIC is available; composite score "
+                                       f"{mac['score_text']}, {change_text(cmp)} over {default['backend']}, "
+                                       f"{p_text(cmp['p'])})")
+        elif cmp["significant"]:
+            out["high_performance"] = (f"none measured above the default: macvtap's composite score is "
+                                       f"{change_text(cmp)} vs {default['backend']} ({p_text(cmp['p'])})")
+        elif cmp["tested"]:
+            out["high_performance"] = (f"none separable from the default: macvtap {mac['score_text']} vs "
+                                       f"{default['backend']} {default['score_text']} ({p_text(cmp['p'])})")
+        else:
+            out["high_performance"] = (f"undecided: macvtap observed {pct_text(cmp['change'])} vs "
+                                       f"{default['backend']} in a single repetition, not tested")
     virtio = by_name.get("virtio")
-    if virtio is None or virtio["score"] is None:
+    if virtio is None:
         out["fallback"] = f"`virtio`: {NA} (not measured)"
-    elif default is not None and default["backend"] == "virtio":
-        out["fallback"] = "`virtio` (it is also the default: no faster bridge backend was measured)"
+    elif default is not None and default["backend"] == "virtio" and len(bridge) == 1:
+        out["fallback"] = "`virtio` (also the only bridge backend measured)"
     else:
-        ref = default or ranking[0]
-        out["fallback"] = (
-            f"`virtio` (needs nothing beyond QEMU and tap; composite score {virtio['score_text']}, "
-            f"{(1 - virtio['score'] / ref['score']) * 100:.1f}% below {ref['backend']})"
-        )
+        ref = default if default is not None and default["backend"] != "virtio" else (bridge[1] if len(bridge) > 1 else None)
+        if ref is None:
+            out["fallback"] = f"`virtio` (needs nothing beyond QEMU and tap; composite score {virtio['score_text']})"
+        else:
+            cmp = compare(virtio["scores"], ref["scores"])
+            if cmp["tested"]:
+                verdict = (f"{change_text(cmp)} vs {ref['backend']}, {p_text(cmp['p'])}" if cmp["significant"]
+                           else f"not separable from {ref['backend']}, {p_text(cmp['p'])}")
+            else:
+                verdict = f"observed {pct_text(cmp['change'])} vs {ref['backend']}, not tested"
+            out["fallback"] = (f"`virtio` (needs nothing beyond QEMU and tap; composite score "
+                               f"{virtio['score_text']}, {verdict})")
+    tcg = _tcg(chosen, measured)
+    out["caveat"] = (f"Measured under TCG ({', '.join(tcg)}): these recommendations describe this emulated lab only; "
+                     "repeat the benchmark on a KVM host before choosing a backend for production.") if tcg else ""
     return out
 
 
@@ -574,7 +864,7 @@ def _reproducibility(chosen: dict[str, dict], measured: list[str], shown_dir: st
     for name in measured:
         for test in chosen[name].get("tests", []):
             cmd = test.get("command")
-            if cmd:
+            if cmd and int(test.get("repetition") or 1) == 1:
                 client.append(f"{test['name']}: {cmd if isinstance(cmd, str) else shlex.join(str(c) for c in cmd)}")
         break
     return {

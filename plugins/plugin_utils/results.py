@@ -102,8 +102,13 @@ def record_run(
 
     recorded: list[dict[str, Any]] = []
     samples: list[dict[str, Any]] = []
+    seen: set[tuple[str, int]] = set()
     for index, test in enumerate(tests):
         entry = _normalize_test(index, test)
+        key = (entry["name"], entry["repetition"])
+        if key in seen:
+            raise ResultsError(f"tests[{index}] ({entry['name']}): repetition {entry['repetition']} is listed twice")
+        seen.add(key)
         if entry["status"] == "ok":
             try:
                 parsed = _parse_raw(run_path, entry)
@@ -155,6 +160,9 @@ def _normalize_test(index: int, test: Any) -> dict[str, Any]:
     status = test.get("status", "ok")
     if status not in STATUSES:
         raise ResultsError(f"tests[{index}] ({name}): status {status!r} is not one of {', '.join(STATUSES)}")
+    repetition = test.get("repetition", 1)
+    if isinstance(repetition, bool) or not isinstance(repetition, int) or repetition < 1:
+        raise ResultsError(f"tests[{index}] ({name}): repetition must be a whole number from 1, got {repetition!r}")
     raw = test.get("raw")
     if status == "ok" and not raw:
         raise ResultsError(f"tests[{index}] ({name}): status ok needs 'raw', the output file's name")
@@ -162,6 +170,7 @@ def _normalize_test(index: int, test: Any) -> dict[str, Any]:
         raise ResultsError(f"tests[{index}] ({name}): raw must be a file name inside the run directory, got {raw!r}")
     return {
         "name": name,
+        "repetition": repetition,
         "tool": tool,
         "status": status,
         "message": str(test.get("message") or ""),
@@ -206,6 +215,7 @@ def _samples(
                 "value": value,
                 "unit": unit_of(metric),
                 "test": entry["name"],
+                "repetition": entry["repetition"],
                 "backend": backend,
                 "run_id": run_id,
                 "timestamp": when,
@@ -254,9 +264,33 @@ def _sort_key(run_id: str) -> tuple[str, int]:
     return stamp, int(n) if sep else 0
 
 
-def select_runs(runs: list[dict[str, Any]], run_ids: list[str] | None = None) -> dict[str, dict[str, Any]]:
-    """The latest run per backend, or exactly the runs named in ``run_ids``."""
+# Configuration that must match for runs to be compared (a report picks runs that agree on it).
+COMPARED_CONFIG = ("duration_s", "ping_count", "ping_interval_s", "parallel_streams", "pps_sizes", "profile",
+                   "mtu", "tests", "repeat", "netns")
+
+
+def has_data(run: dict[str, Any]) -> bool:
+    """A run that measured something: complete or partial, with at least one sample."""
+    return run.get("status") in ("complete", "partial") and bool(run.get("samples"))
+
+
+def compared_config(run: dict[str, Any]) -> str:
+    config = run.get("config") or {}
+    return json.dumps({k: config.get(k) for k in COMPARED_CONFIG}, sort_keys=True)
+
+
+def select_runs(runs: list[dict[str, Any]], run_ids: list[str] | None = None
+                ) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """Which run counts for each backend, and notes (for the report's anomalies) on the runs passed over.
+
+    With ``run_ids``: exactly those runs. Otherwise, per backend, the latest run with data (see
+    ``has_data``) whose compared configuration (``COMPARED_CONFIG``) matches that of the newest run with
+    data of any backend; failing that its latest run with data (the report then names the mismatch);
+    a backend without any run with data is represented by its latest run (not run, or failed). A newer
+    run without data never replaces an older one with data; it is named in the notes.
+    """
     chosen: dict[str, dict[str, Any]] = {}
+    notes: list[str] = []
     if run_ids:
         for run_id in run_ids:
             matches = [r for r in runs if r["run_id"] == run_id or f"{r['backend']}/{r['run_id']}" == run_id]
@@ -268,9 +302,30 @@ def select_runs(runs: list[dict[str, Any]], run_ids: list[str] | None = None) ->
             if run["backend"] in chosen:
                 raise ResultsError(f"two runs given for backend {run['backend']}: compare one run per backend")
             chosen[run["backend"]] = run
-        return chosen
-    for run in runs:
-        current = chosen.get(run["backend"])
-        if current is None or _sort_key(run["run_id"]) > _sort_key(current["run_id"]):
-            chosen[run["backend"]] = run
-    return chosen
+        return chosen, notes
+    newest_first = sorted(runs, key=lambda r: _sort_key(r["run_id"]), reverse=True)
+    with_data = [r for r in newest_first if has_data(r)]
+    reference = compared_config(with_data[0]) if with_data else None
+    for backend in BACKENDS:
+        own = [r for r in newest_first if r["backend"] == backend]
+        if not own:
+            continue
+        own_data = [r for r in own if has_data(r)]
+        if not own_data:
+            chosen[backend] = own[0]
+            continue
+        run = next((r for r in own_data if compared_config(r) == reference), own_data[0])
+        chosen[backend] = run
+        for newer in own:
+            if newer is run:
+                break
+            if has_data(newer):
+                notes.append(f"{backend}: run {newer['run_id']} is newer but its configuration differs from the "
+                             f"compared runs'; the report uses run {run['run_id']}.")
+            else:
+                what = "was not run" if newer.get("status") == "not_run" else "recorded no data"
+                reason = " ".join(str(newer.get("reason") or "").split())
+                notes.append(f"{backend}: run {newer['run_id']} {what}"
+                             f"{' (' + reason.rstrip('.') + ')' if reason else ''}; "
+                             f"the report uses the older run {run['run_id']}.")
+    return chosen, notes

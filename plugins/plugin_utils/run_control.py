@@ -119,6 +119,8 @@ def classify(test: dict[str, Any], *, job: dict[str, Any] | None = None, start_e
     """
     job = job or {}
     name, ext = test["name"], test.get("ext", "txt")
+    raw = test.get("raw") or f"{name}.{ext}"
+    stem = raw[: -len(ext) - 1] if raw.endswith(f".{ext}") else raw
     stdout, stderr = job.get("stdout", ""), job.get("stderr", "")
     if not_run:
         status, message = "failed", f"not run: {not_run}"
@@ -140,8 +142,9 @@ def classify(test: dict[str, Any], *, job: dict[str, Any] | None = None, start_e
         "tool": test["tool"],
         "status": status,
         "message": message,
-        "raw": f"{name}.{ext}" if stdout else None,
-        "stderr": f"{name}.stderr" if stderr else None,
+        "repetition": int(test.get("repetition", 1)),
+        "raw": raw if stdout else None,
+        "stderr": f"{stem}.stderr" if stderr else None,
         "command": test.get("command", ""),
         "params": dict(test.get("params", {}), duration_s=test.get("duration_s")),
         "wall_s": float(job.get("seconds", 0.0)),
@@ -150,13 +153,19 @@ def classify(test: dict[str, Any], *, job: dict[str, Any] | None = None, start_e
 
 def unreached(planned: list[dict[str, Any]], done: list[dict[str, Any]], reason: str,
               status: str = "failed") -> list[dict[str, Any]]:
-    """Entries for the planned tests that have no entry in DONE: STATUS with 'not run: REASON'.
+    """Entries for the planned tests (each repetition of each) that have no entry in DONE: STATUS with
+    'not run: REASON'.
 
     The benchmark role records them as failed (the run stopped); the watchdog as skipped (interrupted).
     """
-    seen = {t["name"] for t in done}
-    return [{"name": t["name"], "tool": t["tool"], "status": status, "message": f"not run: {reason}"}
-            for t in planned if t["name"] not in seen]
+    seen = {_key(t) for t in done}
+    return [{"name": t["name"], "tool": t["tool"], "repetition": int(t.get("repetition", 1)), "status": status,
+             "message": f"not run: {reason}"}
+            for t in planned if _key(t) not in seen]
+
+
+def _key(test: dict[str, Any]) -> tuple[str, int]:
+    return test["name"], int(test.get("repetition", 1))
 
 
 def write_outputs(run_dir: str | os.PathLike, entry: dict[str, Any], job: dict[str, Any]) -> None:
@@ -174,11 +183,11 @@ def read_progress(run_dir: str | os.PathLike) -> dict[str, Any] | None:
 
 
 def append_progress(run_dir: str | os.PathLike, header: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
-    """Add ENTRY to the run's progress file (created from HEADER: backend, planned, tools, config,
-    environment, wall_times, started) and write it atomically. Returns the new progress."""
+    """Add ENTRY to the run's progress file (created from HEADER: backend, planned (name, tool and
+    repetition of each planned test), config, environment, wall_times, started) and write it atomically. Returns the new progress."""
     progress = read_progress(run_dir) or dict(header, tests=[])
     progress.update({k: v for k, v in header.items() if k != "tests"})
-    progress["tests"] = [t for t in progress.get("tests", []) if t["name"] != entry["name"]] + [entry]
+    progress["tests"] = [t for t in progress.get("tests", []) if _key(t) != _key(entry)] + [entry]
     path = Path(run_dir, PROGRESS_FILE)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(progress), encoding="utf-8")

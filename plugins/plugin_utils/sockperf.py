@@ -44,6 +44,14 @@ def parse_sockperf(
     return _parse_summary(text, source)
 
 
+def full_log_rtts_us(data: str | bytes, source: str | None = None) -> list[float] | None:
+    """Every observation's latency (µs) from a ``--full-log`` CSV in the output, or None when it has none."""
+    text = strip_ansi(as_text(PARSER, source, data))
+    if CSV_HEADER not in text:
+        return None
+    return [row[2] for row in _full_log_rows(text, source)]
+
+
 def _parse_summary(text: str, source: str | None) -> dict[str, Any]:
     avg = AVG_RE.search(text)
     if avg is None:
@@ -97,7 +105,7 @@ def _parse_summary(text: str, source: str | None) -> dict[str, Any]:
     return result
 
 
-def _parse_full_log(text: str, source: str | None, percentiles: Sequence[float]) -> dict[str, Any]:
+def _full_log_rows(text: str, source: str | None) -> list[tuple[float, float, float]]:
     rows: list[tuple[float, float, float]] = []
     in_table = False
     for line in text.splitlines():
@@ -115,6 +123,11 @@ def _parse_full_log(text: str, source: str | None, percentiles: Sequence[float])
         rows.append((tx, rx, rtt))
     if not rows:
         raise ParseError(PARSER, source, "full-log CSV has a header but no observations")
+    return rows
+
+
+def _parse_full_log(text: str, source: str | None, percentiles: Sequence[float]) -> dict[str, Any]:
+    rows = _full_log_rows(text, source)
     try:
         wanted = [float(p) for p in percentiles]
     except (TypeError, ValueError) as err:

@@ -114,6 +114,7 @@ def lab_ns():
         (["-e", "backend=vhost"], "value of benchmark_backend must be one of: virtio, vhost-net, macvtap, all, got: vhost"),
         (["-e", "duration=-5"], "duration must be a positive number of seconds (got -5)"),
         (["-e", "ping_count=0"], "ping_count at least 1 (got 0)"),
+        (["-e", "repeat=0"], "repeat 1-50 (got 0)"),
         (["-e", '{"pps_sizes": [64, 9000]}'],
          "packet size 9000 is above the MTU: a UDP payload can be at most MTU - 28 = 1472 bytes (benchmark_mtu=1500)."),
         (["-e", "results_dir=/proc/volt-netbench"], "results_dir /proc/volt-netbench is not writable"),
@@ -188,6 +189,52 @@ def test_all_backends_quick_end_to_end_and_the_lock(tmp_path, lab_ns):
                     assert cells[2] == "n/a", line
     if "tcg" in (runs(results, "virtio")[0]["environment"]["accelerator"],):
         assert "ran under TCG (software emulation, no KVM)" in report
+    assert_clean(lab_ns)
+
+
+def test_repetitions_quick_run_cells_match_the_raw_files(tmp_path, lab_ns):
+    """-e repeat=2 with three tests: each repetition keeps its own raw file, the backends alternate within a
+    test, and every ± cell of REPORT.md is the mean and t-interval of those files, recomputed here."""
+    import numpy as np
+    from scipy import stats as scipy_stats
+
+    results = tmp_path / "results"
+    began = time.monotonic()
+    proc = run(bench_args(results, lab_ns, "-e", "backend=all", "-e", "repeat=2",
+                          "-e", '{"tests": ["iperf3_tcp_single", "ping", "netperf_tcp_rr"]}'),
+               check=False, env=ENV, timeout=1800)
+    assert proc.returncode == 0, proc.stdout[-6000:]
+    print(f"\n[e2e all, quick, repeat=2, 3 tests] wall time {time.monotonic() - began:.0f} s")
+    text = flat(proc.stdout)
+    measured = ["virtio", "vhost-net", "macvtap"] if os.path.exists("/dev/vhost-net") else ["virtio", "macvtap"]
+    total = 3 * 2 * len(measured)
+    order = [(b, k) for k in (1, 2) for b in measured]
+    for position, (backend, _k) in enumerate(order, 1):
+        assert re.search(rf"\[{position}/{total}\] {backend} iperf3_tcp_single ", text), (position, backend)
+    report = (results / "REPORT.md").read_text()
+    rows = {line.split("|")[1].strip(): [c.strip() for c in line.strip().strip("|").split("|")[1:]]
+            for line in report.split("## Analysis")[0].splitlines() if line.startswith("| ")}
+    for column, backend in ((0, "virtio"), (2, "macvtap")):
+        (run_,) = runs(results, backend)
+        assert run_["status"] == "complete" and run_["config"]["repeat"] == 2
+        run_dir = results / backend / run_["run_id"]
+        by_test = {}
+        for test in run_["tests"]:
+            assert test["raw"] == f"{test['name']}.{test['repetition']}.{'json' if test['tool'] == 'iperf3' else 'txt'}"
+            by_test.setdefault(test["name"], []).append(run_dir / test["raw"])
+        assert {k: len(v) for k, v in by_test.items()} == {"iperf3_tcp_single": 2, "ping": 2, "netperf_tcp_rr": 2}
+        gbps = [json.loads(p.read_text())["end"]["sum_received"]["bits_per_second"] / 1e9
+                for p in by_test["iperf3_tcp_single"]]
+        rates = [float(p.read_text().strip().splitlines()[-1].split(",")[-1]) for p in by_test["netperf_tcp_rr"]]
+        replies = [[float(m) * 1000 for m in re.findall(r"time=([0-9.]+) ms", p.read_text())] for p in by_test["ping"]]
+        for label, values, digits in (("TCP Single Stream", gbps, 2), ("TCP_RR", rates, 0)):
+            half = scipy_stats.t.ppf(0.975, 1) * np.std(values, ddof=1) / np.sqrt(2)
+            assert rows[label][column] == f"{np.mean(values):,.{digits}f} ± {half:,.{digits}f}", (label, backend)
+        p50 = [np.percentile(r, 50) for r in replies]
+        half = scipy_stats.t.ppf(0.975, 1) * np.std(p50, ddof=1) / np.sqrt(2)
+        pooled = np.percentile(replies[0] + replies[1], 50)
+        assert rows["ICMP P50"][column] == f"{pooled:,.1f} ± {half:,.1f}", backend
+    assert "*Method:* Each backend ran every test 2 times" in report
     assert_clean(lab_ns)
 
 

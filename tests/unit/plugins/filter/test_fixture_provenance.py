@@ -22,4 +22,6 @@ def test_fixture_has_its_command_and_targets_the_benchmark_range(output):
         assert "--full-log" in cmd.read_text()
     text = cmd.read_text().strip()
     assert text.split()[0] in {"iperf3", "ping", "busybox", "sockperf", "netperf"}
+    if text.endswith(" --version"):  # no traffic
+        return
     assert "198.18.0." in text, "fixtures must target the benchmarking range 198.18.0.0/15"

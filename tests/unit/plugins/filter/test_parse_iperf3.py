@@ -123,3 +123,19 @@ def test_truncated_json_names_the_parser(fixture_text):
 def test_source_must_be_a_string(fixture_text):
     with pytest.raises(AnsibleFilterError, match="source must be a string"):
         parse_iperf3(fixture_text("iperf3/tcp_single.json"), source=3)
+
+
+def test_iperf3_version_check_on_real_output(fixture_text):
+    """tests/fixtures/iperf3/version.txt: Debian 12's iperf3 3.12 (the guest image's) is accepted."""
+    from ansible_collections.volt.netbench.plugins.filter.iperf3_version_problem import iperf3_version_problem
+
+    real = fixture_text("iperf3/version.txt")
+    assert real.startswith("iperf 3.12 ")
+    assert iperf3_version_problem(real, "guest client") == ""
+    # the same output from an older release (Debian 11 ships 3.9): refused, with what is needed
+    old = real.replace("iperf 3.12 ", "iperf 3.9 ", 1)
+    assert iperf3_version_problem(old, "guest client") == (
+        "iperf3 3.9 on guest client is too old: the benchmark needs 3.11 or newer, the first to report the "
+        "receiver's UDP rate (end.sum_received). Install a newer iperf3 in the guest image (Debian 12 has 3.12).")
+    assert "did not report its version ('iperf3: command not found')" in iperf3_version_problem(
+        "iperf3: command not found", "guest server")

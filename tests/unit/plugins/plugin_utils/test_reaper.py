@@ -19,8 +19,9 @@ def test_every_backend_of_the_lab_is_recorded_as_interrupted(tmp_path):
     for backend, run_dir in dirs.items():
         shutil.copy(FIXTURES / "ping" / "iputils_20.txt", run_dir / "ping.txt")
         entry = {"name": "ping", "tool": "ping", "status": "ok", "message": "", "raw": "ping.txt"}
-        run_control.append_progress(run_dir, {"backend": backend, "planned": list(planned), "tools": planned,
-                                              "config": {}, "environment": {}, "started": "t0"}, entry)
+        header = {"backend": backend, "planned": [{"name": n, "tool": t, "repetition": 1} for n, t in planned.items()],
+                  "config": {}, "environment": {}, "started": "t0"}
+        run_control.append_progress(run_dir, header, entry)
     reaper.record_interrupted({"run_dirs": [str(d) for d in dirs.values()], "results_dir": str(results)})
     for backend, run_dir in dirs.items():
         run = json.loads((run_dir / "run.json").read_text())

@@ -91,9 +91,14 @@ def test_unreached_tests_get_one_message_and_the_callers_status():
                {"name": "netperf_tcp_rr", "tool": "netperf"}]
     done = [{"name": "ping", "tool": "ping", "status": "ok"}]
     assert rc.unreached(planned, done, "client VM unreachable: gone") == [
-        {"name": "sockperf_tcp", "tool": "sockperf", "status": "failed", "message": "not run: client VM unreachable: gone"},
-        {"name": "netperf_tcp_rr", "tool": "netperf", "status": "failed",
+        {"name": "sockperf_tcp", "tool": "sockperf", "repetition": 1, "status": "failed",
+         "message": "not run: client VM unreachable: gone"},
+        {"name": "netperf_tcp_rr", "tool": "netperf", "repetition": 1, "status": "failed",
          "message": "not run: client VM unreachable: gone"}]
+    # repetitions are tests of their own: the second ping was not reached
+    assert rc.unreached([{"name": "ping", "tool": "ping", "repetition": k} for k in (1, 2)],
+                        [dict(done[0], repetition=1)], "x") == [
+        {"name": "ping", "tool": "ping", "repetition": 2, "status": "failed", "message": "not run: x"}]
     assert {t["status"] for t in rc.unreached(planned, done, "interrupted", status="skipped")} == {"skipped"}
 
 

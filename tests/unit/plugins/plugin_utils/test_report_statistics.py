@@ -1,0 +1,287 @@
+"""Repetitions and statistics in the report, on synthetic results trees.
+
+Each run is recorded through results.record_run from raw outputs in the tools' own formats: the real
+fixtures (tests/fixtures, each with the command that made it) with their measured numbers replaced by
+the values a test chooses. Every expectation is recomputed here with numpy/scipy, independently of
+plugin_utils.stats and plugin_utils.report.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats as scipy_stats
+
+from ansible_collections.volt.netbench.plugins.plugin_utils import report, results
+
+FIXTURES = Path(__file__).resolve().parents[3] / "fixtures"
+IPERF_TCP = json.loads((FIXTURES / "iperf3/tcp_single.json").read_text())
+IPERF_UDP = json.loads((FIXTURES / "iperf3/udp_max.json").read_text())
+NETPERF = (FIXTURES / "netperf/tcp_rr.txt").read_text()
+ENV = {"host_cpu": "AMD EPYC 7B13", "host_kernel": "6.18.44", "vm_vcpus": 1, "vm_ram": "1 GiB",
+       "guest_kernel": "6.1.0-41-amd64", "qemu_version": "7.2.22", "accelerator": "tcg"}
+TESTS = ["iperf3_tcp_single", "iperf3_udp_max", "ping", "pps_64", "netperf_tcp_rr"]
+
+
+def iperf_tcp(gbps: float) -> str:
+    doc = copy.deepcopy(IPERF_TCP)
+    doc["end"]["sum_received"]["bits_per_second"] = gbps * 1e9
+    doc["end"]["sum_sent"]["bits_per_second"] = gbps * 1e9
+    return json.dumps(doc)
+
+
+def iperf_udp(received_pps: float, size: int = 1448) -> str:
+    """UDP output whose receiver saw RECEIVED_PPS datagrams per second (0 = every one lost)."""
+    doc = copy.deepcopy(IPERF_UDP)
+    rx = doc["end"]["sum_received"]
+    received = int(round(received_pps * rx["seconds"]))
+    packets = received + 1000
+    rx["lost_packets"] = packets - received
+    rx["packets"] = packets
+    rx["lost_percent"] = 100.0 * rx["lost_packets"] / packets
+    rx["bits_per_second"] = received_pps * size * 8
+    doc["start"]["test_start"]["blksize"] = size
+    return json.dumps(doc)
+
+
+def ping(rtts_ms: list[float]) -> str:
+    lines = ["PING 198.18.0.1 (198.18.0.1) 56(84) bytes of data."]
+    lines += [f"64 bytes from 198.18.0.1: icmp_seq={i} ttl=64 time={t:.3f} ms" for i, t in enumerate(rtts_ms, 1)]
+    lines += ["", "--- 198.18.0.1 ping statistics ---",
+              f"{len(rtts_ms)} packets transmitted, {len(rtts_ms)} received, 0% packet loss, time 100ms"]
+    return "\n".join(lines) + "\n"
+
+
+def netperf(rate: float) -> str:
+    head, columns, values = NETPERF.strip().split("\n")
+    fields = values.split(",")
+    fields[0], fields[-1] = f"{rate:.2f}", f"{rate:.3f}"
+    return "\n".join([head, columns, ",".join(fields)]) + "\n"
+
+
+def rtts(center_ms: float, rep: int, n: int = 200) -> list[float]:
+    rng = np.random.default_rng(rep * 1000 + int(center_ms * 1000))
+    return list(np.round(center_ms + rng.gamma(2.0, center_ms / 10, n), 3))
+
+
+def record(root: Path, backend: str, run_id: str, values: dict[str, list], *, config: dict | None = None,
+           failed: dict[str, str] | None = None) -> Path:
+    """A run with one raw file per test and repetition. VALUES: test -> a value per repetition
+    (Gbps, pps, ms or trans/s); FAILED: 'test#rep' -> message."""
+    run_dir = results.create_run_dir(root, backend, run_id)[0]
+    repeat = max(len(v) for v in values.values())
+    entries = []
+    for name, reps in values.items():
+        for k, value in enumerate(reps, 1):
+            key = f"{name}#{k}"
+            tool = {"ping": "ping", "netperf_tcp_rr": "netperf"}.get(name, "iperf3")
+            if failed and key in failed:
+                entries.append({"name": name, "tool": tool, "repetition": k, "status": "failed",
+                                "message": failed[key]})
+                continue
+            if name == "iperf3_tcp_single":
+                text, ext = iperf_tcp(value), "json"
+            elif name == "iperf3_udp_max":
+                text, ext = iperf_udp(value * 1e9 / (1448 * 8)), "json"
+            elif name.startswith("pps_"):
+                text, ext = iperf_udp(value, int(name[4:])), "json"
+            elif name == "ping":
+                text, ext = ping(rtts(value, k)), "txt"
+            else:
+                text, ext = netperf(value), "txt"
+            raw = f"{name}.{k}.{ext}"
+            (run_dir / raw).write_text(text)
+            entries.append({"name": name, "tool": tool, "repetition": k, "raw": raw, "command": f"{name} (synthetic)"})
+    cfg = {"duration_s": 5, "ping_count": 200, "ping_interval_s": 0.01, "parallel_streams": 8,
+           "pps_sizes": [64], "profile": "quick", "tests": list(values), "repeat": repeat, "mtu": 1500,
+           "netns": "vnb-lab"}
+    cfg.update(config or {})
+    results.record_run(run_dir, backend=backend, tests=entries, config=cfg, environment=ENV)
+    return run_dir
+
+
+def values_of(tcp, udp, ping_ms, pps, rr):
+    return {"iperf3_tcp_single": tcp, "iperf3_udp_max": udp, "ping": ping_ms, "pps_64": pps, "netperf_tcp_rr": rr}
+
+
+SAME = values_of([1.00, 1.10, 0.95], [0.50, 0.55, 0.52], [0.40, 0.42, 0.41], [9000, 9500, 9200],
+                 [5000, 5100, 4950])
+FAST = values_of([2.00, 2.05, 1.98], [1.00, 1.02, 1.01], [0.20, 0.21, 0.20], [18000, 18200, 17900],
+                 [10000, 10100, 9950])
+
+
+def build(root: Path, **kwargs) -> tuple[dict, str]:
+    model = report.build_report(root, display_dir="results", **kwargs)
+    return model, report.render_markdown(model)
+
+
+def row(model: dict, label: str) -> dict:
+    return next(r for t in model["tables"] for r in t["rows"] if r["label"] == label)
+
+
+def section(md: str, start: str, end: str) -> str:
+    return md.split(start, 1)[1].split(end, 1)[0]
+
+
+def test_identical_data_is_tied_and_no_difference_is_claimed(tmp_path):
+    record(tmp_path, "virtio", "20261127T100000Z", SAME)
+    record(tmp_path, "macvtap", "20261127T100000Z", SAME)
+    model, md = build(tmp_path)
+    assert [r["rank"] for r in model["hierarchy"]] == [1, 1]
+    cmp = row(model, "TCP Single Stream")["versus_baseline"]["macvtap"]
+    assert cmp["p"] == pytest.approx(1.0) and not cmp["significant"] and cmp["change"] == pytest.approx(0.0)
+    analysis = section(md, "## Analysis", "## Conclusions")
+    assert "improvement" not in analysis and "regression" not in analysis and " leads " not in analysis
+    assert "- macvtap: 1.02 ± " in analysis and "(not separable from virtio: +0.0 % [" in analysis
+    assert "are not separable" in analysis
+    recs = section(md, "### Recommendations", "### Anomalies")
+    assert "none separable from the default" in recs
+
+
+def test_clearly_separated_pair_is_ranked_with_its_p_value(tmp_path):
+    record(tmp_path, "virtio", "20261127T100000Z", SAME)
+    record(tmp_path, "macvtap", "20261127T100000Z", FAST)
+    model, md = build(tmp_path)
+    assert [(r["backend"], r["rank"]) for r in model["hierarchy"]] == [("macvtap", 1), ("virtio", 2)]
+    assert model["hierarchy"][1]["comparison"]["p"] < 0.05
+    # the percentage and its interval, recomputed with scipy's Welch test
+    v, m = np.array(SAME["iperf3_tcp_single"]), np.array(FAST["iperf3_tcp_single"])
+    welch = scipy_stats.ttest_ind(m, v, equal_var=False)
+    ci = welch.confidence_interval(0.95)
+    change, low, high = ((x / v.mean()) * 100 for x in (m.mean() - v.mean(), ci.low, ci.high))
+    text = f"{change:+.1f} % [{low:+.1f}, {high:+.1f}] improvement, {report.p_text(welch.pvalue)}"
+    assert f"- macvtap: {m.mean():,.2f} ± " in md and text in md
+    assert welch.pvalue < 0.05
+    # latency: lower is better, so macvtap's lower P99 is an improvement too
+    assert "ICMP P99: macvtap leads with" in md
+    recs = section(md, "### Recommendations", "### Anomalies")
+    assert "- High-performance option: `macvtap` (when a dedicated lower NIC is available; composite score" in recs
+    assert "p < 0.001" in recs or re.search(r"p = 0\.0[0-4]\d", recs)
+
+
+def test_cells_match_the_raw_files(tmp_path):
+    record(tmp_path, "virtio", "20261127T100000Z", SAME)
+    model, md = build(tmp_path)
+    values = np.array(SAME["netperf_tcp_rr"], dtype=float)
+    half = scipy_stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+    assert f"| TCP_RR | {values.mean():,.0f} ± {half:,.0f} | n/a | n/a |" in md
+    # ICMP percentiles: every reply of the three repetitions pooled, numpy's default (linear) percentile
+    pooled = [t * 1000 for k in (1, 2, 3) for t in rtts(SAME["ping"][k - 1], k)]
+    per_rep = [np.percentile([t * 1000 for t in rtts(SAME["ping"][k - 1], k)], 99) for k in (1, 2, 3)]
+    half = scipy_stats.t.ppf(0.975, 2) * np.std(per_rep, ddof=1) / np.sqrt(3)
+    assert f"| ICMP P99 | {np.percentile(pooled, 99):,.1f} ± {half:,.1f} | n/a | n/a |" in md
+    cell = row(model, "ICMP P99")["statistics"]["virtio"]
+    assert cell["pooled"] and cell["n"] == 3
+    assert cell["raw"] == [f"results/virtio/20261127T100000Z/ping.{k}.txt" for k in (1, 2, 3)]
+
+
+def test_a_newer_all_failed_run_does_not_replace_data(tmp_path):
+    record(tmp_path, "virtio", "20261127T100000Z", SAME)
+    record(tmp_path, "macvtap", "20261127T100000Z", FAST)
+    failed = {f"{t}#1": "client VM unreachable: ssh timed out" for t in SAME}
+    record(tmp_path, "virtio", "20261127T120000Z", {t: [v[0]] for t, v in SAME.items()}, failed=failed,
+           config={"repeat": 3})
+    model, md = build(tmp_path)
+    assert {b["name"]: b["run_id"] for b in model["backends"] if b["run_id"]} == {
+        "virtio": "20261127T100000Z", "macvtap": "20261127T100000Z"}
+    assert model["measured"] == ["virtio", "macvtap"]
+    assert ("- virtio: run 20261127T120000Z recorded no data; the report uses the older run 20261127T100000Z."
+            in md)
+    assert "n/a (no bridge backend" not in md
+
+
+def test_a_zero_udp_value_removes_only_that_cell(tmp_path):
+    record(tmp_path, "virtio", "20261127T100000Z", SAME)
+    zero = dict(FAST, iperf3_udp_max=[0, 0, 0])
+    record(tmp_path, "macvtap", "20261127T100000Z", zero)
+    model, md = build(tmp_path)
+    udp = row(model, "UDP Maximum")
+    assert udp["cells"]["macvtap"] == "n/a" and udp["cells"]["virtio"].startswith("0.52 ± ")
+    assert row(model, "TCP Single Stream")["cells"]["macvtap"].startswith("2.01 ± ")
+    assert model["scoring"]["left_out"] == ["UDP Maximum (no value on macvtap)"]
+    assert model["scoring"]["categories"]["throughput"]["rows"] == ["TCP Single Stream"]
+    assert "Left out of the scores (not measured on every ranked backend): UDP Maximum (no value on macvtap)." in md
+    assert "- macvtap: UDP Maximum measured 0 Gbps in repetition 1; left out of that cell." in md
+
+
+def test_a_failed_test_on_one_backend_removes_only_that_cell(tmp_path):
+    record(tmp_path, "virtio", "20261127T100000Z", SAME)
+    failed = {f"netperf_tcp_rr#{k}": "exit 1: netperf: send_omni: connection refused" for k in (1, 2, 3)}
+    record(tmp_path, "macvtap", "20261127T100000Z", FAST, failed=failed)
+    model, md = build(tmp_path)
+    rr = row(model, "TCP_RR")
+    assert rr["cells"]["macvtap"] == "n/a" and rr["cells"]["virtio"].startswith("5,017 ± ")
+    assert model["scoring"]["left_out"] == ["TCP_RR (no value on macvtap)"]
+    assert "transactions" not in model["scoring"]["categories"]
+    assert "- macvtap: netperf_tcp_rr #2 failed — exit 1: netperf: send_omni: connection refused." in md
+    # one failed repetition of three: the cell says its n
+    record(tmp_path, "virtio", "20261127T110000Z", SAME, failed={"pps_64#2": "killed after its deadline of 66 s"})
+    model, _md = build(tmp_path)
+    assert row(model, "64 bytes")["cells"]["virtio"].endswith("(n=2)")
+
+
+def test_rows_follow_the_run_configuration(tmp_path):
+    values = {"iperf3_tcp_single": [1.0], "pps_1400": [8000.0]}
+    selected = ["iperf3_tcp_single", "iperf3_tcp_multi", "pps_1400"]
+    record(tmp_path, "virtio", "20261127T100000Z", values,
+           config={"pps_sizes": [1400], "parallel_streams": 4, "tests": selected})
+    model, md = build(tmp_path)
+    labels = [r["label"] for t in model["tables"] for r in t["rows"]]
+    assert labels == ["TCP Single Stream", "TCP Multi-4 Stream", "1400 bytes"]
+    assert "| 1400 bytes | 8,000 | n/a | n/a |" in md and "64 bytes" not in md
+    assert "**1400-byte Packets (best overhead indicator):**" in md
+    assert "Packet sizes are the UDP payload" in md
+
+
+def test_default_configuration_gives_exactly_the_seeds_rows():
+    seed = (Path(__file__).resolve().parents[4] / "../shared/seed/results-template.md")
+    labels = [r.label for r in report.report_rows()]
+    if seed.is_file():
+        text = seed.read_text()
+        seed_labels = re.findall(r"^\| ([^|]+?) \| \| \| \|$", text, re.M)
+        assert labels == seed_labels
+    assert labels[:4] == ["TCP Single Stream", "TCP Multi-8 Stream", "UDP Maximum", "TCP Reverse"]
+    assert [r.label for r in report.report_rows(8, [64, 128, 256, 512])][9:13] == [
+        "64 bytes", "128 bytes", "256 bytes", "512 bytes"]
+
+
+def test_one_repetition_says_nothing_was_tested(tmp_path):
+    record(tmp_path, "virtio", "20261127T100000Z", {t: v[:1] for t, v in SAME.items()})
+    record(tmp_path, "macvtap", "20261127T100000Z", {t: v[:1] for t, v in FAST.items()})
+    model, md = build(tmp_path)
+    assert not model["statistics"]["tested"]
+    analysis = section(md, "## Analysis", "### Throughput Analysis")
+    assert "so no difference below was tested" in analysis
+    assert "| TCP Single Stream | 1.00 | n/a | 2.00 |" in md and "±" not in section(md, "## Results", "---")
+    assert "(+100.0 % vs virtio, not tested: one repetition)" in md
+    assert [r["rank"] for r in model["hierarchy"]] == [1, 1]
+    assert "undecided" in section(md, "### Recommendations", "### Anomalies")
+
+
+def test_report_json_carries_the_statistics_of_every_cell(tmp_path):
+    record(tmp_path, "virtio", "20261127T100000Z", SAME)
+    record(tmp_path, "macvtap", "20261127T100000Z", FAST)
+    model = report.build_report(tmp_path, display_dir="results")
+    report.write_report(model, tmp_path)
+    data = json.loads((tmp_path / "report.json").read_text())
+    tcp = next(r for t in data["tables"] for r in t["rows"] if r["label"] == "TCP Single Stream")
+    cell = tcp["statistics"]["macvtap"]
+    assert cell["n"] == 3 and cell["mean"] == pytest.approx(np.mean(FAST["iperf3_tcp_single"]))
+    assert cell["low"] < cell["mean"] < cell["high"]
+    assert cell["raw"] == [f"results/macvtap/20261127T100000Z/iperf3_tcp_single.{k}.json" for k in (1, 2, 3)]
+    assert 0 <= tcp["versus_baseline"]["macvtap"]["p"] < 0.05
+    assert data["statistics"]["method"].startswith("Each backend ran every test 3 times")
+
+
+def test_tcg_caveat_and_config_mismatch(tmp_path):
+    record(tmp_path, "virtio", "20261127T100000Z", SAME)
+    record(tmp_path, "macvtap", "20261127T100000Z", FAST, config={"mtu": 9000})
+    _model, md = build(tmp_path)
+    assert "neither the absolute figures nor the differences between the backends represent KVM hosts" in md
+    assert "*Measured under TCG (virtio, macvtap): these recommendations describe this emulated lab only" in md
+    assert "Mismatched config between compared runs — mtu differs (virtio: 1500; macvtap: 9000)." in md
