@@ -15,6 +15,7 @@ from typing import Any
 from ansible_collections.volt.netbench.plugins.plugin_utils.iperf3 import parse_iperf3
 from ansible_collections.volt.netbench.plugins.plugin_utils.netperf import parse_netperf
 from ansible_collections.volt.netbench.plugins.plugin_utils.ping import parse_ping
+from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import JOB_DIR
 from ansible_collections.volt.netbench.plugins.plugin_utils.sockperf import parse_sockperf
 
 BACKENDS = ("virtio", "vhost-net", "macvtap")
@@ -139,7 +140,7 @@ def plan_tests(
          "params": {"count": ping_count, "interval_s": ping_interval},
          "seconds": ping_count * ping_interval},
         {"name": "sockperf_tcp", "argv": ["sockperf", "ping-pong", "--tcp", "-i", server, "-p", str(SOCKPERF_PORT),
-                                          "-t", dur, "--full-rtt"], "params": {"round_trip": True}},
+                                          "-t", dur, "--full-rtt"], "params": {"round_trip": True}, "full_log": True},
     ]
     tests += [
         {"name": f"pps_{size}", "argv": iperf + ["-u", "-b", "0", "-l", str(size)], "params": {"payload_bytes": size}}
@@ -209,6 +210,19 @@ def lab_addresses(backends: list[str], server: str, client: str, prefix: int) ->
     return out
 
 
+def _repetition(backend: str, test: dict[str, Any], k: int, repeat: int) -> dict[str, Any]:
+    """Repetition K of TEST on BACKEND: its job name on the client and its raw file(s) on the controller.
+    sockperf also writes every observation (``--full-log``, kept gzipped as ``log``), so the report can
+    pool the repetitions' latencies."""
+    job = f"{backend}.{test['name']}.{k}"
+    entry = dict(test, repetition=k, repeat=repeat, job=job, raw=f"{test['name']}.{k}.{test['ext']}")
+    if entry.pop("full_log", False):
+        entry["argv"] = test["argv"] + ["--full-log", f"{JOB_DIR}/{job}.log"]
+        entry["command"] = " ".join(entry["argv"])
+        entry["log"] = f"{test['name']}.{k}.csv.gz"
+    return entry
+
+
 def plan_matrix(backends: list[str], server: str, client: str, prefix: int, *, duration: int, ping_count: int,
                 ping_interval: float, streams: int, pps_sizes: list[int], selected: list[str] | None = None,
                 margin: int = 60, repeat: int = 1) -> dict[str, Any]:
@@ -225,11 +239,7 @@ def plan_matrix(backends: list[str], server: str, client: str, prefix: int, *, d
     single = {b: plan_tests(addresses[b]["server"], duration=duration, ping_count=ping_count,
                             ping_interval=ping_interval, streams=streams, pps_sizes=pps_sizes,
                             selected=selected, margin=margin) for b in backends}
-    by_backend = {
-        b: [dict(t, repetition=k, repeat=repeat, job=f"{b}.{t['name']}.{k}", raw=f"{t['name']}.{k}.{t['ext']}")
-            for t in single[b] for k in range(1, repeat + 1)]
-        for b in backends
-    }
+    by_backend = {b: [_repetition(b, t, k, repeat) for t in single[b] for k in range(1, repeat + 1)] for b in backends}
     names = [t["name"] for t in single[backends[0]]]
     tests = []
     for name in names:

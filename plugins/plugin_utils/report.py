@@ -23,7 +23,7 @@ from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import (
     BACKENDS, PPS_SIZES, SECTIONS, Row, report_rows)
 from ansible_collections.volt.netbench.plugins.plugin_utils.ping import reply_rtts_us
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import (
-    COMPARED_CONFIG, ResultsError, has_data, load_runs, select_runs)
+    COMPARED_CONFIG, ResultsError, has_data, load_runs, read_log, select_runs)
 from ansible_collections.volt.netbench.plugins.plugin_utils.sockperf import full_log_rtts_us
 from ansible_collections.volt.netbench.plugins.plugin_utils.stats import (
     ALPHA, CONFIDENCE, compare, estimate, percentile, scipy_version)
@@ -199,14 +199,13 @@ def _repeat(chosen: dict[str, dict], measured: list[str]) -> int:
 
 def _observations(run: dict[str, Any], test: dict[str, Any]) -> list[float] | None:
     """The per-reply (ping) or per-message (sockperf --full-log) latencies in a test's raw output."""
-    path = Path(run["path"]) / test["raw"]
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
         if test.get("tool") == "ping":
-            return reply_rtts_us(text, test["raw"]) or None
-        if test.get("tool") == "sockperf":
-            return full_log_rtts_us(text, test["raw"])
-    except (OSError, ParseError):
+            return reply_rtts_us((Path(run["path"]) / test["raw"]).read_text(encoding="utf-8", errors="replace"),
+                                 test["raw"]) or None
+        if test.get("tool") == "sockperf" and test.get("log"):
+            return full_log_rtts_us(read_log(Path(run["path"]) / test["log"]), test["log"])
+    except (OSError, EOFError, ValueError, ParseError):
         return None
     return None
 
@@ -465,9 +464,10 @@ def _method(repeat: int, tested: bool) -> dict[str, Any]:
             f"by test in one lab. A cell is the mean of the repetitions ± the half-width of its {conf} confidence "
             "interval (Student's t, n − 1 degrees of freedom); a cell with fewer repetitions than the others says "
             "its n, and a cell from one repetition is the plain value. ICMP and TCP percentiles are computed from "
-            "the replies of all repetitions pooled (ping's per-reply times; sockperf's `--full-log` where it was "
-            "kept, otherwise the mean of its per-run percentiles), with the interval of the per-repetition "
-            f"percentiles. Two backends differ only where Welch's t-test over their repetitions gives p < {ALPHA:g}; "
+            "the replies of all repetitions pooled (ping's per-reply times, sockperf's `--full-log`; the mean of "
+            "sockperf's own percentiles where no log was kept), with the interval of the per-repetition "
+            "percentiles; comparisons of percentiles use the per-repetition percentiles. Two backends differ "
+            f"only where Welch's t-test over their repetitions gives p < {ALPHA:g}; "
             f"a percentage comes with the {conf} interval of the difference of the means (Welch), relative to the "
             "mean it is compared with, and positive always means better. Categories and the hierarchy score each "
             "repetition (geometric mean over the category's rows of value ÷ best mean, higher is better, using "

@@ -15,6 +15,7 @@ finished recording and is ignored by the report.
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 import math
 import os
@@ -166,8 +167,10 @@ def _normalize_test(index: int, test: Any) -> dict[str, Any]:
     raw = test.get("raw")
     if status == "ok" and not raw:
         raise ResultsError(f"tests[{index}] ({name}): status ok needs 'raw', the output file's name")
-    if raw is not None and (not isinstance(raw, str) or "/" in raw or raw.startswith(".")):
-        raise ResultsError(f"tests[{index}] ({name}): raw must be a file name inside the run directory, got {raw!r}")
+    for key, value in (("raw", raw), ("log", test.get("log"))):
+        if value is not None and (not isinstance(value, str) or "/" in value or value.startswith(".")):
+            raise ResultsError(
+                f"tests[{index}] ({name}): {key} must be a file name inside the run directory, got {value!r}")
     return {
         "name": name,
         "repetition": repetition,
@@ -175,11 +178,18 @@ def _normalize_test(index: int, test: Any) -> dict[str, Any]:
         "status": status,
         "message": str(test.get("message") or ""),
         "raw": raw,
+        "log": test.get("log"),
         "stderr": test.get("stderr"),
         "command": test.get("command"),
         "params": dict(test.get("params") or {}),
         "wall_s": test.get("wall_s"),
     }
+
+
+def read_log(path: str | os.PathLike) -> str:
+    """A test's extra log (sockperf --full-log), kept gzipped beside its raw output."""
+    with gzip.open(path, "rt", encoding="utf-8", errors="replace") as handle:
+        return handle.read()
 
 
 def _parse_raw(run_path: Path, entry: dict[str, Any]) -> dict[str, Any]:
@@ -189,7 +199,16 @@ def _parse_raw(run_path: Path, entry: dict[str, Any]) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as err:
         raise ParseError(f"parse_{entry['tool']}", entry["raw"], f"cannot read raw output: {err.strerror}") from err
-    return parser(text, entry["raw"])
+    parsed = parser(text, entry["raw"])
+    if entry.get("log"):
+        # every observation: the percentiles by the collection's definition, as the report pools them
+        try:
+            full = parser(read_log(run_path / entry["log"]), entry["log"])
+        except (OSError, EOFError, gzip.BadGzipFile) as err:
+            raise ParseError(f"parse_{entry['tool']}", entry["log"], f"cannot read the log: {err}") from err
+        parsed.update({k: v for k, v in full.items() if k.startswith("latency_p") or k == "percentiles_us"})
+        parsed.update(source_format=f"{parsed.get('source_format')}+full-log", observations=full["observations"])
+    return parsed
 
 
 def _samples(

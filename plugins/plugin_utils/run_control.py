@@ -64,11 +64,13 @@ def collect_command(name: str, wait_s: float, job_dir: str = JOB_DIR) -> str:
             "if [ -s \"$b.rc\" ]; then "
             "read -r rc ended <\"$b.rc\"; read -r started <\"$b.started\"; "
             "echo \"VOLT-JOB $rc $started $ended\"; base64 -w0 \"$b.out\"; echo; base64 -w0 \"$b.err\"; echo; "
+            "if [ -s \"$b.log\" ]; then gzip -c \"$b.log\" | base64 -w0; fi; echo; "
             "else echo VOLT-JOB-RUNNING; fi")
 
 
 def parse_envelope(text: str) -> dict[str, Any]:
-    """The collector's output as {finished, rc, stdout, stderr, seconds} (or {finished: False, missing})."""
+    """The collector's output as {finished, rc, stdout, stderr, log_gz, seconds} (or {finished: False,
+    missing}); ``log_gz`` is the gzipped file the tool wrote beside its output (sockperf --full-log), or b''."""
     lines = text.replace("\r", "").split("\n")
     for i, line in enumerate(lines):
         if line.startswith("VOLT-JOB-RUNNING"):
@@ -81,9 +83,10 @@ def parse_envelope(text: str) -> dict[str, Any]:
                 rc, started, ended = int(fields[1]), float(fields[2]), float(fields[3])
                 stdout = base64.b64decode(lines[i + 1].strip() or b"").decode("utf-8", errors="replace")
                 stderr = base64.b64decode(lines[i + 2].strip() or b"").decode("utf-8", errors="replace")
+                log_gz = base64.b64decode(lines[i + 3].strip()) if len(lines) > i + 3 else b""
             except (IndexError, ValueError) as err:
                 raise RunControlError(f"unreadable job envelope: {line!r} ({err})") from err
-            return {"finished": True, "rc": rc, "stdout": stdout, "stderr": stderr,
+            return {"finished": True, "rc": rc, "stdout": stdout, "stderr": stderr, "log_gz": log_gz,
                     "seconds": round(max(0.0, ended - started), 2)}
     raise RunControlError(f"no job envelope in the collector's output: {text[-300:]!r}")
 
@@ -145,6 +148,7 @@ def classify(test: dict[str, Any], *, job: dict[str, Any] | None = None, start_e
         "repetition": int(test.get("repetition", 1)),
         "raw": raw if stdout else None,
         "stderr": f"{stem}.stderr" if stderr else None,
+        "log": test.get("log") if job.get("log_gz") else None,
         "command": test.get("command", ""),
         "params": dict(test.get("params", {}), duration_s=test.get("duration_s")),
         "wall_s": float(job.get("seconds", 0.0)),
@@ -169,10 +173,13 @@ def _key(test: dict[str, Any]) -> tuple[str, int]:
 
 
 def write_outputs(run_dir: str | os.PathLike, entry: dict[str, Any], job: dict[str, Any]) -> None:
-    """Keep the raw stdout and stderr of a test beside its run (names from its entry)."""
+    """Keep the raw stdout and stderr of a test, and the gzipped log its tool wrote, beside its run
+    (names from its entry)."""
     for key, text in (("raw", job.get("stdout", "")), ("stderr", job.get("stderr", ""))):
         if entry.get(key) and text:
             Path(run_dir, entry[key]).write_text(text, encoding="utf-8")
+    if entry.get("log") and job.get("log_gz"):
+        Path(run_dir, entry["log"]).write_bytes(job["log_gz"])
 
 
 def read_progress(run_dir: str | os.PathLike) -> dict[str, Any] | None:

@@ -125,3 +125,11 @@ def test_repetitions_interleave_backends_and_keep_their_own_files():
     for bad in (0, 51):
         with pytest.raises(AnsibleFilterError, match="repeat must be a whole number 1-50"):
             lab_plan(["virtio"], "198.18.0.1", "198.18.0.2", repeat=bad)
+
+
+def test_sockperf_keeps_its_full_log_per_repetition():
+    plan = lab_plan(["virtio"], "198.18.0.1", "198.18.0.2", selected=["sockperf_tcp"], repeat=2)
+    first, second = plan["by_backend"]["virtio"]
+    assert first["argv"][-2:] == ["--full-log", "/var/tmp/volt-netbench-jobs/virtio.sockperf_tcp.1.log"]
+    assert second["log"] == "sockperf_tcp.2.csv.gz" and second["command"].endswith("virtio.sockperf_tcp.2.log")
+    assert "full_log" not in first

@@ -285,3 +285,46 @@ def test_tcg_caveat_and_config_mismatch(tmp_path):
     assert "neither the absolute figures nor the differences between the backends represent KVM hosts" in md
     assert "*Measured under TCG (virtio, macvtap): these recommendations describe this emulated lab only" in md
     assert "Mismatched config between compared runs — mtu differs (virtio: 1500; macvtap: 9000)." in md
+
+
+def test_tcp_percentiles_pool_every_repetitions_full_log(tmp_path):
+    """sockperf's --full-log (tests/fixtures/sockperf/tcp_pp_fulllog.*, a real run), kept gzipped per repetition;
+    the second repetition's round trips are the first's × 1.2."""
+    import gzip
+
+    summary = (FIXTURES / "sockperf/tcp_pp_fulllog.txt").read_text()
+    csv = (FIXTURES / "sockperf/tcp_pp_fulllog.csv").read_text()
+
+    def scaled(text: str, factor: float) -> str:
+        out = []
+        for line in text.splitlines():
+            parts = line.split(", ")
+            if len(parts) == 4 and parts[0].isdigit():
+                line = ", ".join(parts[:3] + [f"{float(parts[3]) * factor:.3f}"])
+            out.append(line)
+        return "\n".join(out) + "\n"
+
+    def rtts_of(text: str) -> list[float]:
+        return [float(line.split(", ")[3]) for line in text.splitlines()
+                if len(line.split(", ")) == 4 and line.split(", ")[0].isdigit()]
+
+    logs = [csv, scaled(csv, 1.2)]
+    run_dir = results.create_run_dir(tmp_path, "virtio", "20261127T100000Z")[0]
+    tests = []
+    for k, text in enumerate(logs, 1):
+        (run_dir / f"sockperf_tcp.{k}.txt").write_text(summary)
+        (run_dir / f"sockperf_tcp.{k}.csv.gz").write_bytes(gzip.compress(text.encode()))
+        tests.append({"name": "sockperf_tcp", "tool": "sockperf", "repetition": k, "raw": f"sockperf_tcp.{k}.txt",
+                      "log": f"sockperf_tcp.{k}.csv.gz"})
+    results.record_run(run_dir, backend="virtio", tests=tests, environment=ENV,
+                       config={"tests": ["sockperf_tcp"], "repeat": 2})
+    model, md = build(tmp_path)
+    per_rep = [np.percentile(rtts_of(t), 99) for t in logs]
+    pooled = np.percentile(rtts_of(logs[0]) + rtts_of(logs[1]), 99)
+    half = scipy_stats.t.ppf(0.975, 1) * np.std(per_rep, ddof=1) / np.sqrt(2)
+    assert f"| TCP P99 | {pooled:,.1f} ± {half:,.1f} | n/a | n/a |" in md
+    assert row(model, "TCP P99")["statistics"]["virtio"]["pooled"]
+    # the samples come from the full log too, by the same percentile definition
+    samples = [json.loads(line) for line in (run_dir / "samples.jsonl").read_text().splitlines()]
+    p99 = sorted((s["repetition"], s["value"]) for s in samples if s["metric"] == "latency_p99_us")
+    assert [v for _k, v in p99] == pytest.approx(per_rep)

@@ -114,3 +114,29 @@ def test_outputs_and_progress_are_kept_on_the_controller(tmp_path):
     assert [t["status"] for t in progress["tests"]] == ["ok"]  # the same test again replaces its entry
     assert progress["wall_times"] == {"lab_s": 1.0} and progress["backend"] == "virtio"
     assert rc.read_progress(tmp_path / "missing") is None
+
+
+def test_a_log_the_tool_writes_is_collected_gzipped_and_kept(tmp_path):
+    """sockperf --full-log writes beside the job's files; the collector brings it back gzipped."""
+    import gzip
+
+    jobs = tmp_path / "jobs"
+    log = jobs / "virtio.sockperf_tcp.1.log"
+    argv = ["sh", "-c", 'printf "packet, txTime(sec), rxTime(sec), rtt(usec)\\n1, 1.0, 1.00005, 50.0\\n" > "$1"; '
+            'echo summary', "x", str(log)]
+    sh(rc.start_command("virtio.sockperf_tcp.1", argv, timeout=30, job_dir=str(jobs)))
+    job = rc.parse_envelope(sh(rc.collect_command("virtio.sockperf_tcp.1", 10, job_dir=str(jobs))))
+    assert job["stdout"] == "summary\n"
+    assert gzip.decompress(job["log_gz"]) == log.read_bytes()
+    test = dict(TEST, name="sockperf_tcp", tool="sockperf", ext="txt", raw="sockperf_tcp.1.txt",
+                log="sockperf_tcp.1.csv.gz", repetition=1)
+    entry = rc.classify(test, job=job)
+    assert (entry["raw"], entry["log"], entry["repetition"]) == ("sockperf_tcp.1.txt", "sockperf_tcp.1.csv.gz", 1)
+    out = tmp_path / "run"
+    out.mkdir()
+    rc.write_outputs(out, entry, job)
+    assert gzip.decompress((out / "sockperf_tcp.1.csv.gz").read_bytes()) == log.read_bytes()
+    # a job without a log: no log entry, nothing written
+    sh(rc.start_command("plain", ["echo", "hi"], timeout=30, job_dir=str(jobs)))
+    job = rc.parse_envelope(sh(rc.collect_command("plain", 10, job_dir=str(jobs))))
+    assert job["log_gz"] == b"" and rc.classify(test, job=job)["log"] is None
