@@ -153,7 +153,7 @@ def test_all_backends_quick_end_to_end_and_the_lock(tmp_path, lab_ns):
     measured = ["virtio", "vhost-net", "macvtap"] if os.path.exists("/dev/vhost-net") else ["virtio", "macvtap"]
     total = 13 * len(measured)
     for position, backend in enumerate(measured, 1):
-        assert re.search(rf"\[{position}/{total}\] {backend} iperf3_tcp_single \(5 s\)", text), backend
+        assert re.search(rf"\[{position}/{total}\] {backend} iperf3_tcp_single \(6 s\)", text), backend
     assert re.search(rf"\[{len(measured) + 1}/{total}\] virtio iperf3_tcp_multi ", text)
     assert "Report: " in text and "Ranking: " in text
     recorded = [runs(results, b)[0] for b in measured]
