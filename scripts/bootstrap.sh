@@ -25,7 +25,8 @@ for tool in git rsync; do
   command -v "$tool" >/dev/null || apt_install "$tool"
 done
 
-want=$(cat "$VNB_ROOT/requirements.txt" "$VNB_ROOT/requirements-test.txt" | sha256sum | cut -d' ' -f1)
+want=$(cat "$VNB_ROOT"/requirements.txt "$VNB_ROOT"/requirements-controller.txt "$VNB_ROOT"/requirements-test.txt \
+  | sha256sum | cut -d' ' -f1)
 if [ ! -x "$VNB_VENV/bin/python" ] || [ "$(cat "$VNB_VENV/.requirements.sha256" 2>/dev/null)" != "$want" ]; then
   echo "volt.netbench: preparing $VNB_VENV (pinned requirements)" >&2
   rm -rf "$VNB_VENV"
