@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Regenerates meta/awx/benchmark-survey.json (the AWX job-template survey) from the benchmark role's
 argument spec. Run after changing roles/benchmark/meta/argument_specs.yml: .venv/bin/python scripts/survey.py"""
 

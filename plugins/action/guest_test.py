@@ -8,12 +8,24 @@ import time
 
 from ansible.errors import AnsibleConnectionFailure
 from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
+from ansible_collections.volt.netbench.plugins.plugin_utils.errors import ParseError
+from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PARSERS, headline
 from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import (
     COLLECT_SLACK, RunControlError, append_progress, classify, collect_command, parse_envelope, start_command,
     write_outputs)
 
 # A dropped SSH session while the job runs on is retried this many times before the client counts as lost.
 COLLECT_ATTEMPTS = 3
+
+
+def _headline(test, entry, job) -> str:
+    """The test's result in the report's units, for the progress line ('' when there is none)."""
+    if entry["status"] != "ok" or not job.get("stdout"):
+        return ""
+    try:
+        return headline(test["name"], PARSERS[test["tool"]](job["stdout"], entry.get("raw")))
+    except ParseError as err:
+        return f"output not parsed ({err})"
 
 
 class ActionModule(VoltActionBase):
@@ -60,6 +72,13 @@ class ActionModule(VoltActionBase):
             "lost": entry["message"] if client_lost else "",
             "exit_status": (job or {}).get("rc"),
             "seconds": round(time.monotonic() - started, 2),
+            # for the volt.netbench.progress callback
+            "volt_progress": {
+                **{k: test.get(k) for k in ("position", "total", "backend", "repetition", "repeat", "planned_s",
+                                            "remaining_s")},
+                "name": test["name"], "status": entry["status"], "message": entry["message"],
+                "wall_s": entry["wall_s"], "headline": _headline(test, entry, job or {}),
+            },
         }
 
     def _collect(self, test) -> tuple[dict | None, str]:

@@ -83,9 +83,10 @@ def benchmark_problems(settings: dict[str, Any]) -> list[str]:
                            f"most MTU - {UDP_IP_HEADERS} = {mtu - UDP_IP_HEADERS} bytes (benchmark_mtu={mtu}).")
 
     tests = settings.get("tests")
-    names = [t["name"] for t in plan_tests("198.18.0.1", duration=1, ping_count=1, ping_interval=0.01,
-                                             streams=streams or 8,
-                                             pps_sizes=[_int(s) for s in sizes if _int(s)] or [64])]
+    valid_sizes = [_int(s) for s in sizes if _int(s)] or [64]
+    plan = plan_tests("198.18.0.1", duration=1, ping_count=1, ping_interval=0.01, streams=streams or 8,
+                      pps_sizes=valid_sizes)
+    names = [t["name"] for t in plan]
     if tests is None or tests == "":
         pass
     elif isinstance(tests, str) or not isinstance(tests, (list, tuple)):

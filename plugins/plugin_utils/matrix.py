@@ -86,6 +86,19 @@ def report_rows(streams: int = 8, pps_sizes: list[int] | tuple[int, ...] = PPS_S
 ROWS: tuple[Row, ...] = report_rows()
 
 
+def headline(test_name: str, parsed: dict[str, Any]) -> str:
+    """A test's result as its report rows show it, e.g. ``1.72 Gbps`` or ``P50 996.0 µs, P95 ...``."""
+    size = test_name[4:] if test_name.startswith("pps_") and test_name[4:].isdigit() else None
+    rows = [r for r in report_rows(pps_sizes=[int(size)] if size else PPS_SIZES) if r.test == test_name]
+    parts = []
+    for row in rows:
+        value = parsed.get(row.metric)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            text = f"{value * row.scale:,.{row.digits}f} {row.unit}"
+            parts.append(f"{row.label.split()[-1]} {text}" if len(rows) > 1 else text)
+    return ", ".join(parts)
+
+
 def unit_of(metric: str) -> str:
     """Unit of a parsed field, from its name."""
     if metric.endswith("_bps"):
@@ -247,8 +260,11 @@ def plan_matrix(backends: list[str], server: str, client: str, prefix: int, *, d
             for backend in backends:
                 (test,) = [t for t in by_backend[backend] if t["name"] == name and t["repetition"] == k]
                 tests.append(dict(test, backend=backend))
+    planned = sum(t["duration_s"] for t in tests)
+    left = planned
     for position, test in enumerate(tests, 1):
-        test.update(position=position, total=len(tests))
+        left -= test["duration_s"]
+        test.update(position=position, total=len(tests), planned_s=planned, remaining_s=left)
     return {
         "addresses": addresses,
         "by_backend": by_backend,

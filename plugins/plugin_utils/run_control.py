@@ -182,6 +182,33 @@ def write_outputs(run_dir: str | os.PathLike, entry: dict[str, Any], job: dict[s
         Path(run_dir, entry["log"]).write_bytes(job["log_gz"])
 
 
+def progress_line(info: dict[str, Any], elapsed_s: float | None) -> str:
+    """The callback's line after a test: position, backend, test, its result in the report's units, its
+    time, the matrix's elapsed time and an estimate of the time left (the plan's remaining seconds scaled
+    by how the matrix has kept to its plan so far)."""
+    name = info["name"] + (f" #{info['repetition']}" if int(info.get("repeat") or 1) > 1 else "")
+    if info.get("status") == "ok":
+        result = info.get("headline") or "ok"
+    else:
+        result = f"FAILED ({_truncate(info.get('message') or 'no message', 160)})"
+    line = (f"volt.netbench [{info['position']}/{info['total']}] {info['backend']} {name}: {result}"
+            f" | {float(info.get('wall_s') or 0):.1f} s")
+    if elapsed_s is not None:
+        line += f" | elapsed {_clock(elapsed_s)}"
+        done = float(info.get("planned_s") or 0) - float(info.get("remaining_s") or 0)
+        if info["position"] >= info["total"]:
+            line += " | matrix done"
+        elif done > 0:
+            line += f" | about {_clock(float(info['remaining_s']) * elapsed_s / done)} left"
+    return line
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
 def read_progress(run_dir: str | os.PathLike) -> dict[str, Any] | None:
     try:
         return json.loads(Path(run_dir, PROGRESS_FILE).read_text(encoding="utf-8"))

@@ -9,6 +9,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -193,6 +194,9 @@ def test_all_backends_quick_end_to_end_and_the_lock(tmp_path, lab_ns):
     for position, backend in enumerate(measured, 1):
         assert re.search(rf"\[{position}/{total}\] {backend} iperf3_tcp_single \(6 s\)", text), backend
     assert re.search(rf"\[{len(measured) + 1}/{total}\] virtio iperf3_tcp_multi ", text)
+    # the progress callback (enabled by ansible.cfg) beside the default stdout callback
+    assert re.search(rf"volt\.netbench \[1/{total}\] virtio iperf3_tcp_single: [0-9.]+ Gbps \| [0-9.]+ s \| elapsed ", text)
+    assert re.search(rf"volt\.netbench \[{total}/{total}\] macvtap netperf_udp_rr: [0-9,]+ trans/sec .*matrix done", text)
     assert "Report: " in text and "Ranking: " in text
     recorded = [runs(results, b)[0] for b in measured]
     assert len({r["run_id"] for r in recorded}) == 1, "one run id for every backend of the lab"
@@ -230,8 +234,21 @@ def test_all_backends_quick_end_to_end_and_the_lock(tmp_path, lab_ns):
     assert_clean(lab_ns)
 
 
-def test_repetitions_quick_run_cells_match_the_raw_files(tmp_path, lab_ns):
-    """-e repeat=2 with three tests: each repetition keeps its own raw file (sockperf also its gzipped
+def awx_job(tmp_path: Path, lab_ns: str, **extravars):
+    """A private data directory laid out like AWX's, driven with ansible-runner (examples/run_with_ansible_runner.py)."""
+    sys.path.insert(0, str(ROOT / "examples"))
+    import run_with_ansible_runner as awx  # pylint: disable=import-outside-toplevel
+
+    results = tmp_path / "results"
+    pdd = awx.prepare(tmp_path / "awx", {"results_dir": str(results), "benchmark_netns": lab_ns, "profile": "quick",
+                                         "benchmark_image_cache_dir": ENV["VOLT_NETBENCH_IMAGE_CACHE"], **extravars})
+    return awx.run_benchmark(pdd, "job1"), results
+
+
+def test_repetitions_through_ansible_runner_as_awx_runs_it(tmp_path, lab_ns):
+    """An AWX-shaped job (ansible-runner, project/ inventory/ env/extravars), -e repeat=2 with three tests:
+    the runner's events have a runner_on_ok for every [n/N] step and the set_stats summary; the progress
+    callback prints a line per test; each repetition keeps its own raw file (sockperf also its gzipped
     --full-log), the backends alternate within a test, and every ± cell of REPORT.md is the mean and
     t-interval of those files (latency: the pooled percentile), recomputed here."""
     import gzip
@@ -239,19 +256,32 @@ def test_repetitions_quick_run_cells_match_the_raw_files(tmp_path, lab_ns):
     import numpy as np
     from scipy import stats as scipy_stats
 
-    results = tmp_path / "results"
     began = time.monotonic()
-    proc = run(bench_args(results, lab_ns, "-e", "backend=all", "-e", "repeat=2",
-                          "-e", '{"tests": ["iperf3_tcp_single", "ping", "sockperf_tcp"]}'),
-               check=False, env=ENV, timeout=1800)
-    assert proc.returncode == 0, proc.stdout[-6000:]
-    print(f"\n[e2e all, quick, repeat=2, 3 tests] wall time {time.monotonic() - began:.0f} s")
-    text = flat(proc.stdout)
+    job, results = awx_job(tmp_path, lab_ns, backend="all", repeat=2,
+                           tests=["iperf3_tcp_single", "ping", "sockperf_tcp"])
+    assert (job["status"], job["rc"]) == ("successful", 0), job["stdout"][-6000:]
+    assert (job["artifacts"] / "rc").read_text().strip() == "0"
+    assert (job["artifacts"] / "status").read_text().strip() == "successful"
+    print(f"\n[e2e all, quick, repeat=2, 3 tests, ansible-runner] wall time {time.monotonic() - began:.0f} s")
     measured = ["virtio", "vhost-net", "macvtap"] if os.path.exists("/dev/vhost-net") else ["virtio", "macvtap"]
     total = 3 * 2 * len(measured)
-    order = [(b, k) for k in (1, 2) for b in measured]
-    for position, (backend, _k) in enumerate(order, 1):
-        assert re.search(rf"\[{position}/{total}\] {backend} iperf3_tcp_single ", text), (position, backend)
+    order = [(b, t) for t in ("iperf3_tcp_single", "ping", "sockperf_tcp") for _k in (1, 2) for b in measured]
+    assert [(s["position"], s["backend"], s["test"]) for s in job["steps"]] == [
+        (n, b, t) for n, (b, t) in enumerate(order, 1)]
+    assert {s["total"] for s in job["steps"]} == {total}
+    summary = job["summary"]
+    assert summary["status"] == "successful" and summary["error"] == ""
+    assert summary["report"] == str(results / "REPORT.md")
+    for backend in measured:
+        assert summary["outcomes"][backend]["status"] == "complete"
+        assert summary["outcomes"][backend]["counts"] == {"ok": 6, "failed": 0, "skipped": 0}
+    # the progress callback, as AWX's job output shows it
+    text = flat(job["stdout"])
+    for position, (backend, test) in enumerate(order, 1):
+        assert re.search(rf"volt\.netbench \[{position}/{total}\] {backend} {test} #[12]: ", text), (position, test)
+    assert re.search(rf"volt\.netbench \[1/{total}\] virtio iperf3_tcp_single #1: [0-9.]+ Gbps \| [0-9.]+ s \| "
+                     r"elapsed \d+:\d\d \| about \d+:\d\d left", text)
+    assert re.search(r"ping #1: P50 [0-9,.]+ µs, P95 [0-9,.]+ µs, P99 [0-9,.]+ µs", text)
     report = (results / "REPORT.md").read_text()
     rows = {line.split("|")[1].strip(): [c.strip() for c in line.strip().strip("|").split("|")[1:]]
             for line in report.split("## Analysis")[0].splitlines() if line.startswith("| ")}
@@ -279,6 +309,17 @@ def test_repetitions_quick_run_cells_match_the_raw_files(tmp_path, lab_ns):
             pooled = np.percentile(samples_[0] + samples_[1], pct)
             assert rows[label][column] == f"{pooled:,.1f} ± {half:,.1f}", (label, backend)
     assert "*Method:* Each backend ran every test 2 times" in report
+    assert_clean(lab_ns)
+
+
+@pytest.mark.skipif(os.path.exists("/dev/vhost-net"), reason="vhost-net runs on this host, so it is not refused")
+def test_a_refused_backend_through_ansible_runner_fails_with_its_reason(tmp_path, lab_ns):
+    job, _results = awx_job(tmp_path, lab_ns, backend="vhost-net")
+    assert job["status"] == "failed" and job["rc"] != 0
+    assert (job["artifacts"] / "status").read_text().strip() == "failed"
+    summary = job["summary"]
+    assert summary["status"] == "failed"
+    assert summary["error"].startswith("backend vhost-net is not available on this host: /dev/vhost-net does not exist")
     assert_clean(lab_ns)
 
 

@@ -140,3 +140,29 @@ def test_a_log_the_tool_writes_is_collected_gzipped_and_kept(tmp_path):
     sh(rc.start_command("plain", ["echo", "hi"], timeout=30, job_dir=str(jobs)))
     job = rc.parse_envelope(sh(rc.collect_command("plain", 10, job_dir=str(jobs))))
     assert job["log_gz"] == b"" and rc.classify(test, job=job)["log"] is None
+
+
+def test_progress_line_has_position_result_elapsed_and_time_left():
+    info = {"position": 5, "total": 26, "backend": "macvtap", "name": "ping", "repetition": 2, "repeat": 3,
+            "status": "ok", "message": "", "headline": "P50 996.0 µs, P95 3,352.0 µs, P99 4,821.2 µs",
+            "wall_s": 3.42, "planned_s": 260, "remaining_s": 200}
+    # 60 s of the plan done in 90 s: the 200 s left take about 300 s
+    assert rc.progress_line(info, 90.0) == (
+        "volt.netbench [5/26] macvtap ping #2: P50 996.0 µs, P95 3,352.0 µs, P99 4,821.2 µs | 3.4 s | "
+        "elapsed 1:30 | about 5:00 left")
+    failed = dict(info, status="failed", message="exit 1: unable to connect to server", repeat=1,
+                  position=26, remaining_s=0)
+    assert rc.progress_line(failed, 4000.0) == (
+        "volt.netbench [26/26] macvtap ping: FAILED (exit 1: unable to connect to server) | 3.4 s | "
+        "elapsed 1:06:40 | matrix done")
+    assert rc.progress_line(dict(info, headline=""), None).endswith("ping #2: ok | 3.4 s")
+
+
+def test_headline_is_the_report_rows_text(fixture_text):
+    from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PARSERS, headline
+
+    assert headline("iperf3_tcp_single", PARSERS["iperf3"](fixture_text("iperf3/tcp_single.json"))) == "13.91 Gbps"
+    assert headline("pps_64", PARSERS["iperf3"](fixture_text("iperf3/udp_64b.json"))) == "150,479 pps"
+    assert headline("ping", PARSERS["ping"](fixture_text("ping/iputils_20.txt"))) == (
+        "P50 52.5 µs, P95 63.1 µs, P99 65.4 µs")
+    assert headline("netperf_tcp_rr", PARSERS["netperf"](fixture_text("netperf/tcp_rr.txt"))) == "27,124 trans/sec"
