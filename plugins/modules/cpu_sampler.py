@@ -1,0 +1,178 @@
+#!/usr/bin/python
+# Copyright: volt.netbench contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: cpu_sampler
+author: volt.netbench maintainers (@volt)
+version_added: "0.3.0"
+short_description: Sample the hypervisor's CPU time per guest thread role while a benchmark runs
+description:
+  - C(started) starts a detached sampler on the hypervisor that writes one JSON line every O(interval)
+    seconds to O(path) - wall time, each guest QEMU process's cumulative CPU ticks split into vCPU threads,
+    QEMU's other threads (main loop, I/O) and its C(vhost-<pid>) workers, and the host's C(/proc/stat) ticks
+    (including softirq) - until it is stopped, its guests are all gone or O(max_seconds) pass.
+  - C(stopped) stops it and returns how many samples it wrote.
+  - The samples turn into CPU seconds per test window with the collection's C(module_utils/hostcpu.py).
+options:
+  state:
+    description: Start or stop the sampler.
+    type: str
+    choices: [started, stopped]
+    default: started
+  path:
+    description: JSON-lines file the samples go to (its C(.pid) beside it names the sampler).
+    type: path
+    required: true
+  state_dir:
+    description: The guests' state directory (as M(volt.netbench.qemu_vm) uses it), where their PIDs are recorded.
+    type: path
+  guests:
+    description: Names of the guests to sample.
+    type: list
+    elements: str
+    default: []
+  interval:
+    description: Seconds between samples.
+    type: float
+    default: 0.2
+  max_seconds:
+    description: The sampler ends by itself after this many seconds.
+    type: int
+    default: 86400
+"""
+
+EXAMPLES = r"""
+- name: Sample the guests' CPU while the matrix runs
+  volt.netbench.cpu_sampler:
+    path: /run/volt-netbench/vnb-lab/cpu.jsonl
+    state_dir: /run/volt-netbench/guests/vnb-lab
+    guests: [server, client]
+"""
+
+RETURN = r"""
+pid:
+  description: PID of the sampler (C(started)).
+  returned: state is started
+  type: int
+samples:
+  description: Samples written (C(stopped)).
+  returned: state is stopped
+  type: int
+"""
+
+import json
+import os
+import signal
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.volt.netbench.plugins.module_utils.hostcpu import sample
+from ansible_collections.volt.netbench.plugins.module_utils.qemu import guest_paths, recorded_pid
+
+
+def _sampler(path, pids, interval, max_seconds):
+    """The detached sampler's loop (runs in the grandchild)."""
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
+    deadline = time.monotonic() + max_seconds
+    with open(path, "a", encoding="utf-8") as handle:
+        while True:
+            record = sample(pids)
+            handle.write(json.dumps(record, sort_keys=True) + "\n")
+            handle.flush()
+            if stop or time.monotonic() > deadline or all(g is None for g in record["guests"].values()):
+                return
+            time.sleep(interval)
+
+
+def _start(module, path, pids):
+    pidfile = f"{path}.pid"
+    if os.path.exists(pidfile):
+        _stop(pidfile)
+    open(path, "w", encoding="utf-8").close()
+    read, write = os.pipe()
+    if os.fork() == 0:  # child: detach, fork the sampler, report its pid, leave
+        os.close(read)
+        os.setsid()
+        grandchild = os.fork()
+        if grandchild:
+            os.write(write, str(grandchild).encode())
+            os._exit(0)
+        os.close(write)
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(devnull, fd)
+        try:
+            _sampler(path, pids, module.params["interval"], module.params["max_seconds"])
+        finally:
+            os._exit(0)
+    os.close(write)
+    pid = int(os.read(read, 32).decode() or 0)
+    os.close(read)
+    os.wait()
+    with open(pidfile, "w", encoding="utf-8") as handle:
+        handle.write(str(pid))
+    return pid
+
+
+def _stop(pidfile):
+    try:
+        with open(pidfile, encoding="utf-8") as handle:
+            pid = int(handle.read().strip())
+    except (OSError, ValueError):
+        return False
+    try:
+        os.kill(pid, signal.SIGTERM)
+        for _attempt in range(50):
+            os.kill(pid, 0)
+            time.sleep(0.1)
+    except ProcessLookupError:
+        pass
+    os.unlink(pidfile)
+    return True
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "state": {"type": "str", "choices": ["started", "stopped"], "default": "started"},
+            "path": {"type": "path", "required": True},
+            "state_dir": {"type": "path"},
+            "guests": {"type": "list", "elements": "str", "default": []},
+            "interval": {"type": "float", "default": 0.2},
+            "max_seconds": {"type": "int", "default": 86400},
+        },
+        required_if=[("state", "started", ("state_dir", "guests"))],
+        supports_check_mode=True,
+    )
+    path = module.params["path"]
+    if module.params["state"] == "stopped":
+        if module.check_mode:
+            module.exit_json(changed=os.path.exists(f"{path}.pid"))
+        changed = _stop(f"{path}.pid")
+        try:
+            with open(path, encoding="utf-8") as handle:
+                count = sum(1 for line in handle if line.strip())
+        except OSError:
+            count = 0
+        module.exit_json(changed=changed, samples=count)
+    if module.params["interval"] <= 0:
+        module.fail_json(msg=f"interval must be above 0 seconds, got {module.params['interval']}")
+    pids = {}
+    for name in module.params["guests"]:
+        pid = recorded_pid(guest_paths(module.params["state_dir"], name))
+        if pid is None:
+            module.fail_json(msg=f"guest {name} has no recorded PID under {module.params['state_dir']}: "
+                                 "start the sampler after volt.netbench.qemu_guest booted the guests")
+        pids[name] = pid
+    if module.check_mode:
+        module.exit_json(changed=True)
+    module.exit_json(changed=True, pid=_start(module, path, pids))
+
+
+if __name__ == "__main__":
+    main()
