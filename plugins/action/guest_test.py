@@ -62,7 +62,12 @@ class ActionModule(VoltActionBase):
                 client_lost = str(err)
             except RunControlError as err:
                 start_error = str(err)
+        collected = time.time()
         entry = classify(test, job=job, start_error=start_error, client_lost=client_lost, not_run=args["not_run"])
+        if entry["status"] == "ok":
+            # the tool's run on the controller's clock: it ended when it was collected, and ran for the
+            # time the guest measured (what the hypervisor's CPU samples are cut to)
+            entry["window"] = [round(collected - float(job["seconds"]), 3), round(collected, 3)]
         write_outputs(args["run_dir"], entry, job or {})
         if args["progress"]:
             append_progress(args["run_dir"], args["progress"], entry)

@@ -71,6 +71,13 @@ def parse_iperf3(data: str | bytes | dict, source: str | None = None) -> dict[st
         "receiver_bps": _n(source, received, where_rx, "bits_per_second"),
         "bytes_received": int(_n(source, received, where_rx, "bytes")),
     }
+    cpu = (doc.get("end") or {}).get("cpu_utilization_percent")
+    if isinstance(cpu, dict):
+        # iperf3's own reading of its process's CPU: "host" is the client (where -c ran), "remote" the server
+        for key, name in (("host_total", "client_cpu_percent"), ("remote_total", "server_cpu_percent")):
+            value = cpu.get(key)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                result[name] = float(value)
     if protocol == "TCP":
         result["retransmits"] = int(_n(source, sent, "end.sum_sent", "retransmits"))
         return result

@@ -50,7 +50,42 @@ SECTIONS = (
     ("latency", "Latency (microseconds)", "Metric"),
     ("pps", "Packets Per Second", "Packet Size"),
     ("transactions", "Transaction Rates (trans/sec)", "Test"),
+    ("cpu", "Host CPU Cost (CPU-seconds per unit of work)", "Test"),
 )
+# What a test's unit of work is for its host CPU cost: the rate metric, its factor to the unit, the unit.
+CPU_WORK = {
+    "iperf3_tcp_single": ("receiver_bps", 1e-9, "Gbit"),
+    "iperf3_tcp_multi": ("receiver_bps", 1e-9, "Gbit"),
+    "iperf3_tcp_reverse": ("receiver_bps", 1e-9, "Gbit"),
+    "netperf_tcp_rr": ("transaction_rate", 1e-4, "10k transactions"),
+    "netperf_udp_rr": ("transaction_rate", 1e-4, "10k transactions"),
+}
+CPU_PARTS = (("vcpu", "guest vCPU threads"), ("qemu_io", "QEMU main loop and I/O threads"),
+             ("vhost", "vhost workers"), ("kernel", "host kernel and the rest (softirq: bridge, macvtap)"))
+
+
+def cpu_work(test_name: str) -> tuple[str, float, str] | None:
+    """The unit of work of TEST_NAME's host CPU cost (PPS tests: a million packets), or None."""
+    if test_name.startswith("pps_"):
+        return "received_pps", 1e-6, "million packets"
+    return CPU_WORK.get(test_name)
+
+
+def cpu_cost(parsed: dict[str, Any], test_name: str) -> dict[str, float]:
+    """Host CPU-seconds per unit of work: the CPU rate over the test's window divided by its work rate,
+    in total and per part (``host_cpu_cost``, ``host_cpu_cost_vcpu``, ...). Empty without CPU samples."""
+    work = cpu_work(test_name)
+    window, total = parsed.get("host_cpu_window_s"), parsed.get("host_cpu_total_s")
+    if work is None or not window or total is None:
+        return {}
+    rate = (parsed.get(work[0]) or 0) * work[1]
+    if rate <= 0:
+        return {}
+    out = {"host_cpu_cost": total / window / rate}
+    for part, _label in CPU_PARTS:
+        out[f"host_cpu_cost_{part}"] = (parsed.get(f"host_cpu_{part}_s") or 0.0) / window / rate
+    return out
+
 
 MULTI_LABEL = "TCP Multi-{streams} Stream"
 
@@ -76,6 +111,13 @@ def report_rows(streams: int = 8, pps_sizes: list[int] | tuple[int, ...] = PPS_S
         Row("transactions", "TCP_RR", "netperf_tcp_rr", "transaction_rate", 1.0, "trans/sec", True, 0),
         Row("transactions", "TCP_CRR", "netperf_tcp_crr", "transaction_rate", 1.0, "trans/sec", True, 0),
         Row("transactions", "UDP_RR", "netperf_udp_rr", "transaction_rate", 1.0, "trans/sec", True, 0),
+        *(Row("cpu", f"TCP {kind}, per Gbit", f"iperf3_tcp_{test}", "host_cpu_cost", 1.0, "CPU-s/Gbit", False, 3)
+          for kind, test in (("Single Stream", "single"), (f"Multi-{streams} Stream", "multi"),
+                             ("Reverse", "reverse"))),
+        *(Row("cpu", f"{size} bytes, per million packets", f"pps_{size}", "host_cpu_cost", 1.0, "CPU-s/Mpkt",
+              False, 2) for size in sorted(set(int(s) for s in pps_sizes))),
+        Row("cpu", "TCP_RR, per 10k transactions", "netperf_tcp_rr", "host_cpu_cost", 1.0, "CPU-s/10k", False, 3),
+        Row("cpu", "UDP_RR, per 10k transactions", "netperf_udp_rr", "host_cpu_cost", 1.0, "CPU-s/10k", False, 3),
     )
     if tests is not None:
         rows = tuple(r for r in rows if r.test in tests)
@@ -89,7 +131,8 @@ ROWS: tuple[Row, ...] = report_rows()
 def headline(test_name: str, parsed: dict[str, Any]) -> str:
     """A test's result as its report rows show it, e.g. ``1.72 Gbps`` or ``P50 996.0 µs, P95 ...``."""
     size = test_name[4:] if test_name.startswith("pps_") and test_name[4:].isdigit() else None
-    rows = [r for r in report_rows(pps_sizes=[int(size)] if size else PPS_SIZES) if r.test == test_name]
+    rows = [r for r in report_rows(pps_sizes=[int(size)] if size else PPS_SIZES)
+            if r.test == test_name and r.section != "cpu"]
     parts = []
     for row in rows:
         value = parsed.get(row.metric)

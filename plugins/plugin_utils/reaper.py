@@ -70,6 +70,9 @@ def teardown(cfg: dict[str, Any]) -> None:
     for key in ("state_dir", "chardev_dir", "controller_dir"):
         if cfg.get(key):
             shutil.rmtree(cfg[key], ignore_errors=True)
+    if cfg.get("chardev_dir"):
+        # the CPU sampler's file beside the lab's chardev directory (it ends by itself with the guests)
+        Path(f"{cfg['chardev_dir'].rstrip('/')}.cpu.jsonl").unlink(missing_ok=True)
 
 
 def record_interrupted(cfg: dict[str, Any]) -> None:

@@ -20,7 +20,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from ansible_collections.volt.netbench.plugins.plugin_utils.errors import ParseError
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import (
-    BACKENDS, PPS_SIZES, SECTIONS, Row, report_rows)
+    BACKENDS, CPU_PARTS, PPS_SIZES, SECTIONS, Row, report_rows)
 from ansible_collections.volt.netbench.plugins.plugin_utils.ping import reply_rtts_us
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import (
     COMPARED_CONFIG, ResultsError, has_data, load_runs, read_log, select_runs)
@@ -131,6 +131,8 @@ def build_report(
     rows = _rows(chosen, measured)
     cells = {row: {name: _cell(chosen[name], row, shown_dir) if name in measured else None for name in BACKENDS}
              for row in rows}
+    if not any(_usable(cells[r][n]) for r in rows if r.section == "cpu" for n in measured):
+        rows = tuple(r for r in rows if r.section != "cpu")  # no CPU samples in these runs
     repeat = _repeat(chosen, measured)
     for name in measured:
         anomalies.extend(_cell_anomalies(chosen[name], rows, cells, name, repeat))
@@ -147,7 +149,7 @@ def build_report(
             "key": key,
             "title": title,
             "first_column": first,
-            "note": PPS_NOTE if key == "pps" else "",
+            "note": PPS_NOTE if key == "pps" else (CPU_NOTE if key == "cpu" else ""),
             "rows": [_table_row(row, cells[row], measured, baseline) for row in section_rows],
         })
     ranking, scoring = _ranking(rows, cells, measured)
@@ -163,6 +165,7 @@ def build_report(
         "statistics": _method(repeat, tested),
         "tables": tables,
         "analysis": _analysis(rows, cells, measured, baseline),
+        "cpu_split": _cpu_split(chosen, rows, measured),
         "hierarchy": ranking,
         "scoring": scoring,
         "recommendations": _recommendations(ranking, chosen, measured),
@@ -171,6 +174,37 @@ def build_report(
         "reproducibility": _reproducibility(chosen, measured, shown_dir),
     }
     return model
+
+
+CPU_NOTE = ("Host CPU-seconds per unit of work: the hypervisor's busy CPU time while the test ran (both guests' "
+            "QEMU processes, vhost workers and the host kernel, softirq included; sampled from /proc every "
+            "0.25 s) divided by the work the test moved. Lower is better.")
+
+
+def _cpu_split(chosen: dict[str, dict], rows: tuple[Row, ...], measured: list[str]) -> list[dict[str, Any]]:
+    """Where each backend's host CPU went over its CPU-cost tests: each part's share of the total."""
+    tests = {r.test for r in rows if r.section == "cpu"}
+    if not tests:
+        return []
+    sums: dict[str, dict[str, float]] = {}
+    for name in measured:
+        parts = dict.fromkeys([p for p, _label in CPU_PARTS] + ["total"], 0.0)
+        for sample in chosen[name].get("samples", []):
+            metric = str(sample.get("metric", ""))
+            if sample.get("test") not in tests or not metric.startswith("host_cpu_cost"):
+                continue
+            key = "total" if metric == "host_cpu_cost" else metric.removeprefix("host_cpu_cost_")
+            if key in parts and isinstance(sample.get("value"), (int, float)):
+                parts[key] += float(sample["value"])
+        sums[name] = parts
+    out = []
+    for part, label in CPU_PARTS:
+        cells = {}
+        for name in BACKENDS:
+            total = sums.get(name, {}).get("total")
+            cells[name] = f"{100 * sums[name][part] / total:.0f} %" if total else NA
+        out.append({"label": label, "cells": cells})
+    return out
 
 
 PPS_NOTE = ("Packet sizes are the UDP payload (iperf3 `-l`); on the wire each packet is 42 bytes larger "
@@ -513,6 +547,7 @@ def _analysis(rows: tuple[Row, ...], cells: dict, measured: list[str], baseline:
     single = row("iperf3_tcp_single", "receiver_bps")
     throughput_rows = [r for r in rows if r.section == "throughput"]
     pps_rows = [r for r in rows if r.section == "pps"]
+    cpu_rows = [r for r in rows if r.section == "cpu"]
     first_pps = pps_rows[0] if pps_rows else None
     icmp = (row("ping", "rtt_p50_us"), row("ping", "rtt_p99_us"))
     tcp = (row("sockperf_tcp", "latency_p50_us"), row("sockperf_tcp", "latency_p99_us"))
@@ -542,6 +577,7 @@ def _analysis(rows: tuple[Row, ...], cells: dict, measured: list[str], baseline:
         "pps_size": first_pps.label.split()[0] if first_pps else "",
         "pps": versus(first_pps),
         "pps_finding": _finding(pps_rows, cells, measured),
+        "cpu_finding": _finding(cpu_rows, cells, measured) if cpu_rows else "",
     }
 
 
@@ -685,6 +721,8 @@ def _ranking(rows: tuple[Row, ...], cells: dict, measured: list[str]) -> tuple[l
     cat_scores: dict[str, dict[str, list[float]]] = {}
     cat_groups: dict[str, list[dict[str, Any]]] = {}
     for key, title, _first in SECTIONS:
+        if key not in CATEGORY_TITLES:
+            continue  # host CPU cost is reported beside the ranking, not in it
         counted = []
         for row in (r for r in rows if r.section == key):
             missing = [n for n in ranked if not _usable(cells[row][n])]

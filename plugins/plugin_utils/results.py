@@ -23,8 +23,9 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ansible_collections.volt.netbench.plugins.module_utils import hostcpu
 from ansible_collections.volt.netbench.plugins.plugin_utils.errors import ParseError
-from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import BACKENDS, PARSERS, unit_of
+from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import BACKENDS, PARSERS, cpu_cost, unit_of
 
 SCHEMA = 1
 RUN_ID_RE = re.compile(r"^\d{8}T\d{6}Z(-\d+)?$")
@@ -104,6 +105,7 @@ def record_run(
     recorded: list[dict[str, Any]] = []
     samples: list[dict[str, Any]] = []
     seen: set[tuple[str, int]] = set()
+    cpu_samples = load_cpu_samples(run_path)
     for index, test in enumerate(tests):
         entry = _normalize_test(index, test)
         key = (entry["name"], entry["repetition"])
@@ -116,6 +118,9 @@ def record_run(
             except ParseError as err:
                 entry.update(status="failed", message=str(err))
             else:
+                if cpu_samples and entry.get("window"):
+                    parsed.update(host_cpu_metrics(hostcpu.window(cpu_samples, *entry["window"])))
+                    parsed.update(cpu_cost(parsed, entry["name"]))
                 entry["parsed"] = parsed
                 samples.extend(_samples(parsed, entry, backend, run_id, now, environment))
         recorded.append(entry)
@@ -151,6 +156,43 @@ def record_run(
     return run
 
 
+CPU_SAMPLES = "host_cpu.jsonl"
+
+
+def load_cpu_samples(run_path: Path) -> list[dict[str, Any]]:
+    """The hypervisor's CPU samples kept with the run (volt.netbench.cpu_sampler), oldest first."""
+    try:
+        lines = (run_path / CPU_SAMPLES).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    out = []
+    for line in lines:
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            continue  # a line cut short when the sampler was stopped
+    return sorted(out, key=lambda s: s.get("t", 0))
+
+
+def host_cpu_metrics(window: dict[str, Any] | None) -> dict[str, float]:
+    """A test window's host CPU seconds: both guests' vCPU threads, QEMU's other threads, vhost workers,
+    the host kernel and everything else outside QEMU (host busy minus QEMU, softirq included), the total."""
+    if not window or window["host"]["busy"] is None:
+        return {}
+    roles = {role: sum((g or {}).get(role) or 0.0 for g in window["guests"].values()) for role in hostcpu.ROLES}
+    qemu = sum(roles.values())
+    total = window["host"]["busy"]
+    return {
+        "host_cpu_vcpu_s": roles["vcpu"],
+        "host_cpu_qemu_io_s": roles["io"],
+        "host_cpu_vhost_s": roles["vhost"],
+        "host_cpu_kernel_s": max(0.0, total - qemu),
+        "host_cpu_softirq_s": window["host"]["softirq"] or 0.0,
+        "host_cpu_total_s": total,
+        "host_cpu_window_s": window["seconds"],
+    }
+
+
 def _normalize_test(index: int, test: Any) -> dict[str, Any]:
     if not isinstance(test, dict) or not isinstance(test.get("name"), str) or not test["name"]:
         raise ResultsError(f"tests[{index}] needs a non-empty 'name'")
@@ -183,6 +225,7 @@ def _normalize_test(index: int, test: Any) -> dict[str, Any]:
         "command": test.get("command"),
         "params": dict(test.get("params") or {}),
         "wall_s": test.get("wall_s"),
+        "window": test.get("window"),
     }
 
 

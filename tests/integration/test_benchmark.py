@@ -45,6 +45,7 @@ def assert_clean(ns: str, timeout: float = 60) -> None:
     assert not LOCK.exists(), "lock left behind"
     assert not Path(f"/run/volt-netbench/guests/{ns}").exists()
     assert not Path(f"/run/volt-netbench/{ns}").exists()
+    assert not Path(f"/run/volt-netbench/{ns}.cpu.jsonl").exists(), "CPU samples left on the hypervisor"
 
 
 def bench_args(results: Path, ns: str, *extra: str) -> list[str]:
@@ -309,6 +310,20 @@ def test_repetitions_through_ansible_runner_as_awx_runs_it(tmp_path, lab_ns):
             pooled = np.percentile(samples_[0] + samples_[1], pct)
             assert rows[label][column] == f"{pooled:,.1f} ± {half:,.1f}", (label, backend)
     assert "*Method:* Each backend ran every test 2 times" in report
+    # host CPU per test: the sampler's samples kept with each run, a cost per Gbit in the report
+    for column, backend in ((0, "virtio"), (2, "macvtap")):
+        (run_,) = runs(results, backend)
+        run_dir = results / backend / run_["run_id"]
+        assert (run_dir / "host_cpu.jsonl").stat().st_size > 0
+        cpu = {(s["test"], s["repetition"], s["metric"]): s["value"] for s in samples(run_dir)
+               if s["metric"].startswith("host_cpu_")}
+        for k in (1, 2):
+            parts = sum(cpu[("iperf3_tcp_single", k, f"host_cpu_{p}_s")] for p in ("vcpu", "qemu_io", "vhost"))
+            total = cpu[("iperf3_tcp_single", k, "host_cpu_total_s")]
+            window = cpu[("iperf3_tcp_single", k, "host_cpu_window_s")]
+            assert 0 < parts <= total * 1.05 and total <= window * os.cpu_count() * 1.05, (backend, k, cpu)
+        assert re.match(r"^[0-9.,]+ ± [0-9.,]+$", rows["TCP Single Stream, per Gbit"][column]), rows
+    assert "### CPU Cost Analysis" in report and "Where the host CPU went" in report
     assert_clean(lab_ns)
 
 

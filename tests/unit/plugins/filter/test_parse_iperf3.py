@@ -139,3 +139,12 @@ def test_iperf3_version_check_on_real_output(fixture_text):
         "receiver's UDP rate (end.sum_received). Install a newer iperf3 in the guest image (Debian 12 has 3.12).")
     assert "did not report its version ('iperf3: command not found')" in iperf3_version_problem(
         "iperf3: command not found", "guest server")
+
+
+def test_guest_cpu_as_iperf3_reports_it(fixture_text):
+    """end.cpu_utilization_percent: host = the client running -c, remote = the server."""
+    single = parse_iperf3(fixture_text("iperf3/tcp_single.json"))
+    assert single["client_cpu_percent"] == pytest.approx(97.07977385618697)
+    assert single["server_cpu_percent"] == pytest.approx(53.18362957619098)
+    reverse = parse_iperf3(fixture_text("iperf3/tcp_reverse.json"))
+    assert reverse["server_cpu_percent"] == pytest.approx(97.19847329388793)

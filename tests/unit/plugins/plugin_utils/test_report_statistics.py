@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
+from ansible_collections.volt.netbench.plugins.module_utils import hostcpu
 from ansible_collections.volt.netbench.plugins.plugin_utils import report, results
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures"
@@ -240,7 +241,8 @@ def test_rows_follow_the_run_configuration(tmp_path):
 
 def test_default_configuration_gives_exactly_the_seeds_rows():
     seed = (Path(__file__).resolve().parents[4] / "../shared/seed/results-template.md")
-    labels = [r.label for r in report.report_rows()]
+    # the seed's sections; the host CPU cost is a section of its own after them
+    labels = [r.label for r in report.report_rows() if r.section != "cpu"]
     if seed.is_file():
         text = seed.read_text()
         seed_labels = re.findall(r"^\| ([^|]+?) \| \| \| \|$", text, re.M)
@@ -328,3 +330,43 @@ def test_tcp_percentiles_pool_every_repetitions_full_log(tmp_path):
     samples = [json.loads(line) for line in (run_dir / "samples.jsonl").read_text().splitlines()]
     p99 = sorted((s["repetition"], s["value"]) for s in samples if s["metric"] == "latency_p99_us")
     assert [v for _k, v in p99] == pytest.approx(per_rep)
+
+
+def test_host_cpu_cost_per_unit_of_work(tmp_path):
+    """host_cpu.jsonl samples (the cpu_sampler's format) and each repetition's window give CPU-seconds per
+    Gbit: the CPU rate over the window divided by the work rate; the split says where it went."""
+    hz = hostcpu.clock_ticks()
+    run_dir = results.create_run_dir(tmp_path, "virtio", "20261127T100000Z")[0]
+    tests = []
+    for k, (gbps, start) in enumerate(((1.0, 100.0), (2.0, 200.0)), 1):
+        (run_dir / f"iperf3_tcp_single.{k}.json").write_text(iperf_tcp(gbps))
+        tests.append({"name": "iperf3_tcp_single", "tool": "iperf3", "repetition": k,
+                      "raw": f"iperf3_tcp_single.{k}.json", "window": [start, start + 10.0]})
+
+    def cpu_sample(t: float, n: int) -> dict:
+        # after each 10 s window: server vCPU +5 s, client QEMU I/O +1 s, host busy +8 s (2 s outside QEMU)
+        return {"t": t, "guests": {"server": {"vcpu": 500 * n * hz // 100, "io": 0, "vhost": 0},
+                                   "client": {"vcpu": 0, "io": 100 * n * hz // 100, "vhost": 0}},
+                "host": {"user": 600 * n * hz // 100, "nice": 0, "system": 200 * n * hz // 100, "idle": 5000 * n,
+                         "iowait": 0, "irq": 0, "softirq": 0, "steal": 0}}
+
+    samples = [cpu_sample(100.0, 0), cpu_sample(110.0, 1), cpu_sample(200.0, 1), cpu_sample(210.0, 2)]
+    (run_dir / "host_cpu.jsonl").write_text("".join(json.dumps(s) + "\n" for s in samples))
+    results.record_run(run_dir, backend="virtio", tests=tests, environment=ENV,
+                       config={"tests": ["iperf3_tcp_single"], "repeat": 2})
+    model, md = build(tmp_path)
+    costs = np.array([(8 / 10) / 1.0, (8 / 10) / 2.0])  # busy cores / Gbit per second
+    half = scipy_stats.t.ppf(0.975, 1) * costs.std(ddof=1) / np.sqrt(2)
+    assert f"| TCP Single Stream, per Gbit | {costs.mean():,.3f} ± {half:,.3f} | n/a | n/a |" in md
+    assert "### Host CPU Cost (CPU-seconds per unit of work)" in md and "### CPU Cost Analysis" in md
+    split = {r["label"]: r["cells"]["virtio"] for r in model["cpu_split"]}
+    assert split == {"guest vCPU threads": "62 %", "QEMU main loop and I/O threads": "12 %",
+                     "vhost workers": "0 %", "host kernel and the rest (softirq: bridge, macvtap)": "25 %"}
+    # CPU cost is reported beside the ranking, not in it
+    assert "cpu" not in model["scoring"]["categories"]
+
+
+def test_no_cpu_samples_no_cpu_section(tmp_path):
+    record(tmp_path, "virtio", "20261127T100000Z", SAME)
+    model, md = build(tmp_path)
+    assert "Host CPU Cost" not in md and model["cpu_split"] == []
