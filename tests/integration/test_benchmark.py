@@ -273,6 +273,7 @@ def test_repetitions_through_ansible_runner_as_awx_runs_it(tmp_path, lab_ns):
     summary = job["summary"]
     assert summary["status"] == "successful" and summary["error"] == ""
     assert summary["report"] == str(results / "REPORT.md")
+    assert re.match(r"^[0-9.,]+ ± [0-9.,]+ CPU-s/Gbit$", summary["figures"]["virtio"]["TCP Single Stream, per Gbit"])
     for backend in measured:
         assert summary["outcomes"][backend]["status"] == "complete"
         assert summary["outcomes"][backend]["counts"] == {"ok": 6, "failed": 0, "skipped": 0}
