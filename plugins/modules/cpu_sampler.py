@@ -119,6 +119,15 @@ def _start(module, path, pids):
     return pid
 
 
+def _alive(pid):
+    """Running, not a zombie waiting for an init that reaps late."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
+            return handle.read().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def _stop(pidfile):
     try:
         with open(pidfile, encoding="utf-8") as handle:
@@ -127,11 +136,12 @@ def _stop(pidfile):
         return False
     try:
         os.kill(pid, signal.SIGTERM)
-        for _attempt in range(50):
-            os.kill(pid, 0)
-            time.sleep(0.1)
     except ProcessLookupError:
         pass
+    for _attempt in range(50):
+        if not _alive(pid):
+            break
+        time.sleep(0.1)
     os.unlink(pidfile)
     return True
 
