@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import time
 from pathlib import Path
 
@@ -17,6 +18,16 @@ from test_benchmark import ENV, assert_clean, bench_args, runs
 pytestmark = [pytest.mark.skipif(os.geteuid() != 0, reason="needs root for namespaces, taps and QEMU"),
               pytest.mark.xdist_group("guests")]
 OWN_LOCK = Path("/run/volt-netbench/cloud-image-test.lock")
+
+
+@pytest.fixture
+def lab_ns():
+    """This worker's own lab namespace; whatever a failed run left in it is removed afterwards."""
+    ns = f"vnbc-{os.getpid()}"
+    yield ns
+    subprocess.run(["pkill", "-f", f"/run/volt-netbench/guests/{ns}/"], check=False)
+    subprocess.run(["ip", "netns", "delete", ns], capture_output=True, check=False)
+    OWN_LOCK.unlink(missing_ok=True)
 
 
 def test_benchmark_on_a_cloud_image(tmp_path, lab_ns, cloud_image):
