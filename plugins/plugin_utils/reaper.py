@@ -72,7 +72,8 @@ def teardown(cfg: dict[str, Any]) -> None:
             shutil.rmtree(cfg[key], ignore_errors=True)
     if cfg.get("chardev_dir"):
         # the CPU sampler's file beside the lab's chardev directory (it ends by itself with the guests)
-        Path(f"{cfg['chardev_dir'].rstrip('/')}.cpu.jsonl").unlink(missing_ok=True)
+        for suffix in (".cpu.jsonl", ".cpu.jsonl.pid"):
+            Path(f"{cfg['chardev_dir'].rstrip('/')}{suffix}").unlink(missing_ok=True)
 
 
 def record_interrupted(cfg: dict[str, Any]) -> None:

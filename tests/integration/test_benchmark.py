@@ -46,6 +46,7 @@ def assert_clean(ns: str, timeout: float = 60, lock: Path = LOCK) -> None:
     assert not Path(f"/run/volt-netbench/guests/{ns}").exists()
     assert not Path(f"/run/volt-netbench/{ns}").exists()
     assert not Path(f"/run/volt-netbench/{ns}.cpu.jsonl").exists(), "CPU samples left on the hypervisor"
+    assert not Path(f"/run/volt-netbench/{ns}.cpu.jsonl.pid").exists(), "CPU sampler's pidfile left behind"
 
 
 # the quick profile with 3 s per test: the tests check the pipeline, not the figures (a later -e wins)
