@@ -52,23 +52,22 @@ SECTIONS = (
     ("transactions", "Transaction Rates (trans/sec)", "Test"),
     ("cpu", "Host CPU Cost (CPU-seconds per unit of work)", "Test"),
 )
-# What a test's unit of work is for its host CPU cost: the rate metric, its factor to the unit, the unit.
-CPU_WORK = {
-    "iperf3_tcp_single": ("receiver_bps", 1e-9, "Gbit"),
-    "iperf3_tcp_multi": ("receiver_bps", 1e-9, "Gbit"),
-    "iperf3_tcp_reverse": ("receiver_bps", 1e-9, "Gbit"),
-    "netperf_tcp_rr": ("transaction_rate", 1e-4, "10k transactions"),
-    "netperf_udp_rr": ("transaction_rate", 1e-4, "10k transactions"),
+# Units of work of the host CPU cost: the rate metric, its factor to the unit, the row's unit and digits.
+CPU_UNITS = {
+    "Gbit": ("receiver_bps", 1e-9, "CPU-s/Gbit", 3),
+    "million packets": ("received_pps", 1e-6, "CPU-s/Mpkt", 2),
+    "10k transactions": ("transaction_rate", 1e-4, "CPU-s/10k", 3),
 }
+# The tests with a host CPU cost, and their unit of work (PPS tests: a million packets).
+CPU_WORK = {"iperf3_tcp_single": "Gbit", "iperf3_tcp_multi": "Gbit", "iperf3_tcp_reverse": "Gbit",
+            "netperf_tcp_rr": "10k transactions", "netperf_udp_rr": "10k transactions"}
 CPU_PARTS = (("vcpu", "guest vCPU threads"), ("qemu_io", "QEMU main loop and I/O threads"),
              ("vhost", "vhost workers"), ("kernel", "host kernel and the rest (softirq: bridge, macvtap)"))
 
 
-def cpu_work(test_name: str) -> tuple[str, float, str] | None:
-    """The unit of work of TEST_NAME's host CPU cost (PPS tests: a million packets), or None."""
-    if test_name.startswith("pps_"):
-        return "received_pps", 1e-6, "million packets"
-    return CPU_WORK.get(test_name)
+def cpu_work(test_name: str) -> str | None:
+    """The unit of work of TEST_NAME's host CPU cost (a key of CPU_UNITS), or None."""
+    return "million packets" if test_name.startswith("pps_") else CPU_WORK.get(test_name)
 
 
 def cpu_cost(parsed: dict[str, Any], test_name: str) -> dict[str, float]:
@@ -78,7 +77,8 @@ def cpu_cost(parsed: dict[str, Any], test_name: str) -> dict[str, float]:
     window, total = parsed.get("host_cpu_window_s"), parsed.get("host_cpu_total_s")
     if work is None or not window or total is None:
         return {}
-    rate = (parsed.get(work[0]) or 0) * work[1]
+    metric, factor, _unit, _digits = CPU_UNITS[work]
+    rate = (parsed.get(metric) or 0) * factor
     if rate <= 0:
         return {}
     out = {"host_cpu_cost": total / window / rate}
@@ -94,7 +94,8 @@ def report_rows(streams: int = 8, pps_sizes: list[int] | tuple[int, ...] = PPS_S
                 tests: list[str] | None = None) -> tuple[Row, ...]:
     """The report's rows for a run's configuration: the multi-stream row is labelled with its stream
     count, one PPS row per payload size, and only the tests the run selected (all when None). With the
-    defaults these are exactly the seed's rows."""
+    defaults these are exactly the seed's rows, followed by the host CPU cost of every test that has one."""
+    sizes = sorted(set(int(s) for s in pps_sizes))
     rows = (
         Row("throughput", "TCP Single Stream", "iperf3_tcp_single", "receiver_bps", 1e-9, "Gbps", True, 2),
         Row("throughput", MULTI_LABEL.format(streams=streams), "iperf3_tcp_multi", "receiver_bps", 1e-9, "Gbps",
@@ -107,18 +108,13 @@ def report_rows(streams: int = 8, pps_sizes: list[int] | tuple[int, ...] = PPS_S
         Row("latency", "TCP P50", "sockperf_tcp", "latency_p50_us", 1.0, "µs", False, 1, 50),
         Row("latency", "TCP P99", "sockperf_tcp", "latency_p99_us", 1.0, "µs", False, 1, 99),
         *(Row("pps", f"{size} bytes", f"pps_{size}", "received_pps", 1.0, "pps", True, 0)
-          for size in sorted(set(int(s) for s in pps_sizes))),
+          for size in sizes),
         Row("transactions", "TCP_RR", "netperf_tcp_rr", "transaction_rate", 1.0, "trans/sec", True, 0),
         Row("transactions", "TCP_CRR", "netperf_tcp_crr", "transaction_rate", 1.0, "trans/sec", True, 0),
         Row("transactions", "UDP_RR", "netperf_udp_rr", "transaction_rate", 1.0, "trans/sec", True, 0),
-        *(Row("cpu", f"TCP {kind}, per Gbit", f"iperf3_tcp_{test}", "host_cpu_cost", 1.0, "CPU-s/Gbit", False, 3)
-          for kind, test in (("Single Stream", "single"), (f"Multi-{streams} Stream", "multi"),
-                             ("Reverse", "reverse"))),
-        *(Row("cpu", f"{size} bytes, per million packets", f"pps_{size}", "host_cpu_cost", 1.0, "CPU-s/Mpkt",
-              False, 2) for size in sorted(set(int(s) for s in pps_sizes))),
-        Row("cpu", "TCP_RR, per 10k transactions", "netperf_tcp_rr", "host_cpu_cost", 1.0, "CPU-s/10k", False, 3),
-        Row("cpu", "UDP_RR, per 10k transactions", "netperf_udp_rr", "host_cpu_cost", 1.0, "CPU-s/10k", False, 3),
     )
+    rows += tuple(Row("cpu", f"{r.label}, per {unit}", r.test, "host_cpu_cost", 1.0, CPU_UNITS[unit][2], False,
+                      CPU_UNITS[unit][3]) for r in rows if (unit := cpu_work(r.test)))
     if tests is not None:
         rows = tuple(r for r in rows if r.test in tests)
     return rows
@@ -297,12 +293,9 @@ def plan_matrix(backends: list[str], server: str, client: str, prefix: int, *, d
                             selected=selected, margin=margin) for b in backends}
     by_backend = {b: [_repetition(b, t, k, repeat) for t in single[b] for k in range(1, repeat + 1)] for b in backends}
     names = [t["name"] for t in single[backends[0]]]
-    tests = []
-    for name in names:
-        for k in range(1, repeat + 1):
-            for backend in backends:
-                (test,) = [t for t in by_backend[backend] if t["name"] == name and t["repetition"] == k]
-                tests.append(dict(test, backend=backend))
+    entry = {(b, t["name"], t["repetition"]): t for b in backends for t in by_backend[b]}
+    tests = [dict(entry[(backend, name, k)], backend=backend)
+             for name in names for k in range(1, repeat + 1) for backend in backends]
     planned = sum(t["duration_s"] for t in tests)
     left = planned
     for position, test in enumerate(tests, 1):
@@ -319,5 +312,5 @@ def plan_matrix(backends: list[str], server: str, client: str, prefix: int, *, d
         "iperf3_omit_s": IPERF3_OMIT_S,
         "server_commands": [cmd for b in backends for cmd in server_commands(addresses[b]["server"])],
         "servers_by_backend": {b: server_commands(addresses[b]["server"]) for b in backends},
-        "seconds": sum(t["duration_s"] for t in tests),
+        "seconds": planned,
     }
