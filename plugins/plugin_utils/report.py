@@ -129,8 +129,9 @@ def build_report(
     measured = [b["name"] for b in backends if b["measured"]]
 
     rows = _rows(chosen, measured)
-    cells = {row: {name: _cell(chosen[name], row, shown_dir) if name in measured else None for name in BACKENDS}
-             for row in rows}
+    observations: dict = {}
+    cells = {row: {name: _cell(chosen[name], row, shown_dir, observations) if name in measured else None
+                   for name in BACKENDS} for row in rows}
     if not any(_usable(cells[r][n]) for r in rows if r.section == "cpu" for n in measured):
         rows = tuple(r for r in rows if r.section != "cpu")  # no CPU samples in these runs
     repeat = _repeat(chosen, measured)
@@ -231,8 +232,16 @@ def _repeat(chosen: dict[str, dict], measured: list[str]) -> int:
     return max(values) if values else 1
 
 
-def _observations(run: dict[str, Any], test: dict[str, Any]) -> list[float] | None:
-    """The per-reply (ping) or per-message (sockperf --full-log) latencies in a test's raw output."""
+def _observations(run: dict[str, Any], test: dict[str, Any], cache: dict) -> list[float] | None:
+    """The per-reply (ping) or per-message (sockperf --full-log) latencies in a test's raw output, read
+    once per report (several rows - P50, P95, P99 - pool the same observations)."""
+    key = (run["path"], test["name"], test.get("repetition"))
+    if key not in cache:
+        cache[key] = _read_observations(run, test)
+    return cache[key]
+
+
+def _read_observations(run: dict[str, Any], test: dict[str, Any]) -> list[float] | None:
     try:
         if test.get("tool") == "ping":
             return reply_rtts_us((Path(run["path"]) / test["raw"]).read_text(encoding="utf-8", errors="replace"),
@@ -244,7 +253,7 @@ def _observations(run: dict[str, Any], test: dict[str, Any]) -> list[float] | No
     return None
 
 
-def _cell(run: dict[str, Any], row: Row, shown_dir: str) -> dict[str, Any] | None:
+def _cell(run: dict[str, Any], row: Row, shown_dir: str, observations: dict) -> dict[str, Any] | None:
     """One backend's cell of a row: the repetitions behind it, their estimate and the shown text.
 
     A failed repetition (no sample) or a zero (e.g. every UDP datagram lost) is left out of the cell;
@@ -271,7 +280,7 @@ def _cell(run: dict[str, Any], row: Row, shown_dir: str) -> dict[str, Any] | Non
         observed: list[float] = []
         for rep in valid:
             test = tests.get((row.test, rep["repetition"]))
-            obs = _observations(run, test) if test and test.get("raw") else None
+            obs = _observations(run, test, observations) if test and test.get("raw") else None
             if not obs:
                 observed = []
                 break
