@@ -13,6 +13,7 @@ Ansible imports. ``proc`` is a parameter so tests can read a fake tree.
 
 from __future__ import annotations
 
+import bisect
 import os
 import re
 import time
@@ -91,13 +92,15 @@ def sample(guests: dict[str, int], proc: str = "/proc", now: float | None = None
     }
 
 
-def _at(samples: list[dict[str, Any]], when: float, get) -> float | None:
-    """A cumulative counter at WHEN, interpolated linearly between the samples around it."""
-    before = [s for s in samples if s["t"] <= when and get(s) is not None]
-    after = [s for s in samples if s["t"] >= when and get(s) is not None]
-    if not before or not after:
+def _at(samples: list[dict[str, Any]], times: list[float], when: float, get) -> float | None:
+    """A cumulative counter at WHEN, interpolated linearly between the nearest samples around it that
+    have it (SAMPLES oldest first, TIMES their times)."""
+    a = next((samples[k] for k in range(bisect.bisect_right(times, when) - 1, -1, -1)
+              if get(samples[k]) is not None), None)
+    b = next((samples[k] for k in range(bisect.bisect_left(times, when), len(samples))
+              if get(samples[k]) is not None), None)
+    if a is None or b is None:
         return None
-    a, b = before[-1], after[0]
     if b["t"] == a["t"]:
         return float(get(a))
     return get(a) + (get(b) - get(a)) * (when - a["t"]) / (b["t"] - a["t"])
@@ -106,13 +109,15 @@ def _at(samples: list[dict[str, Any]], when: float, get) -> float | None:
 def window(samples: list[dict[str, Any]], start: float, end: float, ticks_per_s: int | None = None
            ) -> dict[str, Any] | None:
     """CPU seconds spent between START and END (epoch seconds): per guest and role, and the host's busy
-    time (everything but idle and iowait) with its softirq share. None when the samples do not cover it."""
+    time (everything but idle and iowait) with its softirq share. None when the samples (oldest first)
+    do not cover it."""
     hz = ticks_per_s or clock_ticks()
     if end <= start or not samples or samples[0]["t"] > start or samples[-1]["t"] < end:
         return None
+    times = [s["t"] for s in samples]
 
     def delta(get) -> float | None:
-        a, b = _at(samples, start, get), _at(samples, end, get)
+        a, b = _at(samples, times, start, get), _at(samples, times, end, get)
         return None if a is None or b is None else (b - a) / hz
 
     names = sorted({n for s in samples for n in (s.get("guests") or {})})
