@@ -49,8 +49,8 @@ def assert_clean(ns: str, timeout: float = 60, lock: Path = LOCK) -> None:
     assert not Path(f"/run/volt-netbench/{ns}.cpu.jsonl.pid").exists(), "CPU sampler's pidfile left behind"
 
 
-# the quick profile with 3 s per test: the tests check the pipeline, not the figures (a later -e wins)
-TEST_SECONDS = 3
+# the quick profile with 2 s per test: the tests check the pipeline, not the figures (a later -e wins)
+TEST_SECONDS = 2
 
 
 def bench_args(results: Path, ns: str, *extra: str) -> list[str]:
