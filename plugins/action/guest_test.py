@@ -11,7 +11,7 @@ from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import V
 from ansible_collections.volt.netbench.plugins.plugin_utils.errors import ParseError
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PARSERS, headline
 from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import (
-    COLLECT_SLACK, RunControlError, append_progress, classify, collect_command, parse_envelope, start_command,
+    COLLECT_SLACK, JOB_DIR, RunControlError, append_progress, classify, collect_command, parse_envelope, start_command,
     write_outputs)
 
 # A dropped SSH session while the job runs on is retried this many times before the client counts as lost.
@@ -39,8 +39,9 @@ class ActionModule(VoltActionBase):
         "not_run": {"type": "str", "default": ""},
     }
 
-    def _shell(self, command: str) -> dict:
-        return self._low_level_execute_command(command, sudoable=False)
+    def _shell(self, command: str, host: bool = False) -> dict:
+        # the guests are logged in as root; on the hypervisor (the native reference) become applies
+        return self._low_level_execute_command(command, sudoable=host)
 
     def execute(self, args, task_vars):
         test = args["test"]
@@ -51,13 +52,15 @@ class ActionModule(VoltActionBase):
             return {"changed": False, "skipped": True, "msg": f"check mode: {test.get('command', test['name'])} not run"}
         started = time.monotonic()
         job, start_error, client_lost = None, "", ""
+        host, job_dir = bool(test.get("host")), test.get("job_dir", JOB_DIR)
         if not args["not_run"]:
             try:
-                res = self._shell(start_command(test.get("job", test["name"]), test["argv"], int(test["timeout"])))
+                res = self._shell(start_command(test.get("job", test["name"]), test["argv"], int(test["timeout"]),
+                                                job_dir), host)
                 if res["rc"] != 0:
                     start_error = (res.get("stderr") or res.get("stdout") or f"rc={res['rc']}").strip()
                 else:
-                    job, client_lost = self._collect(test)
+                    job, client_lost = self._collect(test, host, job_dir)
             except AnsibleConnectionFailure as err:
                 client_lost = str(err)
             except RunControlError as err:
@@ -86,13 +89,14 @@ class ActionModule(VoltActionBase):
             },
         }
 
-    def _collect(self, test) -> tuple[dict | None, str]:
+    def _collect(self, test, host: bool, job_dir: str) -> tuple[dict | None, str]:
         wait = float(test["timeout"]) + COLLECT_SLACK
         deadline = time.monotonic() + wait
         last_error = ""
         for _attempt in range(COLLECT_ATTEMPTS):
             try:
-                res = self._shell(collect_command(test.get("job", test["name"]), max(1.0, deadline - time.monotonic())))
+                res = self._shell(collect_command(test.get("job", test["name"]), max(1.0, deadline - time.monotonic()),
+                                                  job_dir), host)
             except AnsibleConnectionFailure as err:
                 last_error = str(err)
                 try:

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
-from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import BACKENDS
+from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PATHS
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import ResultsError, create_run_dir
 
 
@@ -14,7 +14,7 @@ class ActionModule(VoltActionBase):
 
     ARGSPEC = {
         "results_dir": {"type": "path", "required": True},
-        "backend": {"type": "str", "required": True, "choices": list(BACKENDS)},
+        "backend": {"type": "str", "required": True, "choices": list(PATHS)},
         "run_id": {"type": "str"},
     }
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
-from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import BACKENDS
+from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PATHS
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import RUN_STATUSES, ResultsError, record_run
 from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import unreached
 
@@ -15,7 +15,7 @@ class ActionModule(VoltActionBase):
 
     ARGSPEC = {
         "run_dir": {"type": "path", "required": True},
-        "backend": {"type": "str", "required": True, "choices": list(BACKENDS)},
+        "backend": {"type": "str", "required": True, "choices": list(PATHS)},
         "tests": {"type": "list", "elements": "dict", "default": []},
         "planned": {"type": "list", "elements": "dict", "default": []},
         "unreached_reason": {"type": "str", "default": "the run stopped early"},

@@ -55,9 +55,15 @@ class ActionModule(VoltActionBase):
             "recommendations": model["recommendations"],
             "anomalies": model["anomalies"],
             "figures": {
-                b["name"]: {row["label"]: f"{row['cells'][b['name']]} {row['unit']}" for table in model["tables"]
-                            for row in table["rows"]}
-                for b in model["backends"]
+                name: {row["label"]: f"{row['cells'][name]} {row['unit']}" for table in model["tables"]
+                       for row in table["rows"]}
+                for name in model["columns"]
+            },
+            # each backend's mean as a percentage of the native reference's, per row (empty without it)
+            "of_native": {
+                b["name"]: {row["label"]: row["of_native"][b["name"]]["text"] for table in model["tables"]
+                            for row in table["rows"] if b["name"] in row["of_native"]}
+                for b in model["backends"] if model["reference"]["measured"] and b["measured"]
             },
         }
         if self._task.diff and changed:

@@ -25,6 +25,8 @@ class ActionModule(VoltActionBase):
         "local": {"type": "bool", "default": True},
         "netns": {"type": "str", "default": ""},
         "manage_netns": {"type": "bool", "default": True},
+        "extra_netns": {"type": "list", "elements": "str", "default": []},
+        "job_dir": {"type": "path"},
         "state_dir": {"type": "path"},
         "chardev_dir": {"type": "path"},
         "controller_dir": {"type": "path"},

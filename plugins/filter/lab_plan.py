@@ -18,8 +18,9 @@ description:
   - Returns C(addresses) (per backend server, client, their CIDR forms and the subnet), C(by_backend)
     (each backend's tests, one entry per repetition with C(repetition), C(job) and C(raw)),
     C(planned_by_backend) (name, tool and repetition of each), C(test_names), C(tests) (the matrix; each
-    entry also has C(backend), C(position), C(total)), C(repeat), C(server_commands) (every backend's
-    traffic servers) and C(seconds) (the tools' planned time).
+    entry also has C(backend), C(position), C(total)), C(repeat), C(paths) (the backends and C(native) when
+    planned), C(server_commands) (the server VM's traffic servers), C(servers_by_backend),
+    C(native_unavailable) and C(seconds) (the tools' planned time).
 positional: _input, server, client
 options:
   _input:
@@ -73,6 +74,15 @@ options:
     description: Repetitions of every test on every backend (1-50).
     type: int
     default: 1
+  native:
+    description:
+      - The native reference, planned after the backends when set - C(server_netns) and C(client_netns)
+        (the two namespaces on the lab's wiring), C(job_dir) (its job files on the hypervisor) and
+        C(missing) (tools the hypervisor lacks; their tests are left out and named in C(native_unavailable)).
+      - Its entries run inside the client namespace on the hypervisor (C(host)), its servers inside the
+        server namespace. Empty plans no reference.
+    type: dict
+    default: {}
 """
 
 EXAMPLES = r"""
@@ -84,7 +94,8 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: addresses, by_backend, planned_by_backend, test_names, tests, repeat, server_commands, seconds.
+  description: addresses, paths, by_backend, planned_by_backend, test_names, tests, repeat, server_commands,
+    servers_by_backend, native_unavailable, seconds.
   type: dict
 """
 
@@ -94,7 +105,7 @@ from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import plan_m
 
 
 def lab_plan(backends, server, client, prefix=24, duration=30, ping_count=1000, ping_interval=0.01, streams=8,
-             pps_sizes=(64, 128, 256, 512), selected=(), margin=60, repeat=1):
+             pps_sizes=(64, 128, 256, 512), selected=(), margin=60, repeat=1, native=None):
     """The whole run for several backends (volt.netbench.lab_plan, documented in lab_plan.py)."""
     if isinstance(backends, str) or not isinstance(backends, (list, tuple)):
         raise AnsibleFilterError(f"lab_plan: backends must be a list, got {backends!r}")
@@ -102,7 +113,7 @@ def lab_plan(backends, server, client, prefix=24, duration=30, ping_count=1000, 
         return plan_matrix(list(backends), str(server), str(client), int(prefix), duration=int(duration),
                            ping_count=int(ping_count), ping_interval=float(ping_interval), streams=int(streams),
                            pps_sizes=[int(s) for s in pps_sizes], selected=list(selected or []), margin=int(margin),
-                           repeat=int(repeat))
+                           repeat=int(repeat), native=dict(native) if native else None)
     except (TypeError, ValueError) as err:
         raise AnsibleFilterError(f"test_plan: {err}") from err
 

@@ -51,6 +51,11 @@ options:
     description: QEMU system emulator to ask for its version.
     type: str
     default: qemu-system-x86_64
+  tools:
+    description: Commands to look for on the host's PATH (the native reference's traffic tools); see RV(hypervisor.tools).
+    type: list
+    elements: str
+    default: []
 attributes:
   check_mode:
     support: full
@@ -106,6 +111,9 @@ hypervisor:
     cpu_count:
       description: Online CPUs.
       type: int
+    tools:
+      description: Each of O(tools) with its path, or null when the host does not have it.
+      type: dict
     ram_bytes:
       description: Total RAM.
       type: int
@@ -183,6 +191,7 @@ def main():
             "load_modules": {"type": "bool", "default": False},
             "macvtap_lower": {"type": "str", "default": ""},
             "lab_in_netns": {"type": "bool", "default": True},
+            "tools": {"type": "list", "elements": "str", "default": []},
         },
         supports_check_mode=True,
     )
@@ -255,6 +264,7 @@ def main():
         "ram": f"{ram_bytes / 2**30:.1f} GiB",
         "kernel": release,
         "nic": nic_facts(module, module.params["nic"], module.params["netns"]) if module.params["nic"] else {},
+        "tools": {tool: module.get_bin_path(tool) for tool in prm["tools"]},
     }
     if prm["backends"]:
         lower_exists = True

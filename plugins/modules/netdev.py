@@ -27,7 +27,7 @@ options:
     description: What to manage.
     type: str
     required: true
-    choices: [netns, bridge, tap, veth, macvtap, existing]
+    choices: [netns, bridge, tap, veth, macvtap, macvlan, existing]
   state:
     description:
       - C(present) creates or updates, C(absent) removes (a namespace with everything in it).
@@ -56,10 +56,15 @@ options:
     elements: str
     default: []
   link:
-    description: Lower device of a macvtap (must exist in the same namespace).
+    description: Lower device of a macvtap or macvlan (in the same namespace, or in O(link_netns) for a macvlan).
+    type: str
+  link_netns:
+    description:
+      - For O(kind=macvlan), the namespace the lower device O(link) lives in when it is not O(netns) (empty
+        for the root namespace). The macvlan is created there and moved into O(netns).
     type: str
   mode:
-    description: macvtap mode.
+    description: macvtap or macvlan mode.
     type: str
     default: bridge
     choices: [bridge, vepa, private, passthru]
@@ -67,8 +72,17 @@ options:
     description: MAC address to set (macvtap, tap, veth).
     type: str
   peer:
-    description: Name of the veth peer, created in the same namespace.
+    description: Name of the veth peer, created in the same namespace (or in O(peer_netns)).
     type: str
+  peer_netns:
+    description: For O(kind=veth), the namespace the peer is created in (it must exist); unset = O(netns).
+    type: str
+  kill:
+    description:
+      - For O(kind=netns) with O(state=absent), stop the processes left in the namespace (SIGTERM, then
+        SIGKILL after 5 s) instead of failing on them - for namespaces whose servers the caller started.
+    type: bool
+    default: false
   multi_queue:
     description: Create the tap device with IFF_MULTI_QUEUE (for multi-queue virtio-net).
     type: bool
@@ -166,6 +180,7 @@ commands:
 import json
 import os
 import re
+import signal
 import stat
 import time
 
@@ -174,7 +189,8 @@ from ansible.module_utils.basic import AnsibleModule
 IFNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")
 NETNS_RE = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$")
 MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
-KIND_OF = {"bridge": "bridge", "tap": "tun", "veth": "veth", "macvtap": "macvtap", "existing": None}
+KIND_OF = {"bridge": "bridge", "tap": "tun", "veth": "veth", "macvtap": "macvtap", "macvlan": "macvlan",
+           "existing": None}
 
 
 class NetDev:
@@ -188,8 +204,9 @@ class NetDev:
         self.ns_pending = False
 
     # ---- helpers ------------------------------------------------------------------------
-    def ip(self, *args):
-        return ["ip"] + (["-n", self.ns] if self.ns else []) + list(args)
+    def ip(self, *args, ns=None):
+        ns = self.ns if ns is None else ns
+        return ["ip"] + (["-n", ns] if ns else []) + list(args)
 
     def run(self, argv, *, mutate=True):
         if mutate:
@@ -207,12 +224,12 @@ class NetDev:
         out = self.run(["ip", "-j", "netns", "list"], mutate=False).strip()
         return {entry["name"] for entry in json.loads(out)} if out else set()
 
-    def link(self, name):
-        rc, out, _err = self.module.run_command(self.ip("-j", "-d", "link", "show", "dev", name))
+    def link(self, name, ns=None):
+        rc, out, _err = self.module.run_command(self.ip("-j", "-d", "link", "show", "dev", name, ns=ns))
         if rc != 0 or not out.strip():
             return None
         link = json.loads(out)[0]
-        rc, out, _err = self.module.run_command(self.ip("-j", "addr", "show", "dev", name))
+        rc, out, _err = self.module.run_command(self.ip("-j", "addr", "show", "dev", name, ns=ns))
         addrs = []
         if rc == 0 and out.strip():
             for info in json.loads(out)[0].get("addr_info", []):
@@ -241,7 +258,7 @@ class NetDev:
             return {}
         keep = ("ifname", "ifindex", "kind", "address", "mtu", "master", "up", "addresses")
         out = {k: dev[k] for k in keep}
-        if dev["kind"] == "macvtap":
+        if dev["kind"] in ("macvtap", "macvlan"):
             out.update(mode=dev["mode"], link=dev["link"])
         if dev.get("tap_dev"):
             out["tap_dev"] = dev["tap_dev"]
@@ -272,22 +289,33 @@ class NetDev:
             self.module.fail_json(msg=f"mtu {p['mtu']} is out of range: use 68-65535")
         if p["macaddr"] and not MAC_RE.match(p["macaddr"]):
             self.module.fail_json(msg=f"macaddr {p['macaddr']!r} is not a MAC address like 52:54:00:12:34:56")
+        for key, kind in (("peer_netns", "veth"), ("link_netns", "macvlan")):
+            if p[key] is not None and p["kind"] != kind:
+                self.module.fail_json(msg=f"{key} is only for kind={kind}")
+            if p[key] and not NETNS_RE.match(p[key]):
+                self.module.fail_json(msg=f"{key} {p[key]!r} is not a namespace name: use 1-64 characters of "
+                                      "A-Z a-z 0-9 _ . - not starting with '.'")
+        if p["kill"] and (p["kind"] != "netns" or p["state"] != "absent"):
+            self.module.fail_json(msg="kill is only for kind=netns with state=absent")
         if p["state"] == "present":
-            if p["kind"] == "macvtap" and not p["link"]:
-                self.module.fail_json(msg="kind=macvtap needs link: the lower device the macvtap sits on")
+            if p["kind"] in ("macvtap", "macvlan") and not p["link"]:
+                self.module.fail_json(msg=f"kind={p['kind']} needs link: the lower device the {p['kind']} sits on")
             if p["kind"] == "veth" and not p["peer"]:
                 self.module.fail_json(msg="kind=veth needs peer: the name of the other end")
             if p["chardev"] and p["kind"] != "macvtap":
                 self.module.fail_json(msg="chardev is only for kind=macvtap")
-            if self.ns and self.ns not in self.netns_list():
-                if not self.module.check_mode:
-                    self.module.fail_json(msg=f"namespace {self.ns} does not exist: create it first (kind=netns)")
-                self.ns_pending = True
+            for ns in {self.ns, p["peer_netns"] or "", p["link_netns"] or ""} - {""}:
+                if ns not in self.netns_list():
+                    if not self.module.check_mode:
+                        self.module.fail_json(msg=f"namespace {ns} does not exist: create it first (kind=netns)")
+                    self.ns_pending = True
+            if self.ns_pending:
                 return
             if p["kind"] == "existing" and self.link(p["name"]) is None:
                 self.module.fail_json(msg=f"device {p['name']} does not exist: name an existing NIC (see 'ip -br link')")
-            if p["kind"] == "macvtap" and self.link(p["link"]) is None:
-                where = f"namespace {self.ns}" if self.ns else "the root namespace"
+            lower_ns = self.lower_ns()
+            if p["kind"] in ("macvtap", "macvlan") and self.link(p["link"], ns=lower_ns) is None:
+                where = f"namespace {lower_ns}" if lower_ns else "the root namespace"
                 self.module.fail_json(msg=f"lower device {p['link']} does not exist in {where}: create it or name "
                                       "an existing NIC")
             if p["master"]:
@@ -312,6 +340,9 @@ class NetDev:
             # processes of a lab that was just stopped (QEMU, SSH ProxyCommands) may take a moment to exit
             deadline = time.monotonic() + 10
             pids = self.run(["ip", "netns", "pids", name], mutate=False).split()
+            if pids and self.p["kill"] and not self.module.check_mode:
+                self.stop(name, pids)
+                pids = self.run(["ip", "netns", "pids", name], mutate=False).split()
             while pids and time.monotonic() < deadline and not self.module.check_mode:
                 time.sleep(0.2)
                 pids = self.run(["ip", "netns", "pids", name], mutate=False).split()
@@ -322,6 +353,27 @@ class NetDev:
                 self.wait(lambda: name not in self.netns_list(), f"namespace {name} to disappear")
         after = {"netns": name} if self.p["state"] == "present" else {}
         return before, after, {"netns": name} if self.p["state"] == "present" else {}
+
+    def stop(self, name, pids):
+        """SIGTERM the processes of namespace NAME, SIGKILL what is left after 5 s."""
+        self.changed = True
+        for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 2.0)):
+            self.commands.append(["kill", f"-{sig.name}", *pids])
+            for pid in pids:
+                try:
+                    os.kill(int(pid), sig)
+                except (OSError, ValueError):
+                    pass
+            deadline = time.monotonic() + grace
+            while pids and time.monotonic() < deadline:
+                time.sleep(0.1)
+                pids = self.run(["ip", "netns", "pids", name], mutate=False).split()
+            if not pids:
+                return
+
+    def lower_ns(self):
+        """The namespace of a macvtap's or macvlan's lower device."""
+        return self.p["link_netns"] if self.p["kind"] == "macvlan" and self.p["link_netns"] is not None else self.ns
 
     def wait(self, predicate, what, timeout=10.0):
         deadline = time.monotonic() + timeout
@@ -375,7 +427,7 @@ class NetDev:
                                   f"{self.p['kind']}: pick another name or remove it")
         if self.p["state"] == "absent":
             return
-        if self.p["kind"] == "macvtap" and dev["link"] != self.p["link"]:
+        if self.p["kind"] in ("macvtap", "macvlan") and self.lower_ns() == self.ns and dev["link"] != self.p["link"]:
             self.module.fail_json(msg=f"{dev['ifname']} sits on {dev['link']}, not {self.p['link']}: remove it first")
         if self.p["kind"] == "tap" and dev["multi_queue"] != self.p["multi_queue"]:
             self.module.fail_json(msg=f"{dev['ifname']} multi_queue is {dev['multi_queue']}, requested "
@@ -389,17 +441,25 @@ class NetDev:
         elif p["kind"] == "tap":
             self.run(self.ip("tuntap", "add", "dev", name, "mode", "tap") + (["multi_queue"] if p["multi_queue"] else []))
         elif p["kind"] == "veth":
-            self.run(self.ip("link", "add", "name", name, "type", "veth", "peer", "name", p["peer"]))
+            peer_ns = ["netns", p["peer_netns"]] if p["peer_netns"] and p["peer_netns"] != self.ns else []
+            self.run(self.ip("link", "add", "name", name, "type", "veth", "peer", "name", p["peer"], *peer_ns))
         elif p["kind"] == "macvtap":
             self.run(self.ip("link", "add", "link", p["link"], "name", name, "type", "macvtap", "mode", p["mode"]))
+        elif p["kind"] == "macvlan":
+            lower_ns = self.lower_ns()
+            self.run(self.ip("link", "add", "link", p["link"], "name", name, "type", "macvlan", "mode", p["mode"],
+                             ns=lower_ns))
+            if lower_ns != self.ns:
+                # into the namespace it serves (pid 1's namespace is the root one)
+                self.run(self.ip("link", "set", "dev", name, "netns", self.ns or "1", ns=lower_ns))
 
     def update(self, dev):
         p = self.p
         name = p["name"]
         if p["macaddr"] and (dev is None or dev["address"].lower() != p["macaddr"].lower()):
             self.run(self.ip("link", "set", "dev", name, "address", p["macaddr"]))
-        if p["kind"] == "macvtap" and dev is not None and dev["mode"] != p["mode"]:
-            self.run(self.ip("link", "set", "dev", name, "type", "macvtap", "mode", p["mode"]))
+        if p["kind"] in ("macvtap", "macvlan") and dev is not None and dev["mode"] != p["mode"]:
+            self.run(self.ip("link", "set", "dev", name, "type", p["kind"], "mode", p["mode"]))
         if p["mtu"] is not None and (dev is None or dev["mtu"] != p["mtu"]):
             self.run(self.ip("link", "set", "dev", name, "mtu", str(p["mtu"])))
         if p["master"] is not None:
@@ -413,9 +473,10 @@ class NetDev:
             if addr not in have:
                 self.run(self.ip("addr", "add", addr, "dev", name))
         if p["kind"] == "veth" and p["up"]:
-            peer = self.link(p["peer"])
+            peer_ns = p["peer_netns"] if p["peer_netns"] is not None else self.ns
+            peer = self.link(p["peer"], ns=peer_ns)
             if peer is None or not peer["up"]:
-                self.run(self.ip("link", "set", "dev", p["peer"], "up"))
+                self.run(self.ip("link", "set", "dev", p["peer"], "up", ns=peer_ns))
         if dev is None or dev["up"] != p["up"]:
             self.run(self.ip("link", "set", "dev", name, "up" if p["up"] else "down"))
 
@@ -465,7 +526,7 @@ def main():
         argument_spec={
             "name": {"type": "str", "required": True},
             "kind": {"type": "str", "required": True,
-                     "choices": ["netns", "bridge", "tap", "veth", "macvtap", "existing"]},
+                     "choices": ["netns", "bridge", "tap", "veth", "macvtap", "macvlan", "existing"]},
             "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
             "netns": {"type": "str", "default": ""},
             "mtu": {"type": "int"},
@@ -476,6 +537,9 @@ def main():
             "mode": {"type": "str", "default": "bridge", "choices": ["bridge", "vepa", "private", "passthru"]},
             "macaddr": {"type": "str"},
             "peer": {"type": "str"},
+            "peer_netns": {"type": "str"},
+            "link_netns": {"type": "str"},
+            "kill": {"type": "bool", "default": False},
             "multi_queue": {"type": "bool", "default": False},
             "chardev": {"type": "path"},
         },

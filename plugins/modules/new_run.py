@@ -21,10 +21,10 @@ options:
     type: path
     required: true
   backend:
-    description: Network backend the run measures.
+    description: Network backend the run measures, or C(native) for the native reference.
     type: str
     required: true
-    choices: [virtio, vhost-net, macvtap]
+    choices: [virtio, vhost-net, macvtap, native]
   run_id:
     description: Use this UTC timestamp instead of the current time.
     type: str

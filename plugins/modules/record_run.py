@@ -24,10 +24,10 @@ options:
     type: path
     required: true
   backend:
-    description: Network backend the run measured.
+    description: Network backend the run measured, or C(native) for the native reference.
     type: str
     required: true
-    choices: [virtio, vhost-net, macvtap]
+    choices: [virtio, vhost-net, macvtap, native]
   tests:
     description:
       - The tests in the order they ran. Keys C(name), C(tool) (C(iperf3), C(ping), C(sockperf),

@@ -115,9 +115,16 @@ recommendations:
   returned: success
   type: dict
 figures:
-  description: Every table cell as written in the report with its unit, per backend and row label.
+  description: Every table cell as written in the report with its unit, per backend (and C(native) when the
+    reference was measured) and row label.
   returned: success
   type: dict
+of_native:
+  description: Each measured backend's mean as a percentage of the native reference's, with its 95 % interval,
+    per row label (empty when no native reference was measured).
+  returned: success
+  type: dict
+  sample: {"virtio": {"TCP Single Stream": "45 % [40, 50]"}}
 anomalies:
   description: Every line of the report's Anomalies or Issues section.
   returned: success

@@ -45,6 +45,14 @@ options:
     description: Whether the run owns the namespace.
     type: bool
     default: true
+  extra_netns:
+    description: More namespaces of the run to delete with every process in them (the native reference's).
+    type: list
+    elements: str
+    default: []
+  job_dir:
+    description: A directory of the run's job files on the hypervisor to remove (the native reference's).
+    type: path
   state_dir:
     description: Guests' state directory (QEMU records).
     type: path

@@ -9,6 +9,7 @@ and UDP. For UDP ``end.sum`` is the sender's rate and is never used for results.
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -76,7 +77,7 @@ def parse_iperf3(data: str | bytes | dict, source: str | None = None) -> dict[st
         # iperf3's own reading of its process's CPU: "host" is the client (where -c ran), "remote" the server
         for key, name in (("host_total", "client_cpu_percent"), ("remote_total", "server_cpu_percent")):
             value = cpu.get(key)
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
                 result[name] = float(value)
     if protocol == "TCP":
         result["retransmits"] = int(_n(source, sent, "end.sum_sent", "retransmits"))

@@ -19,6 +19,12 @@ from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import J
 from ansible_collections.volt.netbench.plugins.plugin_utils.sockperf import parse_sockperf
 
 BACKENDS = ("virtio", "vhost-net", "macvtap")
+# The reference path: the same matrix between two network namespaces on the lab's wiring, no VM.
+NATIVE = "native"
+# Every data path a run can measure: the backends, then the reference.
+PATHS = (*BACKENDS, NATIVE)
+# Tools the native reference runs on the hypervisor (netperf also needs netserver).
+NATIVE_TOOLS = {"iperf3": ("iperf3",), "ping": ("ping",), "sockperf": ("sockperf",), "netperf": ("netperf", "netserver")}
 PARSERS: dict[str, Callable[..., dict[str, Any]]] = {
     "iperf3": parse_iperf3,
     "ping": parse_ping,
@@ -235,8 +241,9 @@ def server_commands(server: str) -> list[list[str]]:
 
 def lab_addresses(backends: list[str], server: str, client: str, prefix: int) -> dict[str, dict[str, str]]:
     """Each backend's own subnet: the server and client addresses moved by the backend's position in
-    BACKENDS times the subnet size (virtio 198.18.0.0/24, vhost-net 198.18.1.0/24, macvtap 198.18.2.0/24
-    with the defaults), so a backend's addresses are the same whichever backends run together."""
+    PATHS times the subnet size (virtio 198.18.0.0/24, vhost-net 198.18.1.0/24, macvtap 198.18.2.0/24,
+    native 198.18.3.0/24 with the defaults), so a backend's addresses are the same whichever backends run
+    together."""
     import ipaddress
 
     if not 8 <= int(prefix) <= 30:
@@ -250,9 +257,9 @@ def lab_addresses(backends: list[str], server: str, client: str, prefix: int) ->
         raise ValueError(f"server {server} and client {client} must be two addresses of one /{prefix} subnet")
     out = {}
     for backend in backends:
-        if backend not in BACKENDS:
+        if backend not in PATHS:
             raise ValueError(f"unknown backend {backend!r}")
-        shift = BACKENDS.index(backend) * net.num_addresses
+        shift = PATHS.index(backend) * net.num_addresses
         try:
             s, c = base_server + shift, base_client + shift
         except ipaddress.AddressValueError as err:
@@ -262,55 +269,110 @@ def lab_addresses(backends: list[str], server: str, client: str, prefix: int) ->
     return out
 
 
-def _repetition(backend: str, test: dict[str, Any], k: int, repeat: int) -> dict[str, Any]:
+def _repetition(backend: str, test: dict[str, Any], k: int, repeat: int, job_dir: str = JOB_DIR) -> dict[str, Any]:
     """Repetition K of TEST on BACKEND: its job name on the client and its raw file(s) on the controller.
     sockperf also writes every observation (``--full-log``, kept gzipped as ``log``), so the report can
     pool the repetitions' latencies."""
     job = f"{backend}.{test['name']}.{k}"
     entry = dict(test, repetition=k, repeat=repeat, job=job, raw=f"{test['name']}.{k}.{test['ext']}")
     if entry.pop("full_log", False):
-        entry["argv"] = test["argv"] + ["--full-log", f"{JOB_DIR}/{job}.log"]
+        entry["argv"] = test["argv"] + ["--full-log", f"{job_dir}/{job}.log"]
         entry["command"] = " ".join(entry["argv"])
         entry["log"] = f"{test['name']}.{k}.csv.gz"
     return entry
 
 
+def in_netns(netns: str, argv: list[str]) -> list[str]:
+    """ARGV run inside network namespace NETNS (on the hypervisor)."""
+    return ["ip", "netns", "exec", netns, *argv]
+
+
+def native_unavailable(tests: list[dict[str, Any]], missing: list[str]) -> dict[str, str]:
+    """The tests the native reference cannot run because a tool is missing on the hypervisor, with why."""
+    out = {}
+    for test in tests:
+        lacking = [t for t in NATIVE_TOOLS[test["tool"]] if t in missing]
+        if lacking:
+            hint = (" (Debian ships netperf in non-free: add a package source that names non-free, or install it)"
+                    if test["tool"] == "netperf" else "")
+            out[test["name"]] = (f"{' and '.join(lacking)} {'is' if len(lacking) == 1 else 'are'} not installed on "
+                                 f"the hypervisor{hint}")
+    return out
+
+
+def _native(tests: list[dict[str, Any]], native: dict[str, Any]) -> dict[str, Any]:
+    """The native reference's entries: every command inside the client namespace on the hypervisor, its
+    job files in the native job directory, and the tests whose tools the hypervisor lacks left out."""
+    for key in ("server_netns", "client_netns", "job_dir"):
+        if not native.get(key):
+            raise ValueError(f"the native reference needs {key}")
+    unavailable = native_unavailable(tests, list(native.get("missing") or []))
+    kept = []
+    for test in tests:
+        if test["name"] in unavailable:
+            continue
+        argv = in_netns(native["client_netns"], test["argv"])
+        kept.append(dict(test, argv=argv, command=" ".join(argv), host=True, job_dir=native["job_dir"]))
+    return {"tests": kept, "unavailable": unavailable}
+
+
 def plan_matrix(backends: list[str], server: str, client: str, prefix: int, *, duration: int, ping_count: int,
                 ping_interval: float, streams: int, pps_sizes: list[int], selected: list[str] | None = None,
-                margin: int = 60, repeat: int = 1) -> dict[str, Any]:
+                margin: int = 60, repeat: int = 1, native: dict[str, Any] | None = None) -> dict[str, Any]:
     """The whole run: every backend's subnet, its tests, and the matrix in the order it runs - for each
     test, every repetition of every backend, the backends alternating (test 1 #1 on virtio, test 1 #1 on
     macvtap, test 1 #2 on virtio, ...), so the host's drift hits every backend alike - and the traffic
     servers for every backend. Every repetition is its own entry (``repetition`` 1..``repeat``) with its
-    own job name and raw output file."""
+    own job name and raw output file.
+
+    NATIVE (server_netns, client_netns, job_dir, missing: tools the hypervisor lacks) adds the native
+    reference after the backends: the same tests between two namespaces on the hypervisor (entries with
+    ``host``), its servers in ``servers_by_backend['native']``, the tests it cannot run in
+    ``native_unavailable``."""
     if not backends:
         raise ValueError("no backend to plan for")
+    if NATIVE in backends:
+        raise ValueError("native is the reference, not a backend: plan it with native=")
     if isinstance(repeat, bool) or not isinstance(repeat, int) or not 1 <= repeat <= MAX_REPEAT:
         raise ValueError(f"repeat must be a whole number 1-{MAX_REPEAT}, got {repeat!r}")
-    addresses = lab_addresses(backends, server, client, prefix)
+    paths = list(backends) + ([NATIVE] if native else [])
+    addresses = lab_addresses(paths, server, client, prefix)
     single = {b: plan_tests(addresses[b]["server"], duration=duration, ping_count=ping_count,
                             ping_interval=ping_interval, streams=streams, pps_sizes=pps_sizes,
-                            selected=selected, margin=margin) for b in backends}
-    by_backend = {b: [_repetition(b, t, k, repeat) for t in single[b] for k in range(1, repeat + 1)] for b in backends}
+                            selected=selected, margin=margin) for b in paths}
     names = [t["name"] for t in single[backends[0]]]
-    entry = {(b, t["name"], t["repetition"]): t for b in backends for t in by_backend[b]}
+    unavailable: dict[str, str] = {}
+    if native:
+        planned_native = _native(single[NATIVE], native)
+        single[NATIVE], unavailable = planned_native["tests"], planned_native["unavailable"]
+    by_backend = {b: [_repetition(b, t, k, repeat, t.get("job_dir", JOB_DIR)) for t in single[b]
+                      for k in range(1, repeat + 1)] for b in paths}
+    entry = {(b, t["name"], t["repetition"]): t for b in paths for t in by_backend[b]}
     tests = [dict(entry[(backend, name, k)], backend=backend)
-             for name in names for k in range(1, repeat + 1) for backend in backends]
+             for name in names for k in range(1, repeat + 1) for backend in paths if (backend, name, k) in entry]
     planned = sum(t["duration_s"] for t in tests)
     left = planned
     for position, test in enumerate(tests, 1):
         left -= test["duration_s"]
         test.update(position=position, total=len(tests), planned_s=planned, remaining_s=left)
+    servers = {b: server_commands(addresses[b]["server"]) for b in paths}
+    if native:
+        # a server whose tool the hypervisor lacks is not started (its tests are left out above)
+        servers[NATIVE] = [in_netns(native["server_netns"], cmd) for cmd in servers[NATIVE]
+                           if cmd[0] not in (native.get("missing") or [])]
     return {
         "addresses": addresses,
+        "paths": paths,
         "by_backend": by_backend,
         "planned_by_backend": {b: [{"name": t["name"], "tool": t["tool"], "repetition": t["repetition"]}
-                                   for t in by_backend[b]] for b in backends},
+                                   for t in by_backend[b]] for b in paths},
         "test_names": names,
         "tests": tests,
         "repeat": repeat,
         "iperf3_omit_s": IPERF3_OMIT_S,
-        "server_commands": [cmd for b in backends for cmd in server_commands(addresses[b]["server"])],
-        "servers_by_backend": {b: server_commands(addresses[b]["server"]) for b in backends},
+        # the traffic servers on the server VM (the native reference's run on the hypervisor)
+        "server_commands": [cmd for b in backends for cmd in servers[b]],
+        "servers_by_backend": servers,
+        "native_unavailable": unavailable,
         "seconds": planned,
     }

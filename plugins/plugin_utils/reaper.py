@@ -64,10 +64,12 @@ def teardown(cfg: dict[str, Any]) -> None:
             print(f"watchdog: {error}", file=sys.stderr)
     if cfg.get("controller_dir"):
         kill_matching(f"ControlPath={cfg['controller_dir']}/cp-")
+    for extra in cfg.get("extra_netns") or []:
+        kill_netns(extra)  # the native reference's namespaces and the traffic servers in them
     netns = cfg.get("netns")
     if netns and cfg.get("manage_netns", True):
         kill_netns(netns)
-    for key in ("state_dir", "chardev_dir", "controller_dir"):
+    for key in ("state_dir", "chardev_dir", "controller_dir", "job_dir"):
         if cfg.get(key):
             shutil.rmtree(cfg[key], ignore_errors=True)
     if cfg.get("chardev_dir"):

@@ -20,7 +20,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from ansible_collections.volt.netbench.plugins.plugin_utils.errors import ParseError
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import (
-    BACKENDS, CPU_PARTS, PPS_SIZES, SECTIONS, Row, report_rows)
+    BACKENDS, CPU_PARTS, NATIVE, PATHS, PPS_SIZES, SECTIONS, Row, report_rows)
 from ansible_collections.volt.netbench.plugins.plugin_utils.ping import reply_rtts_us
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import (
     COMPARED_CONFIG, ResultsError, has_data, load_runs, read_log, select_runs)
@@ -105,7 +105,7 @@ def build_report(
     anomalies: list[str] = []
 
     backends = []
-    for name in BACKENDS:
+    for name in PATHS:
         run = chosen.get(name)
         measured = run is not None and has_data(run)
         backends.append(
@@ -118,6 +118,8 @@ def build_report(
                 "path": f"{shown_dir}/{name}/{run['run_id']}/" if run else None,
             }
         )
+        if name == NATIVE:
+            continue  # the reference: its absence is no anomaly (-e native=false)
         if run is None:
             anomalies.append(f"{name}: not run — no recorded run under {shown_dir}/{name}/.")
         elif run.get("status") == "not_run":
@@ -126,20 +128,26 @@ def build_report(
             anomalies.append(f"{name}: no data — run {run['run_id']} {run.get('status')}: "
                              f"{_sentence(run.get('reason'), 'every test failed')}")
     anomalies.extend(notes)
+    reference = backends.pop()
+    # the backends compared and ranked; the native reference is shown beside them, never ranked
     measured = [b["name"] for b in backends if b["measured"]]
+    if reference["measured"] and not measured:
+        reference["measured"] = False
+    shown = measured + ([NATIVE] if reference["measured"] else [])
 
     rows = _rows(chosen, measured)
     observations: dict = {}
-    cells = {row: {name: _cell(chosen[name], row, shown_dir, observations) if name in measured else None
-                   for name in BACKENDS} for row in rows}
+    cells = {row: {name: _cell(chosen[name], row, shown_dir, observations) if name in shown else None
+                   for name in PATHS} for row in rows}
     if not any(_usable(cells[r][n]) for r in rows if r.section == "cpu" for n in measured):
         rows = tuple(r for r in rows if r.section != "cpu")  # no CPU samples in these runs
     repeat = _repeat(chosen, measured)
-    for name in measured:
+    for name in shown:
         anomalies.extend(_cell_anomalies(chosen[name], rows, cells, name, repeat))
         anomalies.extend(_test_anomalies(chosen[name]))
         anomalies.extend(_quality_anomalies(chosen[name]))
     anomalies.extend(_environment_anomalies(chosen, measured))
+    anomalies.extend(_native_anomalies(chosen, reference, measured))
 
     tables = []
     for key, title, first in SECTIONS:
@@ -151,7 +159,7 @@ def build_report(
             "title": title,
             "first_column": first,
             "note": PPS_NOTE if key == "pps" else (CPU_NOTE if key == "cpu" else ""),
-            "rows": [_table_row(row, cells[row], measured, baseline) for row in section_rows],
+            "rows": [_table_row(row, cells[row], measured, baseline, reference["measured"]) for row in section_rows],
         })
     ranking, scoring = _ranking(rows, cells, measured)
     tested = any(c["n"] > 1 for row in rows for c in cells[row].values() if c)
@@ -160,18 +168,22 @@ def build_report(
         "results_dir": shown_dir,
         "baseline": baseline,
         "backends": backends,
+        "reference": reference,
+        # the table columns: the seed's three backends, then the native reference when it was measured
+        "columns": [b["name"] for b in backends] + ([NATIVE] if reference["measured"] else []),
         "measured": measured,
         "environment": _environment(chosen, measured),
-        "test_config": _test_config(chosen, measured),
+        "test_config": _test_config(chosen, measured, shown),
         "statistics": _method(repeat, tested),
         "tables": tables,
-        "analysis": _analysis(rows, cells, measured, baseline),
-        "cpu_split": _cpu_split(chosen, rows, measured),
+        "analysis": _analysis(rows, cells, measured, baseline, reference["measured"]),
+        "cpu_split": _cpu_split(chosen, rows, shown),
         "hierarchy": ranking,
         "scoring": scoring,
         "recommendations": _recommendations(ranking, chosen, measured),
         "anomalies": anomalies,
-        "raw_data": [b["path"] or f"{shown_dir}/{b['name']}/ (no run)" for b in backends],
+        "raw_data": ([b["path"] or f"{shown_dir}/{b['name']}/ (no run)" for b in backends]
+                     + ([reference["path"]] if reference["path"] else [])),
         "reproducibility": _reproducibility(chosen, measured, shown_dir),
     }
     return model
@@ -182,29 +194,36 @@ CPU_NOTE = ("Host CPU-seconds per unit of work: the hypervisor's busy CPU time w
             "0.25 s) divided by the work the test moved. Lower is better.")
 
 
-def _cpu_split(chosen: dict[str, dict], rows: tuple[Row, ...], measured: list[str]) -> list[dict[str, Any]]:
-    """Where each backend's host CPU went over its CPU-cost tests: each part's share of the total."""
+def _cpu_split(chosen: dict[str, dict], rows: tuple[Row, ...], shown: list[str]) -> list[dict[str, Any]]:
+    """Where each path's host CPU went over its CPU-cost tests: per repetition, each part's share of the
+    CPU-seconds of those tests' windows; a cell is the mean share ± its confidence interval."""
     tests = {r.test for r in rows if r.section == "cpu"}
     if not tests:
         return []
-    sums: dict[str, dict[str, float]] = {}
-    for name in measured:
-        parts = dict.fromkeys([p for p, _label in CPU_PARTS] + ["total"], 0.0)
-        for sample in chosen[name].get("samples", []):
-            metric = str(sample.get("metric", ""))
-            if sample.get("test") not in tests or not metric.startswith("host_cpu_cost"):
+    shares: dict[str, dict[str, list[float]]] = {}
+    for name in shown:
+        per_rep: dict[int, dict[str, float]] = {}
+        for test in chosen[name].get("tests", []):
+            parsed = test.get("parsed") or {}
+            if test.get("name") not in tests or not parsed.get("host_cpu_total_s"):
                 continue
-            key = "total" if metric == "host_cpu_cost" else metric.removeprefix("host_cpu_cost_")
-            if key in parts and isinstance(sample.get("value"), (int, float)):
-                parts[key] += float(sample["value"])
-        sums[name] = parts
+            sums = per_rep.setdefault(int(test.get("repetition") or 1), {})
+            for key in ["total"] + [p for p, _label in CPU_PARTS]:
+                sums[key] = sums.get(key, 0.0) + float(parsed.get(f"host_cpu_{key}_s") or 0.0)
+        shares[name] = {part: [100 * sums[part] / sums["total"] for _k, sums in sorted(per_rep.items())
+                               if sums.get("total")] for part, _label in CPU_PARTS}
     out = []
     for part, label in CPU_PARTS:
-        cells = {}
-        for name in BACKENDS:
-            total = sums.get(name, {}).get("total")
-            cells[name] = f"{100 * sums[name][part] / total:.0f} %" if total else NA
-        out.append({"label": label, "cells": cells})
+        cells, stats = {}, {}
+        for name in PATHS:
+            values = shares.get(name, {}).get(part)
+            if not values:
+                cells[name] = NA
+                continue
+            est = estimate(values)
+            stats[name] = dict(est, values=values)
+            cells[name] = f"{est['mean']:.0f}" + (f" ± {est['half']:.0f}" if est["half"] is not None else "") + " %"
+        out.append({"part": part, "label": label, "cells": cells, "statistics": stats})
     return out
 
 
@@ -310,10 +329,11 @@ def _usable(cell: dict[str, Any] | None) -> bool:
     return bool(cell) and cell["n"] > 0
 
 
-def _table_row(row: Row, cells: dict[str, Any], measured: list[str], baseline: str) -> dict[str, Any]:
+def _table_row(row: Row, cells: dict[str, Any], measured: list[str], baseline: str,
+               with_native: bool = False) -> dict[str, Any]:
     repeat_n = max((c["n"] for c in cells.values() if _usable(c)), default=0)
     shown = {}
-    for name in BACKENDS:
+    for name in PATHS:
         cell = cells.get(name)
         text = cell["text"] if cell else NA
         if _usable(cell) and cell["n"] < repeat_n:
@@ -331,11 +351,33 @@ def _table_row(row: Row, cells: dict[str, Any], measured: list[str], baseline: s
         "metric": row.metric,
         "unit": row.unit,
         "higher_is_better": row.higher_is_better,
-        "values": {n: (cells[n]["value"] if _usable(cells.get(n)) else None) for n in BACKENDS},
-        "statistics": {n: cells[n] for n in BACKENDS if cells.get(n)},
+        "values": {n: (cells[n]["value"] if _usable(cells.get(n)) else None) for n in PATHS},
+        "statistics": {n: cells[n] for n in PATHS if cells.get(n)},
         "versus_baseline": comparisons,
+        "of_native": _of_native(cells, measured) if with_native else {},
         "cells": shown,
     }
+
+
+def _of_native(cells: dict[str, Any], measured: list[str]) -> dict[str, dict[str, Any]]:
+    """Each backend's mean as a percentage of the native reference's (100 % = native; above 100 % means
+    more than native: faster for a rate, slower or costlier for a latency or a CPU cost), with the
+    95 % interval of the difference of the means relative to native's (Welch) and its p."""
+    native = cells.get(NATIVE)
+    out = {}
+    for name in measured:
+        cell = cells.get(name)
+        if not (_usable(cell) and _usable(native)) or not native["mean"]:
+            continue
+        cmp = compare(cell["values"], native["values"], higher_is_better=True)
+        pct = 100 + cmp["change"]
+        text = f"{pct:,.0f} %"
+        if cmp["low"] is not None:
+            text += f" [{100 + cmp['low']:,.0f}, {100 + cmp['high']:,.0f}]"
+        out[name] = {"percent": pct, "low": None if cmp["low"] is None else 100 + cmp["low"],
+                     "high": None if cmp["high"] is None else 100 + cmp["high"], "p": cmp["p"],
+                     "tested": cmp["tested"], "significant": cmp["significant"], "text": text}
+    return out
 
 
 def _tname(test: dict[str, Any], repeat: int) -> str:
@@ -350,6 +392,8 @@ def _cell_anomalies(run: dict[str, Any], rows: tuple[Row, ...], cells: dict, nam
             which = f" in repetition {rep}" if repeat > 1 else ""
             out.append(f"{name}: {row.label} measured 0 {row.unit}{which}; left out of that cell.")
         if cell is None:
+            if row.test in ((run.get("environment") or {}).get("native_unavailable") or {}):
+                continue  # said once, with its reason, by _native_anomalies
             planned = [t for t in run.get("tests", []) if t.get("name") == row.test]
             if not planned:
                 out.append(f"{name}: {row.label} is n/a — test {row.test} was not part of the run.")
@@ -426,6 +470,20 @@ def _environment_anomalies(chosen: dict[str, dict], measured: list[str]) -> list
     return out
 
 
+def _native_anomalies(chosen: dict[str, dict], reference: dict[str, Any], measured: list[str]) -> list[str]:
+    """Why the native reference column is missing or has holes."""
+    run = chosen.get(NATIVE)
+    if run is None or not measured:
+        return []
+    out = []
+    if not reference["measured"]:
+        out.append(f"native: no data — run {run['run_id']} {run.get('status')}: "
+                   f"{_sentence(run.get('reason'), 'every test failed')}")
+    for test, why in sorted(((run.get("environment") or {}).get("native_unavailable") or {}).items()):
+        out.append(f"native: {test} not measured — {_sentence(why, 'no reason recorded')}")
+    return out
+
+
 def _sentence(text: str | None, default: str) -> str:
     """One line of text that ends with exactly one full stop (or its own ? / !)."""
     text = " ".join(str(text or "").split()) or default
@@ -464,7 +522,7 @@ def _environment(chosen: dict[str, dict], measured: list[str]) -> list[dict[str,
     return rows
 
 
-def _test_config(chosen: dict[str, dict], measured: list[str]) -> dict[str, Any]:
+def _test_config(chosen: dict[str, dict], measured: list[str], shown: list[str]) -> dict[str, Any]:
     def agreed(key: str, unit: str = "") -> str:
         seen = {n: chosen[n].get("config", {}).get(key) for n in measured}
         known = {json.dumps(v) for v in seen.values() if v is not None}
@@ -489,7 +547,8 @@ def _test_config(chosen: dict[str, dict], measured: list[str]) -> dict[str, Any]
         "repeat": agreed("repeat"),
         "accelerator": ", ".join(accel) if accel else NA,
         "data_paths": [
-            {"backend": n, "path": _show((chosen[n].get("environment") or {}).get("data_path"))} for n in measured
+            {"backend": n if n != NATIVE else "native (reference)",
+             "path": _show((chosen[n].get("environment") or {}).get("data_path"))} for n in shown
         ],
     }
 
@@ -525,7 +584,8 @@ def _method(repeat: int, tested: bool) -> dict[str, Any]:
     }
 
 
-def _analysis(rows: tuple[Row, ...], cells: dict, measured: list[str], baseline: str) -> dict[str, Any]:
+def _analysis(rows: tuple[Row, ...], cells: dict, measured: list[str], baseline: str,
+              with_native: bool = False) -> dict[str, Any]:
     by_key = {(r.test, r.metric): r for r in rows}
 
     def row(test: str, metric: str) -> Row | None:
@@ -586,8 +646,44 @@ def _analysis(rows: tuple[Row, ...], cells: dict, measured: list[str], baseline:
         "pps_size": first_pps.label.split()[0] if first_pps else "",
         "pps": versus(first_pps),
         "pps_finding": _finding(pps_rows, cells, measured),
-        "cpu_finding": _finding(cpu_rows, cells, measured) if cpu_rows else "",
+        "cpu_finding": " ".join([_finding(cpu_rows, cells, measured), _cheapest(cpu_rows, cells, measured)]).strip()
+                       if cpu_rows else "",
+        "native": _native_lines(rows, cells, measured) if with_native else [],
     }
+
+
+def _native_lines(rows: tuple[Row, ...], cells: dict, measured: list[str]) -> list[dict[str, Any]]:
+    """Per row with a native value: native's cell and each backend's percentage of it."""
+    out = []
+    for r in rows:
+        native = cells[r][NATIVE]
+        if not _usable(native):
+            continue
+        of = _of_native(cells[r], measured)
+        out.append({"label": r.label, "unit": r.unit, "native": f"{native['text']} {r.unit}",
+                    "cells": {n: of[n]["text"] if n in of else NA for n in BACKENDS}})
+    return out
+
+
+def _cheapest(rows: list[Row], cells: dict, measured: list[str]) -> str:
+    """Which backend costs the host least over every CPU-cost row, scored per repetition like the
+    hierarchy (geometric mean of best ÷ value) and claimed only where Welch's test separates it."""
+    ranked = [n for n in measured if all(_usable(cells[r][n]) for r in rows)]
+    if len(ranked) < 2 or not rows:
+        return ""
+    scores = _per_rep_scores(rows, cells, ranked)
+    groups = _groups(scores)
+    top = groups[0]["backend"]
+    shared = [g["backend"] for g in groups[1:] if g["rank"] == 1]
+    cmp = compare(scores[top], scores[groups[1]["backend"]])
+    if not cmp["tested"]:
+        return (f"Over all {len(rows)} CPU-cost rows, {top} used the least host CPU per unit of work in a single "
+                "repetition; not tested.")
+    if shared:
+        return (f"Over all {len(rows)} CPU-cost rows, no backend is cheapest: {top} and {', '.join(shared)} are not "
+                f"separable ({p_text(cmp['p'])}).")
+    return (f"Cheapest overall: {top} uses the least host CPU per unit of work over all {len(rows)} CPU-cost rows "
+            f"({change_text(cmp)} over {groups[1]['backend']}, {p_text(cmp['p'])}).")
 
 
 def _versus_note(cmp: dict[str, Any], other: str) -> str:

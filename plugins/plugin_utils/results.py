@@ -25,7 +25,7 @@ from typing import Any
 
 from ansible_collections.volt.netbench.plugins.module_utils import hostcpu
 from ansible_collections.volt.netbench.plugins.plugin_utils.errors import ParseError
-from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import BACKENDS, PARSERS, cpu_cost, unit_of
+from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PARSERS, PATHS, cpu_cost, unit_of
 
 SCHEMA = 1
 RUN_ID_RE = re.compile(r"^\d{8}T\d{6}Z(-\d+)?$")
@@ -67,8 +67,8 @@ def create_run_dir(results_dir: str | os.PathLike, backend: str, run_id: str | N
 
 
 def check_backend(backend: str) -> None:
-    if backend not in BACKENDS:
-        raise ResultsError(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
+    if backend not in PATHS:
+        raise ResultsError(f"unknown backend {backend!r}: choose one of {', '.join(PATHS)}")
 
 
 def record_run(
@@ -291,7 +291,7 @@ def load_runs(results_dir: str | os.PathLike) -> list[dict[str, Any]]:
     """Every recorded run under ``results_dir`` with its samples, oldest first per backend."""
     root = Path(results_dir)
     runs = []
-    for backend in BACKENDS:
+    for backend in PATHS:
         base = root / backend
         if not base.is_dir():
             continue
@@ -368,7 +368,7 @@ def select_runs(runs: list[dict[str, Any]], run_ids: list[str] | None = None
     newest_first = sorted(runs, key=lambda r: _sort_key(r["run_id"]), reverse=True)
     with_data = [r for r in newest_first if has_data(r)]
     reference = compared_config(with_data[0]) if with_data else None
-    for backend in BACKENDS:
+    for backend in PATHS:
         own = [r for r in newest_first if r["backend"] == backend]
         if not own:
             continue

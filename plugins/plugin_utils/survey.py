@@ -24,7 +24,8 @@ def _first_line(option: dict[str, Any]) -> str:
 
 
 def survey_spec(argument_specs: dict[str, Any]) -> dict[str, Any]:
-    """The survey: backend and profile as multiple choice, repeat, the tests as a multiselect, results_dir.
+    """The survey: backend and profile as multiple choice, repeat, the native reference (true/false), the tests
+    as a multiselect, results_dir.
     Each question's variable is the playbook's short extra var; its choices and description come from the
     role's ``main`` argument spec."""
     options = argument_specs["argument_specs"]["main"]["options"]
@@ -44,6 +45,9 @@ def survey_spec(argument_specs: dict[str, Any]) -> dict[str, Any]:
             {"question_name": "Repetitions", "question_description":
                 f"{_first_line(options['benchmark_repeat'])} Empty: the profile's.", "required": False,
              "type": "integer", "variable": "repeat", "min": 1, "max": MAX_REPEAT, "default": ""},
+            {"question_name": "Native reference", "question_description": _first_line(options["benchmark_native"]),
+             "required": True, "type": "multiplechoice", "variable": "native", "choices": ["true", "false"],
+             "default": str(options["benchmark_native"]["default"]).lower()},
             {"question_name": "Tests", "question_description": _first_line(options["benchmark_tests"]),
              "required": False, "type": "multiselect", "variable": "tests", "choices": tests, "default": ""},
             {"question_name": "Results directory", "question_description":

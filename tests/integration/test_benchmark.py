@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -36,10 +37,13 @@ def assert_clean(ns: str, timeout: float = 60, lock: Path = LOCK) -> None:
                               text=True, check=False).stdout.strip()
         masters = subprocess.run(["pgrep", "-f", f"volt-netbench/labs/{ns}/cp-"], capture_output=True,
                                  text=True, check=False).stdout.strip()
-        if not (netns_exists(ns) or qemu or masters or lock.exists()):
+        native = [f"{ns}-native-{end}" for end in ("server", "client") if netns_exists(f"{ns}-native-{end}")]
+        if not (netns_exists(ns) or qemu or masters or lock.exists() or native):
             break
         time.sleep(0.5)  # namespace teardown is asynchronous; the watchdog polls every second
     assert not netns_exists(ns), "lab namespace left behind"
+    assert not netns_exists(f"{ns}-native-server") and not netns_exists(f"{ns}-native-client"), "native namespaces"
+    assert not Path(f"/run/volt-netbench/{ns}.jobs").exists(), "the native reference's job files left behind"
     assert not subprocess.run(["pgrep", "-f", f"/run/volt-netbench/guests/{ns}/"], capture_output=True, check=False).stdout
     assert not subprocess.run(["pgrep", "-f", f"volt-netbench/labs/{ns}/cp-"], capture_output=True, check=False).stdout
     assert not lock.exists(), "lock left behind"
@@ -54,9 +58,10 @@ TEST_SECONDS = 2
 
 
 def bench_args(results: Path, ns: str, *extra: str) -> list[str]:
+    # the native reference only where a test asks for it (-e native=true): it is checked end to end once
     return [str(BIN / "ansible-playbook"), str(PLAYBOOK), "-e", f"results_dir={results}",
             "-e", f"benchmark_netns={ns}", "-e", "profile=quick", "-e", f"duration={TEST_SECONDS}",
-            "-e", f"benchmark_image_cache_dir={ENV['VOLT_NETBENCH_IMAGE_CACHE']}", *extra]
+            "-e", f"benchmark_image_cache_dir={ENV['VOLT_NETBENCH_IMAGE_CACHE']}", "-e", "native=false", *extra]
 
 
 def runs(results: Path, backend: str) -> list[dict]:
@@ -183,7 +188,7 @@ def test_all_backends_quick_end_to_end_and_the_lock(tmp_path, lab_ns):
     results = tmp_path / "results"
     log = tmp_path / "e2e.log"
     began = time.monotonic()
-    proc = start(bench_args(results, lab_ns, "-e", "backend=all"), log)
+    proc = start(bench_args(results, lab_ns, "-e", "backend=all", "-e", "native=true"), log)
     # a second benchmark on this hypervisor while the first holds the lock is refused
     wait_for(log, r"TASK \[volt\.netbench\.benchmark : Start the watchdog", proc)
     second = run(bench_args(tmp_path / "other", f"{lab_ns}x", "-e", "backend=virtio"), check=False, env=ENV)
@@ -194,16 +199,20 @@ def test_all_backends_quick_end_to_end_and_the_lock(tmp_path, lab_ns):
     assert proc.wait(timeout=3600) == 0, log.read_text()[-6000:]
     print(f"\n[e2e all, quick] wall time {time.monotonic() - began:.0f} s")
     text = log.read_text()
-    # one lab for every backend: the matrix alternates them test by test
+    # one lab for every backend: the matrix alternates them test by test, the native reference after them
     measured = ["virtio", "vhost-net", "macvtap"] if os.path.exists("/dev/vhost-net") else ["virtio", "macvtap"]
-    total = 13 * len(measured)
-    for position, backend in enumerate(measured, 1):
+    # the native reference leaves out the netperf tests when the hypervisor has no netperf (Debian: non-free)
+    native_tests = 13 if shutil.which("netperf") and shutil.which("netserver") else 10
+    total = 13 * len(measured) + native_tests
+    for position, backend in enumerate(measured + ["native"], 1):
         assert re.search(rf"\[{position}/{total}\] {backend} iperf3_tcp_single \({TEST_SECONDS + 1} s\)", text), backend
-    assert re.search(rf"\[{len(measured) + 1}/{total}\] virtio iperf3_tcp_multi ", text)
+    assert re.search(rf"\[{len(measured) + 2}/{total}\] virtio iperf3_tcp_multi ", text)
     # the progress callback (enabled by ansible.cfg) beside the default stdout callback
     assert re.search(rf"volt\.netbench \[1/{total}\] virtio iperf3_tcp_single: [0-9.]+ Gbps \| [0-9.]+ s \| elapsed ", text)
-    assert re.search(rf"volt\.netbench \[{total}/{total}\] macvtap netperf_udp_rr: [0-9,]+ trans/sec .*matrix done", text)
-    assert "Report: " in text and "Ranking: " in text
+    last = "native" if native_tests == 13 else "macvtap"
+    assert re.search(rf"volt\.netbench \[{total}/{total}\] {last} netperf_udp_rr: [0-9,]+ trans/sec .*matrix done", text)
+    assert re.search(r"volt\.netbench \[\d+/\d+\] native ping: P50 [0-9.]+ µs", text)
+    assert "Report: " in text and "Ranking: " in text and "virtio as % of native:" in text
     recorded = [runs(results, b)[0] for b in measured]
     assert len({r["run_id"] for r in recorded}) == 1, "one run id for every backend of the lab"
     assert len({json.dumps(r["wall_times"]["boot_to_ssh_s"], sort_keys=True) for r in recorded}) == 1, "one boot"
@@ -227,16 +236,41 @@ def test_all_backends_quick_end_to_end_and_the_lock(tmp_path, lab_ns):
         assert vhost["status"] == "not_run"
         assert ("- vhost-net: not run — preflight: backend vhost-net is not available on this host: "
                 "/dev/vhost-net does not exist") in report
+    (native,) = runs(results, "native")
+    assert native["status"] == "complete" and native["run_id"] == recorded[0]["run_id"], native["tests"]
+    assert "no VM" in native["environment"]["data_path"]
+    native_dir = results / "native" / native["run_id"]
+    assert {s["test"] for s in samples(native_dir)} == {t["name"] for t in native["tests"]}
+    assert all(t["parsed"].get("host_cpu_total_s", 0) > 0 for t in native["tests"]), "host CPU per native test"
+    if native_tests == 10:
+        assert "- native: netperf_tcp_rr not measured — netperf and netserver are not installed on the " \
+               "hypervisor (Debian ships netperf in non-free" in report
     tables = report.split("## Analysis")[0]
+    assert "| Test | virtio | vhost-net | macvtap | native |" in tables
+    number = r"^[0-9,.]+( ± [0-9,.]+)?$"
     for line in tables.splitlines():
         if line.rstrip().endswith("% |"):
             continue  # where the host CPU went: shares, checked by the repetitions test
         if line.startswith("| ") and not line.startswith(("| Test", "| Metric", "| Packet", "| Parameter", "| Part")):
             cells = [c.strip() for c in line.strip("|").split("|")]
-            if len(cells) == 4:  # result tables: label, virtio, vhost-net, macvtap
-                assert re.match(r"^[0-9,.]+$", cells[1]) and re.match(r"^[0-9,.]+$", cells[3]), line
+            if len(cells) == 5:  # result tables: label, virtio, vhost-net, macvtap, native
+                assert re.match(number, cells[1]) and re.match(number, cells[3]), line
+                netperf_row = cells[0].startswith(("TCP_RR", "TCP_CRR", "UDP_RR"))
+                assert re.match(number, cells[4]) or (native_tests == 10 and netperf_row and cells[4] == "n/a"), line
                 if not os.path.exists("/dev/vhost-net"):
                     assert cells[2] == "n/a", line
+    # the CPU section has a cost for every measured backend and for native
+    cpu = report.split("### Host CPU Cost", 1)[1].split("\n\n", 2)[1]
+    assert re.search(r"\| TCP Single Stream, per Gbit \| [0-9.]+ \| n/a \| [0-9.]+ \| [0-9.]+ \|", cpu), cpu
+    # each backend as a percentage of native, from the cells above
+    distance = report.split("### Distance from Native", 1)[1].split("## Conclusions")[0]
+    model = json.loads((results / "report.json").read_text())
+    single = next(r for t in model["tables"] for r in t["rows"] if r["label"] == "TCP Single Stream")
+    for backend in measured:
+        share = 100 * single["values"][backend] / single["values"]["native"]
+        assert single["of_native"][backend]["percent"] == pytest.approx(share)
+        assert f"{share:,.0f} %" in distance.split("| TCP Single Stream |", 1)[1].split("\n", 1)[0]
+    assert "native" not in [r["backend"] for r in model["hierarchy"]]
     if "tcg" in (runs(results, "virtio")[0]["environment"]["accelerator"],):
         assert "ran under TCG (software emulation, no KVM)" in report
     assert_clean(lab_ns)
@@ -249,7 +283,7 @@ def awx_job(tmp_path: Path, lab_ns: str, **extravars):
 
     results = tmp_path / "results"
     pdd = awx.prepare(tmp_path / "awx", {"results_dir": str(results), "benchmark_netns": lab_ns, "profile": "quick",
-                                         "duration": TEST_SECONDS,
+                                         "duration": TEST_SECONDS, "native": False,
                                          "benchmark_image_cache_dir": ENV["VOLT_NETBENCH_IMAGE_CACHE"], **extravars})
     return awx.run_benchmark(pdd, "job1"), results
 

@@ -10,6 +10,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -205,3 +206,62 @@ def test_one_lab_for_several_backends(lab):
     lab("virtio", "absent", "-e", '{"lab_backends": ["virtio", "vhost-net", "macvtap"]}')
     wait_gone(ns)
     assert not lab.chardir.exists()
+
+
+TCP_ECHO = """import socket
+s = socket.create_server(("198.18.3.1", 5201))
+print("listening", flush=True)
+c, peer = s.accept()
+c.sendall(f"hello from {peer[0]}".encode())
+c.close()
+"""
+TCP_HELLO = """import socket
+c = socket.create_connection(("198.18.3.1", 5201), timeout=10)
+print(c.recv(100).decode())
+"""
+
+
+def native_endpoints(ns: str) -> list[dict]:
+    return [{"name": "server", "netns": f"{ns}-ns", "address": "198.18.3.1/24"},
+            {"name": "client", "netns": f"{ns}-nc", "address": "198.18.3.2/24"}]
+
+
+@pytest.mark.parametrize("backend, wiring", [("virtio", "veth"), ("macvtap", "macvlan")])
+def test_native_endpoints_on_the_lab_wiring(lab, tmp_path, backend, wiring):
+    """The native reference's two namespaces hang off the bridge (veth) or macvtap's lower device (macvlan),
+    reach each other through it, and go - with a process left in one - when the lab is removed."""
+    native = native_endpoints(lab.ns)
+    extra = ("-e", json.dumps({"lab_native": native}))
+    try:
+        lab(backend, "present", *extra)
+        second = lab(backend, "present", *extra)
+        assert recap(second.stdout)["changed"] == 0, "idempotent"
+        published = json.loads((tmp_path / "devices.json.native").read_text())
+        assert [(d["name"], d["netns"], d["ifname"]) for d in published] == [
+            ("server", f"{lab.ns}-ns", "data0"), ("client", f"{lab.ns}-nc", "data0")]
+        for endpoint in native:
+            data0 = links(endpoint["netns"])["data0"]
+            assert data0["linkinfo"]["info_kind"] == wiring and data0["mtu"] == 1400
+            assert addrs(endpoint["netns"], "data0") == [endpoint["address"]]
+        lab_links = links(lab.ns)
+        if wiring == "veth":
+            assert lab_links["vnbnat0"]["master"] == "vnbbr0" and lab_links["vnbnat1"]["master"] == "vnbbr0"
+        else:
+            assert published[0]["lower"] == "vnblow0" and "vnbnat0" not in lab_links
+        # the two endpoints reach each other over the lab wiring: a TCP exchange between their namespaces
+        server = subprocess.Popen(["ip", "netns", "exec", f"{lab.ns}-ns", sys.executable, "-c", TCP_ECHO],
+                                  stdout=subprocess.PIPE, text=True)
+        assert server.stdout.readline().strip() == "listening"
+        client = subprocess.run(["ip", "netns", "exec", f"{lab.ns}-nc", sys.executable, "-c", TCP_HELLO],
+                                capture_output=True, text=True, timeout=20, check=False)
+        assert client.stdout.strip() == "hello from 198.18.3.2", client.stderr
+        server.wait(timeout=10)
+        # a server left running in an endpoint's namespace is stopped by the teardown
+        sleeper = subprocess.Popen(["ip", "netns", "exec", f"{lab.ns}-ns", "sleep", "300"])
+        lab(backend, "absent", *extra)
+        assert sleeper.wait(timeout=15) != 0
+        for endpoint in native:
+            wait_gone(endpoint["netns"])
+    finally:
+        for endpoint in native:
+            subprocess.run(["ip", "netns", "delete", endpoint["netns"]], capture_output=True, check=False)

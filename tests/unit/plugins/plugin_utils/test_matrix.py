@@ -133,3 +133,45 @@ def test_sockperf_keeps_its_full_log_per_repetition():
     assert first["argv"][-2:] == ["--full-log", "/var/tmp/volt-netbench-jobs/virtio.sockperf_tcp.1.log"]
     assert second["log"] == "sockperf_tcp.2.csv.gz" and second["command"].endswith("virtio.sockperf_tcp.2.log")
     assert "full_log" not in first
+
+
+NATIVE = {"server_netns": "vnb-lab-native-server", "client_netns": "vnb-lab-native-client",
+          "job_dir": "/run/volt-netbench/vnb-lab.jobs"}
+
+
+def test_the_native_reference_runs_the_same_tests_in_its_namespaces_after_the_backends():
+    plan = lab_plan(["virtio", "macvtap"], "198.18.0.1", "198.18.0.2", duration=5, ping_count=200,
+                    selected=["iperf3_tcp_single", "sockperf_tcp"], native=NATIVE)
+    assert plan["paths"] == ["virtio", "macvtap", "native"]
+    assert [t["job"] for t in plan["tests"]] == [
+        "virtio.iperf3_tcp_single.1", "macvtap.iperf3_tcp_single.1", "native.iperf3_tcp_single.1",
+        "virtio.sockperf_tcp.1", "macvtap.sockperf_tcp.1", "native.sockperf_tcp.1"]
+    single, sockperf = plan["by_backend"]["native"]
+    # the client side runs inside the client namespace, against the native server's own subnet
+    assert single["argv"] == ["ip", "netns", "exec", "vnb-lab-native-client",
+                              "iperf3", "-c", "198.18.3.1", "-t", "5", "-O", "1", "-J"]
+    assert single["host"] is True and single["job_dir"] == NATIVE["job_dir"]
+    assert sockperf["argv"][-2:] == ["--full-log", "/run/volt-netbench/vnb-lab.jobs/native.sockperf_tcp.1.log"]
+    assert plan["addresses"]["native"]["client_cidr"] == "198.18.3.2/24"
+    # its servers run in the server namespace on the hypervisor, not on the server VM
+    assert plan["servers_by_backend"]["native"][0] == ["ip", "netns", "exec", "vnb-lab-native-server",
+                                                       "iperf3", "-s", "-B", "198.18.3.1", "-D"]
+    assert all("198.18.3.1" not in " ".join(cmd) for cmd in plan["server_commands"])
+    assert "host" not in plan["by_backend"]["virtio"][0]
+    assert plan["native_unavailable"] == {}
+
+
+def test_the_native_reference_leaves_out_tests_whose_tools_the_hypervisor_lacks():
+    plan = lab_plan(["virtio"], "198.18.0.1", "198.18.0.2", selected=["ping", "netperf_tcp_rr", "netperf_udp_rr"],
+                    native=dict(NATIVE, missing=["netserver"]))
+    assert [t["job"] for t in plan["tests"]] == ["virtio.ping.1", "native.ping.1", "virtio.netperf_tcp_rr.1",
+                                                 "virtio.netperf_udp_rr.1"]
+    assert plan["native_unavailable"]["netperf_tcp_rr"].startswith(
+        "netserver is not installed on the hypervisor (Debian ships netperf in non-free")
+    assert [t["name"] for t in plan["planned_by_backend"]["native"]] == ["ping"]
+    assert [cmd[4] for cmd in plan["servers_by_backend"]["native"]] == ["iperf3", "sockperf"]
+    assert plan["tests"][-1]["total"] == 4 and plan["tests"][-1]["remaining_s"] == 0
+    with pytest.raises(AnsibleFilterError, match="native is the reference, not a backend"):
+        lab_plan(["virtio", "native"], "198.18.0.1", "198.18.0.2")
+    with pytest.raises(AnsibleFilterError, match="the native reference needs client_netns"):
+        lab_plan(["virtio"], "198.18.0.1", "198.18.0.2", native={"server_netns": "a", "job_dir": "/tmp/x"})

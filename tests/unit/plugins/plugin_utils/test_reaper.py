@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import time
 from pathlib import Path
+
+import pytest
 
 from ansible_collections.volt.netbench.plugins.plugin_utils import reaper, run_control
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import create_run_dir
@@ -30,3 +35,25 @@ def test_every_backend_of_the_lab_is_recorded_as_interrupted(tmp_path):
         status = {t["name"]: (t["status"], t["message"]) for t in run["tests"]}
         assert status == {"ping": ("ok", ""), "netperf_tcp_rr": ("skipped", "not run: the benchmark was interrupted")}
     assert (results / "REPORT.md").is_file()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to create a network namespace")
+def test_teardown_stops_the_native_servers_and_removes_their_namespaces_and_job_files(tmp_path):
+    ns = f"vnbreap-{os.getpid()}"
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    server = subprocess.Popen(["ip", "netns", "exec", ns, "sleep", "300"])
+    job_dir = tmp_path / "vnb-lab.jobs"
+    job_dir.mkdir()
+    (job_dir / "native.ping.1.out").write_text("64 bytes from 198.18.3.1")
+    try:
+        deadline = time.monotonic() + 10
+        while not subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True, check=False).stdout.strip():
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        reaper.teardown({"extra_netns": [ns], "job_dir": str(job_dir)})
+        assert server.wait(timeout=10) != 0
+        assert ns not in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True).stdout
+        assert not job_dir.exists()
+    finally:
+        server.kill()
+        subprocess.run(["ip", "netns", "delete", ns], capture_output=True, check=False)

@@ -343,14 +343,16 @@ def test_host_cpu_cost_per_unit_of_work(tmp_path):
         tests.append({"name": "iperf3_tcp_single", "tool": "iperf3", "repetition": k,
                       "raw": f"iperf3_tcp_single.{k}.json", "window": [start, start + 10.0]})
 
-    def cpu_sample(t: float, n: int) -> dict:
-        # after each 10 s window: server vCPU +5 s, client QEMU I/O +1 s, host busy +8 s (2 s outside QEMU)
-        return {"t": t, "guests": {"server": {"vcpu": 500 * n * hz // 100, "io": 0, "vhost": 0},
-                                   "client": {"vcpu": 0, "io": 100 * n * hz // 100, "vhost": 0}},
-                "host": {"user": 600 * n * hz // 100, "nice": 0, "system": 200 * n * hz // 100, "idle": 5000 * n,
+    def cpu_sample(t: float, vcpu_s: float, io_s: float, busy_s: float) -> dict:
+        # cumulative: the server's vCPU threads, the client's QEMU I/O threads, the host's busy time
+        return {"t": t, "guests": {"server": {"vcpu": round(vcpu_s * hz), "io": 0, "vhost": 0},
+                                   "client": {"vcpu": 0, "io": round(io_s * hz), "vhost": 0}},
+                "host": {"user": round((busy_s - 2) * hz), "nice": 0, "system": round(2 * hz), "idle": 5000,
                          "iowait": 0, "irq": 0, "softirq": 0, "steal": 0}}
 
-    samples = [cpu_sample(100.0, 0), cpu_sample(110.0, 1), cpu_sample(200.0, 1), cpu_sample(210.0, 2)]
+    # window 1: vCPU 5 s, I/O 1 s, busy 8 s; window 2: vCPU 6 s, I/O 1 s, busy 8 s
+    samples = [cpu_sample(100.0, 0, 0, 2), cpu_sample(110.0, 5, 1, 10), cpu_sample(200.0, 5, 1, 10),
+               cpu_sample(210.0, 11, 2, 18)]
     (run_dir / "host_cpu.jsonl").write_text("".join(json.dumps(s) + "\n" for s in samples))
     results.record_run(run_dir, backend="virtio", tests=tests, environment=ENV,
                        config={"tests": ["iperf3_tcp_single"], "repeat": 2})
@@ -359,9 +361,15 @@ def test_host_cpu_cost_per_unit_of_work(tmp_path):
     half = scipy_stats.t.ppf(0.975, 1) * costs.std(ddof=1) / np.sqrt(2)
     assert f"| TCP Single Stream, per Gbit | {costs.mean():,.3f} ± {half:,.3f} | n/a | n/a |" in md
     assert "### Host CPU Cost (CPU-seconds per unit of work)" in md and "### CPU Cost Analysis" in md
+
+    def share(values):  # the per-repetition shares' mean ± t half-width, as the split table shows them
+        v = np.array(values)
+        return f"{v.mean():.0f} ± {scipy_stats.t.ppf(0.975, 1) * v.std(ddof=1) / np.sqrt(2):.0f} %"
+
     split = {r["label"]: r["cells"]["virtio"] for r in model["cpu_split"]}
-    assert split == {"guest vCPU threads": "62 %", "QEMU main loop and I/O threads": "12 %",
-                     "vhost workers": "0 %", "host kernel and the rest (softirq: bridge, macvtap)": "25 %"}
+    assert split == {"guest vCPU threads": share([62.5, 75.0]), "QEMU main loop and I/O threads": share([12.5, 12.5]),
+                     "vhost workers": share([0.0, 0.0]),
+                     "host kernel and the rest (softirq: bridge, macvtap)": share([25.0, 12.5])}
     # CPU cost is reported beside the ranking, not in it
     assert "cpu" not in model["scoring"]["categories"]
 
@@ -370,3 +378,56 @@ def test_no_cpu_samples_no_cpu_section(tmp_path):
     record(tmp_path, "virtio", "20261127T100000Z", SAME)
     model, md = build(tmp_path)
     assert "Host CPU Cost" not in md and model["cpu_split"] == []
+
+
+NATIVE = values_of([4.00, 4.10, 3.90], [2.00, 2.10, 1.90], [0.05, 0.05, 0.05], [40000, 41000, 39000],
+                   [20000, 20500, 19500])
+
+
+def test_the_native_reference_is_a_column_and_a_percentage_never_a_rank(tmp_path):
+    record(tmp_path, "virtio", "20261127T100000Z", SAME)
+    record(tmp_path, "macvtap", "20261127T100000Z", FAST)
+    record(tmp_path, "native", "20261127T100000Z", NATIVE)
+    model, md = build(tmp_path)
+    assert model["columns"] == ["virtio", "vhost-net", "macvtap", "native"]
+    assert model["measured"] == ["virtio", "macvtap"] and model["reference"]["measured"]
+    tcp = np.array(NATIVE["iperf3_tcp_single"])
+    half = scipy_stats.t.ppf(0.975, 2) * tcp.std(ddof=1) / np.sqrt(3)
+    assert "| Test | virtio | vhost-net | macvtap | native |" in md
+    assert f"| TCP Single Stream | {np.mean(SAME['iperf3_tcp_single']):.2f} ± " in md
+    assert md.split("| TCP Single Stream |", 1)[1].split("\n", 1)[0].endswith(f"| {tcp.mean():.2f} ± {half:.2f} |")
+    # % of native: the backend's mean over native's, with Welch's interval of the difference relative to native
+    for name, values in (("virtio", SAME), ("macvtap", FAST)):
+        mine = np.array(values["iperf3_tcp_single"])
+        welch = scipy_stats.ttest_ind(mine, tcp, equal_var=False)
+        ci = welch.confidence_interval(0.95)
+        pct, low, high = (100 + 100 * x / tcp.mean() for x in (mine.mean() - tcp.mean(), ci.low, ci.high))
+        cell = row(model, "TCP Single Stream")["of_native"][name]
+        assert cell["percent"] == pytest.approx(100 * mine.mean() / tcp.mean())
+        assert cell["text"] == f"{pct:,.0f} % [{low:,.0f}, {high:,.0f}]"
+    native_section = section(md, "### Distance from Native", "## Conclusions")
+    assert f"| TCP Single Stream | {tcp.mean():.2f} ± {half:.2f} Gbps |" in native_section
+    assert row(model, "TCP Single Stream")["of_native"]["virtio"]["text"] in native_section
+    # the reference is never ranked nor recommended
+    assert [r["backend"] for r in model["hierarchy"]] == ["macvtap", "virtio"]
+    assert "native" not in section(md, "### Performance Hierarchy", "### Anomalies")
+    assert "- `results/native/20261127T100000Z/`" in md
+
+
+def test_tests_the_native_reference_could_not_run_are_named(tmp_path):
+    record(tmp_path, "virtio", "20261127T100000Z", SAME)
+    run_dir = results.create_run_dir(tmp_path, "native", "20261127T100000Z")[0]
+    (run_dir / "ping.1.txt").write_text(ping(rtts(0.05, 1)))
+    why = "netperf is not installed on the hypervisor (Debian ships netperf in non-free)"
+    results.record_run(run_dir, backend="native", tests=[{"name": "ping", "tool": "ping", "raw": "ping.1.txt"}],
+                       config={"tests": list(SAME), "repeat": 3}, environment={"native_unavailable": {"netperf_tcp_rr": why}})
+    model, md = build(tmp_path)
+    assert f"- native: netperf_tcp_rr not measured — {why}." in md
+    assert "native: TCP_RR is n/a" not in md, "said once, with its reason"
+    assert row(model, "TCP_RR")["cells"]["native"] == "n/a"
+    assert "TCP_RR" not in [line["label"] for line in model["analysis"]["native"]]
+    # without a native run there is no column and no section (-e native=false)
+    other = tmp_path / "other"
+    record(other, "virtio", "20261127T100000Z", SAME)
+    model, md = build(other)
+    assert model["columns"] == ["virtio", "vhost-net", "macvtap"] and "Distance from Native" not in md

@@ -33,7 +33,8 @@ def test_every_question_is_a_valid_awx_question_the_playbook_reads():
     survey = json.loads((ROOT / SURVEY_FILE).read_text())
     playbook = (ROOT / "playbooks/benchmark.yml").read_text()
     options = SPEC["argument_specs"]["main"]["options"]
-    assert [q["variable"] for q in survey["spec"]] == ["backend", "profile", "repeat", "tests", "results_dir"]
+    variables = [q["variable"] for q in survey["spec"]]
+    assert variables == ["backend", "profile", "repeat", "native", "tests", "results_dir"]
     for question in survey["spec"]:
         assert question["type"] in AWX_TYPES
         assert {"question_name", "variable", "required", "type", "default"} <= set(question)
@@ -48,3 +49,5 @@ def test_every_question_is_a_valid_awx_question_the_playbook_reads():
     assert by_var["tests"]["choices"][:2] == ["iperf3_tcp_single", "iperf3_tcp_multi"]
     assert len(by_var["tests"]["choices"]) == 13
     assert (by_var["repeat"]["min"], by_var["repeat"]["max"]) == (1, 50)
+    # AWX sends the choice as a string: the role's bool argument spec takes "true"/"false"
+    assert by_var["native"]["choices"] == ["true", "false"] and by_var["native"]["default"] == "true"
