@@ -10,7 +10,7 @@ from pathlib import Path
 from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import BACKENDS
 from ansible_collections.volt.netbench.plugins.plugin_utils.report import (
-    build_report, ranking_text, render_markdown, write_report)
+    build_report, ranking_text, render_markdown, report_files, write_report)
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import ResultsError
 
 
@@ -48,6 +48,9 @@ class ActionModule(VoltActionBase):
             "changed": changed,
             "report": str(md_path),
             "report_json": str(json_path),
+            "report_html": str(output_dir / "REPORT.html"),
+            "summary_csv": str(output_dir / "summary.csv"),
+            "charts": [str(output_dir / c["svg"]) for c in model["charts"]],
             "measured": model["measured"],
             "runs": {b["name"]: b["run_id"] for b in model["backends"] if b["run_id"]},
             "ranking": [{"backend": r["backend"], "rank": r["rank"], "score": r["score"]} for r in model["hierarchy"]],
@@ -80,4 +83,4 @@ def _same_report(json_path: Path, model: dict) -> bool:
     new = json.loads(json.dumps(model))
     old.pop("generated", None)
     new.pop("generated", None)
-    return old == new and json_path.with_name("REPORT.md").is_file()
+    return old == new and all((json_path.parent / name).is_file() for name in report_files(model))

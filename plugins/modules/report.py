@@ -28,6 +28,10 @@ description:
   - Percentage changes are against O(baseline); positive means better, whichever way better points
     (higher throughput, lower latency).
   - Rows follow the runs' configuration (selected tests, stream count, packet sizes).
+  - Beside them it writes C(REPORT.html) (the same model rendered for a browser, one self-contained file
+    with the charts inline as SVG), C(summary.csv) (one row per backend and metric) and, with matplotlib,
+    C(charts/*.svg) and C(charts/*.png) (throughput, ICMP and TCP percentile curves, packets per second by
+    size, transaction rates, host CPU cost), linked from C(REPORT.md). The same runs draw byte-identical charts.
   - Runs on the controller. Reports C(changed) only when the report's content changes.
 options:
   results_dir:
@@ -35,7 +39,7 @@ options:
     type: path
     required: true
   output_dir:
-    description: Where to write C(REPORT.md) and C(report.json). Defaults to O(results_dir).
+    description: Where to write C(REPORT.md), C(report.json), C(REPORT.html), C(summary.csv) and C(charts/). Defaults to O(results_dir).
     type: path
   baseline:
     description: Backend the others are compared against.
@@ -114,6 +118,19 @@ recommendations:
   description: Default, high-performance and fallback recommendations as written in the report.
   returned: success
   type: dict
+report_html:
+  description: Path of REPORT.html (the same report for a browser, charts inline).
+  returned: success
+  type: str
+summary_csv:
+  description: Path of summary.csv (one row per backend and metric - n, mean, interval, unit, run id).
+  returned: success
+  type: str
+charts:
+  description: Paths of the SVG charts (each has a PNG beside it); empty when matplotlib is missing.
+  returned: success
+  type: list
+  elements: str
 figures:
   description: Every table cell as written in the report with its unit, per backend (and C(native) when the
     reference was measured) and row label.

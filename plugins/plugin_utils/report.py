@@ -8,7 +8,9 @@ samples; the Jinja2 template only lays the model out in the seed's shape.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import math
 import os
@@ -17,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
+from ansible_collections.volt.netbench.plugins.plugin_utils import charts
 from ansible_collections.volt.netbench.plugins.plugin_utils.errors import ParseError
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import (
     BACKENDS, CPU_PARTS, NATIVE, PATHS, PPS_SIZES, SECTIONS, Row, report_rows)
@@ -30,6 +34,7 @@ from ansible_collections.volt.netbench.plugins.plugin_utils.stats import (
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
 TEMPLATE = "REPORT.md.j2"
+HTML_TEMPLATE = "REPORT.html.j2"
 NA = "n/a"
 ENV_ROWS = (
     ("Date", "date"),
@@ -149,6 +154,8 @@ def build_report(
     anomalies.extend(_environment_anomalies(chosen, measured))
     anomalies.extend(_native_anomalies(chosen, reference, measured))
 
+    curves = _percentile_curves(chosen, shown, rows, cells, observations)
+
     tables = []
     for key, title, first in SECTIONS:
         section_rows = [r for r in rows if r.section == key]
@@ -185,8 +192,39 @@ def build_report(
         "raw_data": ([b["path"] or f"{shown_dir}/{b['name']}/ (no run)" for b in backends]
                      + ([reference["path"]] if reference["path"] else [])),
         "reproducibility": _reproducibility(chosen, measured, shown_dir),
+        "percentile_curves": curves,
     }
+    model["charts_note"] = charts.unavailable()
+    model["charts"] = [] if model["charts_note"] else charts.plan(model)
     return model
+
+
+# The percentiles a latency chart draws (the pooled observations of every repetition).
+CURVE_PERCENTILES = (1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 97.5, 99, 99.5, 99.9)
+
+
+def _percentile_curves(chosen: dict[str, dict], shown: list[str], rows: tuple[Row, ...], cells: dict,
+                       observations: dict) -> dict[str, dict[str, dict[str, list[float]]]]:
+    """Per latency tool (icmp, tcp) and path: the pooled round trips at CURVE_PERCENTILES, from the same
+    repetitions as the cells (the P50 row's)."""
+    out: dict[str, dict[str, dict[str, list[float]]]] = {}
+    for key, test in (("icmp", "ping"), ("tcp", "sockperf_tcp")):
+        row = next((r for r in rows if r.test == test and r.percentile is not None), None)
+        if row is None:
+            continue
+        for name in shown:
+            cell = cells[row].get(name)
+            if not _usable(cell) or not cell.get("pooled"):
+                continue
+            tests = {(t["name"], int(t.get("repetition") or 1)): t for t in chosen[name].get("tests", [])}
+            pooled: list[float] = []
+            for rep in cell["repetitions"]:
+                pooled.extend(_observations(chosen[name], tests[(test, rep)], observations) or [])
+            if pooled:
+                out.setdefault(key, {})[name] = {
+                    "percentiles": list(CURVE_PERCENTILES),
+                    "us": [round(percentile(pooled, p), 3) for p in CURVE_PERCENTILES]}
+    return out
 
 
 CPU_NOTE = ("Host CPU-seconds per unit of work: the hypervisor's busy CPU time while the test ran (both guests' "
@@ -1022,24 +1060,85 @@ def _evar(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def render_markdown(model: dict[str, Any]) -> str:
-    env = Environment(
+def _environment_for(name: str, autoescape: bool) -> Environment:
+    return Environment(
         loader=FileSystemLoader(str(TEMPLATE_DIR)),
         undefined=StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        autoescape=False,
+        autoescape=autoescape,
     )
-    return env.get_template(TEMPLATE).render(report=model)
+
+
+def render_markdown(model: dict[str, Any]) -> str:
+    return _environment_for(TEMPLATE, False).get_template(TEMPLATE).render(report=model)
+
+
+def render_html(model: dict[str, Any], svgs: dict[str, str] | None = None) -> str:
+    """REPORT.html from the same model as REPORT.md (not from the Markdown): one self-contained file,
+    the charts inline as SVG (SVGS: chart key -> the SVG document), no external requests."""
+    inline = {key: Markup(_svg_element(text)) for key, text in (svgs or {}).items()}
+    return _environment_for(HTML_TEMPLATE, True).get_template(HTML_TEMPLATE).render(report=model, svgs=inline)
+
+
+def _svg_element(text: str) -> str:
+    """The <svg> element of an SVG document (without its XML declaration and doctype)."""
+    start = text.find("<svg")
+    return text[start:] if start >= 0 else ""
+
+
+SUMMARY_FIELDS = ("backend", "section", "metric", "unit", "n", "mean", "interval_half_width", "low", "high",
+                  "shown", "run_id")
+
+
+def summary_rows(model: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per backend (and native) x metric of the report's tables: n, mean, interval, unit, run id."""
+    run_ids = {b["name"]: b["run_id"] for b in model["backends"] + [model["reference"]]}
+    out = []
+    for table in model["tables"]:
+        for row in table["rows"]:
+            for name in model["columns"]:
+                cell = row["statistics"].get(name)
+                if not cell or not cell.get("n"):
+                    continue
+                out.append({
+                    "backend": name, "section": table["key"], "metric": row["label"], "unit": row["unit"],
+                    "n": cell["n"], "mean": cell["mean"], "interval_half_width": cell["half"],
+                    "low": cell["low"], "high": cell["high"], "shown": cell["value"], "run_id": run_ids.get(name),
+                })
+    return out
+
+
+def render_csv(model: dict[str, Any]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=SUMMARY_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for row in summary_rows(model):
+        writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+    return buffer.getvalue()
+
+
+def report_files(model: dict[str, Any]) -> list[str]:
+    """Every file write_report writes, relative to its directory."""
+    names = ["REPORT.md", "report.json", "REPORT.html", "summary.csv"]
+    for chart in model.get("charts") or []:
+        names += [chart["svg"], chart["png"]]
+    return names
 
 
 def write_report(model: dict[str, Any], out_dir: str | os.PathLike) -> tuple[Path, Path]:
-    """Write REPORT.md and report.json atomically into ``out_dir``."""
+    """Write the charts, REPORT.md, report.json, REPORT.html and summary.csv atomically into ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    svgs = {}
+    if model.get("charts"):
+        charts.draw(model, out)
+        svgs = {c["key"]: (out / c["svg"]).read_text(encoding="utf-8") for c in model["charts"]}
     md_path, json_path = out / "REPORT.md", out / "report.json"
-    for path, text in ((md_path, render_markdown(model)), (json_path, json.dumps(model, indent=2, sort_keys=True) + "\n")):
+    texts = ((md_path, render_markdown(model)), (json_path, json.dumps(model, indent=2, sort_keys=True) + "\n"),
+             (out / "REPORT.html", render_html(model, svgs)), (out / "summary.csv", render_csv(model)))
+    for path, text in texts:
         tmp = path.with_name(f".{path.name}.tmp")
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)

@@ -271,6 +271,19 @@ def test_all_backends_quick_end_to_end_and_the_lock(tmp_path, lab_ns):
         assert single["of_native"][backend]["percent"] == pytest.approx(share)
         assert f"{share:,.0f} %" in distance.split("| TCP Single Stream |", 1)[1].split("\n", 1)[0]
     assert "native" not in [r["backend"] for r in model["hierarchy"]]
+    # the lab's run draws every chart (CPU cost and TCP percentiles included), REPORT.html and summary.csv
+    assert [c["key"] for c in model["charts"]] == ["throughput", "latency_icmp", "latency_tcp", "pps",
+                                                   "transactions", "cpu"]
+    for chart in model["charts"]:
+        svg = (results / chart["svg"]).read_text()
+        assert all(f">{name}<" in svg for name in measured + ["native"]), chart["key"]
+        assert (results / chart["png"]).read_bytes().startswith(b"\x89PNG")
+        assert f"({chart['svg']})" in report
+    html = (results / "REPORT.html").read_text()
+    assert html.count("<svg") == len(model["charts"])
+    summary = (results / "summary.csv").read_text().splitlines()
+    assert summary[0].startswith("backend,section,metric,unit,n,mean,")
+    assert any(line.startswith("native,throughput,TCP Single Stream,Gbps,1,") for line in summary)
     if "tcg" in (runs(results, "virtio")[0]["environment"]["accelerator"],):
         assert "ran under TCG (software emulation, no KVM)" in report
     assert_clean(lab_ns)

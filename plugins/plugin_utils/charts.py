@@ -1,0 +1,199 @@
+# Copyright: volt.netbench contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The report's charts, drawn with matplotlib (Agg, no display) from the report model.
+
+Every chart is written as SVG and PNG beside REPORT.md (``charts/<key>.svg|png``). The style is fixed
+here (matplotlib's defaults plus the rcParams below, never the user's matplotlibrc) and no timestamp
+or tool version goes into the files, so the same model draws byte-identical files. SVG text stays
+text (``svg.fonttype: none``): the backends' names can be read and searched in the files.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+CHART_DIR = "charts"
+# one colour per data path, the same in every chart (matplotlib's tab10, native in grey)
+COLOURS = {"virtio": "#1f77b4", "vhost-net": "#ff7f0e", "macvtap": "#2ca02c", "native": "#7f7f7f"}
+STYLE = {
+    "svg.fonttype": "none",
+    "svg.hashsalt": "volt.netbench",
+    "svg.id": None,
+    "font.family": "DejaVu Sans",
+    "font.size": 10,
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "path.simplify": False,
+}
+# no date, no software version in the files
+METADATA = {"svg": {"Date": None, "Creator": None, "Format": None, "Type": None},
+            "png": {"Software": None}}
+TITLES = {
+    "throughput": "Throughput (Gbps), mean and 95 % interval",
+    "latency_icmp": "ICMP round-trip time by percentile (every reply pooled)",
+    "latency_tcp": "TCP round-trip time by percentile (sockperf, every message pooled)",
+    "pps": "Packets per second by UDP payload size, mean and 95 % interval",
+    "transactions": "Transaction rates (trans/sec), mean and 95 % interval",
+    "cpu": "Host CPU-seconds per unit of work (lower is better), mean and 95 % interval",
+}
+
+
+def unavailable() -> str:
+    """Why no chart can be drawn here, or '' when matplotlib is importable."""
+    try:
+        import matplotlib  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
+    except ImportError:
+        return ("matplotlib is not installed where the report was written, so no chart was drawn: "
+                "install the collection's requirements.txt (pip install -r requirements.txt) and run compare.yml again.")
+    return ""
+
+
+def plan(model: dict[str, Any]) -> list[dict[str, Any]]:
+    """The charts the model calls for: key, title, the section they illustrate, their files."""
+    out = []
+    sections = {t["key"]: t for t in model.get("tables", [])}
+    curves = model.get("percentile_curves") or {}
+    for key, section in (("throughput", "throughput"), ("latency_icmp", "latency"), ("latency_tcp", "latency"),
+                         ("pps", "pps"), ("transactions", "transactions"), ("cpu", "cpu")):
+        if key.startswith("latency_"):
+            if not curves.get(key.removeprefix("latency_")):
+                continue
+        elif not _bars(sections.get(section), model["columns"]):
+            continue
+        out.append({"key": key, "title": TITLES[key], "section": section,
+                    "svg": f"{CHART_DIR}/{key}.svg", "png": f"{CHART_DIR}/{key}.png"})
+    return out
+
+
+def _bars(table: dict[str, Any] | None, columns: list[str]) -> list[dict[str, Any]]:
+    """The rows of TABLE that have a value for at least one column."""
+    if not table:
+        return []
+    return [r for r in table["rows"] if any(r["values"].get(c) is not None for c in columns)]
+
+
+def draw(model: dict[str, Any], out_dir: str | os.PathLike) -> list[dict[str, Any]]:
+    """Write every chart of ``plan(model)`` under OUT_DIR/charts; returns the plan."""
+    import matplotlib  # pylint: disable=import-outside-toplevel
+
+    matplotlib.use("Agg", force=True)
+    from matplotlib import pyplot as plt  # pylint: disable=import-outside-toplevel
+
+    charts = plan(model)
+    target = Path(out_dir) / CHART_DIR
+    target.mkdir(parents=True, exist_ok=True)
+    sections = {t["key"]: t for t in model.get("tables", [])}
+    columns = [c for c in model["columns"] if c in model["measured"] or c == "native"]
+    with matplotlib.rc_context():
+        matplotlib.rcdefaults()
+        matplotlib.rcParams.update(STYLE)
+        for chart in charts:
+            key = chart["key"]
+            if key.startswith("latency_"):
+                fig = _curves(plt, model["percentile_curves"][key.removeprefix("latency_")], columns)
+            elif key == "pps":
+                fig = _pps(plt, _bars(sections["pps"], columns), columns)
+            elif key == "cpu":
+                fig = _cpu(plt, _bars(sections["cpu"], columns), columns)
+            else:
+                fig = _grouped(plt, _bars(sections[chart["section"]], columns), columns)
+            fig.suptitle(chart["title"], fontsize=11)
+            fig.tight_layout()
+            for fmt in ("svg", "png"):
+                path = target / f"{key}.{fmt}"
+                tmp = path.with_name(f".{path.name}.tmp")
+                fig.savefig(tmp, format=fmt, metadata=METADATA[fmt])
+                os.replace(tmp, path)
+            plt.close(fig)
+    return charts
+
+
+def _series(rows: list[dict[str, Any]], column: str) -> tuple[list[float], list[float]]:
+    values, errors = [], []
+    for row in rows:
+        cell = (row.get("statistics") or {}).get(column) or {}
+        value = row["values"].get(column)
+        # the cells' values are in the table's units already (Gbps, µs, pps, ...)
+        values.append(float("nan") if value is None else value)
+        half = cell.get("half")
+        errors.append(0.0 if half is None or value is None else half)
+    return values, errors
+
+
+def _grouped(plt, rows: list[dict[str, Any]], columns: list[str]):
+    fig, ax = plt.subplots(figsize=(8, 4))
+    width = 0.8 / max(1, len(columns))
+    for i, column in enumerate(columns):
+        values, errors = _series(rows, column)
+        xs = [x + (i - (len(columns) - 1) / 2) * width for x in range(len(rows))]
+        ax.bar(xs, values, width, yerr=errors, capsize=3, label=column, color=COLOURS[column])
+    ax.set_xticks(range(len(rows)), [r["label"] for r in rows])
+    ax.set_ylabel(rows[0]["unit"] if rows else "")
+    ax.legend(title="backend")
+    return fig
+
+
+def _pps(plt, rows: list[dict[str, Any]], columns: list[str]):
+    fig, ax = plt.subplots(figsize=(8, 4))
+    sizes = [int(r["label"].split()[0]) for r in rows]
+    for column in columns:
+        values, errors = _series(rows, column)
+        ax.errorbar(sizes, values, yerr=errors, marker="o", capsize=3, label=column, color=COLOURS[column])
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(sizes, [str(s) for s in sizes])
+    ax.set_xlabel("UDP payload (bytes)")
+    ax.set_ylabel("packets per second (received)")
+    ax.legend(title="backend")
+    return fig
+
+
+def _cpu(plt, rows: list[dict[str, Any]], columns: list[str]):
+    units = []
+    for row in rows:
+        if row["unit"] not in units:
+            units.append(row["unit"])
+    fig, axes = plt.subplots(1, len(units), figsize=(4 * len(units) + 1, 4), squeeze=False)
+    for ax, unit in zip(axes[0], units):
+        group = [r for r in rows if r["unit"] == unit]
+        width = 0.8 / max(1, len(columns))
+        for i, column in enumerate(columns):
+            values, errors = _series(group, column)
+            xs = [x + (i - (len(columns) - 1) / 2) * width for x in range(len(group))]
+            ax.bar(xs, values, width, yerr=errors, capsize=3, label=column, color=COLOURS[column])
+        ax.set_xticks(range(len(group)), [r["label"].split(",")[0] for r in group], rotation=20, ha="right")
+        ax.set_ylabel(unit)
+    axes[0][0].legend(title="backend")
+    return fig
+
+
+def _nines(pct: float) -> float:
+    """A percentile on the chart's x axis: -log10(1 - p), so 90, 99 and 99.9 are evenly spaced."""
+    return -math.log10(1 - pct / 100)
+
+
+def _curves(plt, curves: dict[str, dict[str, list[float]]], columns: list[str]):
+    from matplotlib.ticker import ScalarFormatter  # pylint: disable=import-outside-toplevel
+
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for column in columns:
+        curve = curves.get(column)
+        if not curve:
+            continue
+        ax.plot([_nines(p) for p in curve["percentiles"]], curve["us"], marker=".", label=column,
+                color=COLOURS[column])
+    ticks = (10, 50, 90, 99, 99.9)
+    ax.set_xticks([_nines(p) for p in ticks], [f"P{p:g}" for p in ticks])
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(ScalarFormatter())
+    ax.yaxis.set_minor_formatter(ScalarFormatter())
+    ax.set_xlabel("percentile")
+    ax.set_ylabel("round trip (µs)")
+    ax.legend(title="backend")
+    return fig
