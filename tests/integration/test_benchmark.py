@@ -20,7 +20,8 @@ from helpers import BIN, ROOT, run
 
 PLAYBOOK = ROOT / "playbooks" / "benchmark.yml"
 LOCK = Path("/run/volt-netbench/benchmark.lock")
-# one xdist worker runs these in order: they share the hypervisor lock (and the bad-input tests assert it is free)
+# one xdist worker runs these in order: they share the hypervisor lock (the input checks and check mode, which
+# never take it, are in test_benchmark_inputs.py with a lock path of their own)
 pytestmark = [pytest.mark.skipif(os.geteuid() != 0, reason="needs root for namespaces, taps and QEMU"),
               pytest.mark.xdist_group("benchmark")]
 ENV = {"VOLT_NETBENCH_IMAGE_CACHE": os.environ.get("VOLT_NETBENCH_IMAGE_CACHE", "/var/cache/volt-netbench/images")}
@@ -116,70 +117,6 @@ def lab_ns():
         time.sleep(0.5)
     subprocess.run(["pkill", "-f", f"/run/volt-netbench/guests/{ns}/"], check=False)
     subprocess.run(["ip", "netns", "delete", ns], capture_output=True, check=False)
-
-
-# --- input validation: refused before the host is touched ---------------------------------------
-
-@pytest.mark.parametrize(
-    "extra, message",
-    [
-        (["-e", "backend=vhost"], "value of benchmark_backend must be one of: virtio, vhost-net, macvtap, all, got: vhost"),
-        (["-e", "duration=-5"], "duration must be a whole number of seconds, at least 1 (got -5)"),
-        (["-e", "ping_count=0"], "ping_count must be a whole number of echo requests, at least 1 (got 0)"),
-        (["-e", "repeat=0"], "repeat must be a whole number of repetitions, 1-50 (got 0)"),
-        (["-e", '{"pps_sizes": [0]}'], "pps_sizes: 0 is not a UDP payload size: each must be a whole number of bytes "
-                                       "from 1 to MTU - 28 = 1472 (got [0])"),
-        (["-e", "benchmark_netns='bad name'"], "benchmark_netns 'bad name' is not a namespace name: use 1-32 letters"),
-        (["-e", "benchmark_memory_mb=-1"], "benchmark_memory_mb must be 0 (the default: 8192 with KVM, 1024 under TCG) "
-                                           "or at least 256 MiB (got -1)"),
-        (["-e", '{"tests": "ping"}'], "tests must be a list of test names, got 'ping': pass -e '{\"tests\": [\"ping\"]}'"),
-        (["-e", '{"pps_sizes": [64, 9000]}'],
-         "packet size 9000 is above the MTU: a UDP payload can be at most MTU - 28 = 1472 bytes (benchmark_mtu=1500)."),
-        (["-e", "results_dir=/proc/volt-netbench"], "results_dir /proc/volt-netbench is not writable"),
-        (["-e", '{"tests": ["iperf4"]}'], "test_plan: unknown tests iperf4: choose from iperf3_tcp_single"),
-        (["-e", "image=/nonexistent/cloud.qcow2"], "image /nonexistent/cloud.qcow2 is not a file on"),
-    ],
-)
-def test_bad_input_is_refused_before_any_host_change(tmp_path, lab_ns, extra, message):
-    # a later -e wins, so the bad results_dir replaces the default one
-    proc = run(bench_args(tmp_path / "results", lab_ns) + extra, check=False, env=ENV)
-    assert proc.returncode != 0
-    assert message in flat(proc.stdout), proc.stdout[-3000:]
-    assert not netns_exists(lab_ns)
-    assert not LOCK.exists()
-    assert "Prepare the hypervisor" not in proc.stdout
-
-
-@pytest.fixture
-def held_lock():
-    """The hypervisor lock held by another live 'ansible' process, as while another benchmark runs."""
-    import socket
-
-    holder = subprocess.Popen(["bash", "-c", "exec -a ansible-playbook-elsewhere sleep 300"])
-    LOCK.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps({"owner_pid": holder.pid, "owner_host": socket.gethostname(), "taken": time.time(),
-                       "description": "volt.netbench benchmark held by a test"})
-    LOCK.write_text(text)
-    try:
-        yield text
-    finally:
-        holder.kill()
-        holder.wait()
-        LOCK.unlink(missing_ok=True)
-
-
-@pytest.mark.parametrize("extra, message", [
-    (["-e", '{"pps_sizes": [0]}'], "pps_sizes: 0 is not a UDP payload size"),
-    (["-e", "benchmark_netns='bad name'"], "benchmark_netns 'bad name' is not a namespace name"),
-    (["-e", "benchmark_memory_mb=-1"], "benchmark_memory_mb must be 0 (the default"),
-    (["-e", '{"tests": "ping"}'], "tests must be a list of test names, got 'ping'"),
-])
-def test_bad_input_is_refused_before_the_lock_another_run_holds(tmp_path, lab_ns, held_lock, extra, message):
-    proc = run(bench_args(tmp_path / "results", lab_ns) + extra, check=False, env=ENV)
-    assert proc.returncode != 0
-    assert message in flat(proc.stdout), proc.stdout[-3000:]
-    assert "another benchmark holds this hypervisor" not in proc.stdout
-    assert LOCK.read_text() == held_lock, "the other run's lock is untouched"
 
 
 # --- end to end ------------------------------------------------------------------------------------
