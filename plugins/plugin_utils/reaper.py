@@ -107,16 +107,31 @@ def record_interrupted(cfg: dict[str, Any]) -> None:
             print(f"watchdog: no report: {err}", file=sys.stderr)
 
 
+def finished(config_path: str, owner: int) -> int:
+    """Remove this watchdog's configuration (and its log when the watchdog had nothing to say) once its run
+    is over - unless the next run of the same lab has written its own already."""
+    if (read_json(Path(config_path)) or {}).get("owner_pid") != owner:
+        return 0
+    Path(config_path).unlink(missing_ok=True)
+    log = Path(config_path).with_suffix(".log")
+    try:
+        if log.stat().st_size == 0:
+            log.unlink()
+    except OSError:
+        pass
+    return 0
+
+
 def main(config_path: str) -> int:
     cfg = json.loads(Path(config_path).read_text(encoding="utf-8"))
     owner = int(cfg["owner_pid"])
     lock = Path(cfg["lock"])
     while pid_alive(owner):
         if not lock_held_by(str(lock), owner):
-            return 0  # the run released its lab normally
+            return finished(config_path, owner)  # the run released its lab normally
         time.sleep(1)
     if not lock_held_by(str(lock), owner):
-        return 0
+        return finished(config_path, owner)
     # the run's configuration may have been updated (current run directory) while it ran
     cfg.update(read_json(Path(config_path)) or {})
     if cfg.get("local", True):
@@ -126,8 +141,7 @@ def main(config_path: str) -> int:
         lock.unlink()
     except OSError:
         pass
-    Path(config_path).unlink(missing_ok=True)
-    return 0
+    return finished(config_path, owner)
 
 
 if __name__ == "__main__":

@@ -39,7 +39,8 @@ def assert_clean(ns: str, timeout: float = 60, lock: Path = LOCK) -> None:
         masters = subprocess.run(["pgrep", "-f", f"volt-netbench/labs/{ns}/cp-"], capture_output=True,
                                  text=True, check=False).stdout.strip()
         native = [f"{ns}-native-{end}" for end in ("server", "client") if netns_exists(f"{ns}-native-{end}")]
-        if not (netns_exists(ns) or qemu or masters or lock.exists() or native):
+        watchdog = Path.home() / ".cache" / "volt-netbench" / "labs" / f"{ns}.watchdog.json"
+        if not (netns_exists(ns) or qemu or masters or lock.exists() or native or watchdog.exists()):
             break
         time.sleep(0.5)  # namespace teardown is asynchronous; the watchdog polls every second
     assert not netns_exists(ns), "lab namespace left behind"
@@ -48,6 +49,7 @@ def assert_clean(ns: str, timeout: float = 60, lock: Path = LOCK) -> None:
     assert not subprocess.run(["pgrep", "-f", f"/run/volt-netbench/guests/{ns}/"], capture_output=True, check=False).stdout
     assert not subprocess.run(["pgrep", "-f", f"volt-netbench/labs/{ns}/cp-"], capture_output=True, check=False).stdout
     assert not lock.exists(), "lock left behind"
+    assert not watchdog.exists(), "the watchdog's configuration left behind (it removes it when the run ends)"
     assert not Path(f"/run/volt-netbench/guests/{ns}").exists()
     assert not Path(f"/run/volt-netbench/{ns}").exists()
     assert not Path(f"/run/volt-netbench/{ns}.cpu.jsonl").exists(), "CPU samples left on the hypervisor"

@@ -57,3 +57,19 @@ def test_teardown_stops_the_native_servers_and_removes_their_namespaces_and_job_
     finally:
         server.kill()
         subprocess.run(["ip", "netns", "delete", ns], capture_output=True, check=False)
+
+
+def test_a_run_that_released_its_lock_leaves_no_watchdog_state(tmp_path):
+    owner = subprocess.Popen(["sleep", "30"])
+    try:
+        config = tmp_path / "vnb-lab.watchdog.json"
+        config.write_text(json.dumps({"owner_pid": owner.pid, "lock": str(tmp_path / "benchmark.lock")}))
+        config.with_suffix(".log").write_text("")
+        assert reaper.main(str(config)) == 0  # the lock is not held: the run ended normally
+        assert not config.exists() and not config.with_suffix(".log").exists()
+        # the next run of the same lab wrote its own configuration: it stays
+        config.write_text(json.dumps({"owner_pid": owner.pid + 1, "lock": str(tmp_path / "benchmark.lock")}))
+        assert reaper.finished(str(config), owner.pid) == 0 and config.exists()
+    finally:
+        owner.kill()
+        owner.wait()
