@@ -15,9 +15,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-# Seconds measured on the local lab (2 cores, TCG, quick profile, 2026-11-27): building the lab network,
-# booting both guests to SSH (KVM guests boot faster), tearing down, writing the report.
-PHASE_S = {"lab": 15, "boot": {"tcg": 50, "kvm": 30}, "teardown": 15, "report": 10}
+# Seconds measured on the local lab (2 cores, TCG, quick profile, 2026-11-27: 423 s for virtio, macvtap and
+# native, of which lab 12, boot 31, tests 248, teardown 12): the preflight and packages, the image check, the
+# guests' tool checks and traffic servers and the records (the rest of that run), building the lab network,
+# booting both guests to SSH (KVM guests boot faster), tearing down, writing the report and its charts.
+PHASE_S = {"prepare": 100, "lab": 15, "boot": {"tcg": 50, "kvm": 30}, "teardown": 15, "report": 10}
 # Beyond a test's own duration: the tool's fixed cost (sockperf's warm-up, TCP_CRR's connection churn) and
 # starting and collecting the job (about 0.5-1 s on the local lab).
 TOOL_EXTRA_S = {"iperf3": 0.3, "ping": 0.4, "sockperf": 2.7, "netperf": 0.3}
@@ -50,9 +52,10 @@ def test_seconds(test: dict[str, Any]) -> float:
 
 def estimate(plan: dict[str, Any] | None, accelerator: str) -> dict[str, float]:
     """Seconds per phase of a run of PLAN (lab_plan's output) and their total."""
-    out = {"lab_s": 0.0, "boot_s": 0.0, "matrix_s": 0.0, "teardown_s": 0.0, "report_s": float(PHASE_S["report"])}
+    out = {"prepare_s": 0.0, "lab_s": 0.0, "boot_s": 0.0, "matrix_s": 0.0, "teardown_s": 0.0,
+           "report_s": float(PHASE_S["report"])}
     if plan and plan.get("tests"):
-        out.update(lab_s=float(PHASE_S["lab"]), boot_s=float(PHASE_S["boot"].get(accelerator, PHASE_S["boot"]["tcg"])),
+        out.update(prepare_s=float(PHASE_S["prepare"]), lab_s=float(PHASE_S["lab"]), boot_s=float(PHASE_S["boot"].get(accelerator, PHASE_S["boot"]["tcg"])),
                    matrix_s=round(sum(test_seconds(t) for t in plan["tests"]), 1),
                    teardown_s=float(PHASE_S["teardown"]))
     out["total_s"] = round(sum(out.values()), 1)
@@ -104,8 +107,9 @@ def describe(*, requested: list[str], decisions: dict[str, dict[str, Any]], plan
         for name, why in sorted((plan.get("native_unavailable") or {}).items()):
             lines.append(f"    native {name}: left out - {why}")
         est = estimate(plan, accelerator)
-        lines.append(f"  take about {_clock(est['total_s'])} (lab {est['lab_s']:g} s, boot {est['boot_s']:g} s, "
-                     f"tests {est['matrix_s']:g} s, teardown {est['teardown_s']:g} s, report {est['report_s']:g} s)")
+        lines.append(f"  take about {_clock(est['total_s'])} (preparing {est['prepare_s']:g} s, lab {est['lab_s']:g} s, "
+                     f"boot {est['boot_s']:g} s, tests {est['matrix_s']:g} s, teardown {est['teardown_s']:g} s, "
+                     f"report {est['report_s']:g} s)")
         lines.append(f"  write results/<backend>/<timestamp>/ and the report under {results_dir}")
     else:
         lines.append("  measure nothing: no requested backend can run here; it would record each as not run "

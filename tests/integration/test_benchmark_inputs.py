@@ -149,7 +149,7 @@ def test_check_mode_says_what_a_run_would_do_and_changes_nothing(tmp_path, lab_n
     assert [int(s[0]) for s in steps] == list(range(1, total + 1))
     assert steps[0][2:4] == ("virtio", "iperf3_tcp_single") and steps[0][4].startswith("iperf3 -c 198.18.0.1 -t 2 ")
     assert any(s[2] == "native" and s[4].startswith(f"ip netns exec {lab_ns}-native-client ping ") for s in steps)
-    assert re.search(r"take about 0:\d\d:\d\d \(lab 15 s, boot \d+ s, tests [0-9.]+ s, teardown 15 s, report 10 s\)", out)
+    assert re.search(r"take about 0:\d\d:\d\d \(preparing 100 s, lab 15 s, boot \d+ s, tests [0-9.]+ s, teardown 15 s, report 10 s\)", out)
     # no lock, no watchdog, no guest, no run: those tasks are skipped or not reached
     for task in ("Take the hypervisor lock", "Start the watchdog", "Boot the server and client guests", "Start a run record"):
         for shown in re.finditer(rf"TASK \[[^\]]*{task}[^\]]*\] \**\n(\S+)", out):
