@@ -95,7 +95,8 @@ def _start(module, path, pids):
         _stop(pidfile)
     open(path, "w", encoding="utf-8").close()
     read, write = os.pipe()
-    if os.fork() == 0:  # child: detach, fork the sampler, report its pid, leave
+    child = os.fork()
+    if child == 0:  # child: detach, fork the sampler, report its pid, leave
         os.close(read)
         os.setsid()
         grandchild = os.fork()
@@ -113,7 +114,7 @@ def _start(module, path, pids):
     os.close(write)
     pid = int(os.read(read, 32).decode() or 0)
     os.close(read)
-    os.wait()
+    os.waitpid(child, 0)  # the intermediate child only (the module may have other children)
     with open(pidfile, "w", encoding="utf-8") as handle:
         handle.write(str(pid))
     return pid
