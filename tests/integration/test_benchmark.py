@@ -56,14 +56,16 @@ def assert_clean(ns: str, timeout: float = 60, lock: Path = LOCK) -> None:
     assert not Path(f"/run/volt-netbench/{ns}.cpu.jsonl.pid").exists(), "CPU sampler's pidfile left behind"
 
 
-# the quick profile with 2 s per test: the tests check the pipeline, not the figures (a later -e wins)
-TEST_SECONDS = 2
+# the quick profile with 1 s per test and 100 pings: the tests check the pipeline, not the figures (a later -e wins)
+TEST_SECONDS = 1
+PINGS = 100
 
 
 def bench_args(results: Path, ns: str, *extra: str) -> list[str]:
     # the native reference only where a test asks for it (-e native=true): it is checked end to end once
     return [str(BIN / "ansible-playbook"), str(PLAYBOOK), "-e", f"results_dir={results}",
             "-e", f"benchmark_netns={ns}", "-e", "profile=quick", "-e", f"duration={TEST_SECONDS}",
+            "-e", f"ping_count={PINGS}",
             "-e", f"benchmark_image_cache_dir={ENV['VOLT_NETBENCH_IMAGE_CACHE']}", "-e", "native=false", *extra]
 
 
@@ -235,7 +237,7 @@ def awx_job(tmp_path: Path, lab_ns: str, **extravars):
 
     results = tmp_path / "results"
     pdd = awx.prepare(tmp_path / "awx", {"results_dir": str(results), "benchmark_netns": lab_ns, "profile": "quick",
-                                         "duration": TEST_SECONDS, "native": False,
+                                         "duration": TEST_SECONDS, "ping_count": PINGS, "native": False,
                                          "benchmark_image_cache_dir": ENV["VOLT_NETBENCH_IMAGE_CACHE"], **extravars})
     return awx.run_benchmark(pdd, "job1"), results
 

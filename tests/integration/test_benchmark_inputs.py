@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from helpers import run
-from test_benchmark import ENV, bench_args, flat, netns_exists
+from test_benchmark import ENV, TEST_SECONDS, bench_args, flat, netns_exists
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for the hypervisor's preflight")
 OWN_LOCK = Path(f"/run/volt-netbench/inputs-test-{os.getpid()}.lock")
@@ -147,7 +147,8 @@ def test_check_mode_says_what_a_run_would_do_and_changes_nothing(tmp_path, lab_n
     steps = re.findall(r"\[(\d+)/(\d+)\] (virtio|macvtap|native) (\w+) \([0-9.]+ s\): (.+)$", out, re.M)
     total = int(steps[0][1])
     assert [int(s[0]) for s in steps] == list(range(1, total + 1))
-    assert steps[0][2:4] == ("virtio", "iperf3_tcp_single") and steps[0][4].startswith("iperf3 -c 198.18.0.1 -t 2 ")
+    assert steps[0][2:4] == ("virtio", "iperf3_tcp_single")
+    assert steps[0][4].startswith(f"iperf3 -c 198.18.0.1 -t {TEST_SECONDS} ")
     assert any(s[2] == "native" and s[4].startswith(f"ip netns exec {lab_ns}-native-client ping ") for s in steps)
     assert re.search(r"take about 0:\d\d:\d\d \(preparing 100 s, lab 15 s, boot \d+ s, tests [0-9.]+ s, teardown 15 s, report 10 s\)", out)
     # no lock, no watchdog, no guest, no run: those tasks are skipped or not reached
