@@ -155,6 +155,8 @@ def build_report(
     anomalies.extend(_native_anomalies(chosen, reference, measured))
 
     curves = _percentile_curves(chosen, shown, rows, cells, observations)
+    # each backend as a percentage of native, per row: shown in the tables and in the analysis
+    of_native = {row: _of_native(cells[row], measured) for row in rows} if reference["measured"] else {}
 
     tables = []
     for key, title, first in SECTIONS:
@@ -166,7 +168,7 @@ def build_report(
             "title": title,
             "first_column": first,
             "note": PPS_NOTE if key == "pps" else (CPU_NOTE if key == "cpu" else ""),
-            "rows": [_table_row(row, cells[row], measured, baseline, reference["measured"]) for row in section_rows],
+            "rows": [_table_row(row, cells[row], measured, baseline, of_native.get(row, {})) for row in section_rows],
         })
     ranking, scoring = _ranking(rows, cells, measured)
     tested = any(c["n"] > 1 for row in rows for c in cells[row].values() if c)
@@ -183,7 +185,7 @@ def build_report(
         "test_config": _test_config(chosen, measured, shown),
         "statistics": _method(repeat, tested),
         "tables": tables,
-        "analysis": _analysis(rows, cells, measured, baseline, reference["measured"]),
+        "analysis": _analysis(rows, cells, measured, baseline, of_native),
         "cpu_split": _cpu_split(chosen, rows, shown),
         "hierarchy": ranking,
         "scoring": scoring,
@@ -216,10 +218,7 @@ def _percentile_curves(chosen: dict[str, dict], shown: list[str], rows: tuple[Ro
             cell = cells[row].get(name)
             if not _usable(cell) or not cell.get("pooled"):
                 continue
-            tests = {(t["name"], int(t.get("repetition") or 1)): t for t in chosen[name].get("tests", [])}
-            pooled: list[float] = []
-            for rep in cell["repetitions"]:
-                pooled.extend(_observations(chosen[name], tests[(test, rep)], observations) or [])
+            pooled = _pooled(chosen[name], test, cell["repetitions"], observations)
             if pooled:
                 out.setdefault(key, {})[name] = {
                     "percentiles": list(CURVE_PERCENTILES),
@@ -298,6 +297,19 @@ def _observations(run: dict[str, Any], test: dict[str, Any], cache: dict) -> lis
     return cache[key]
 
 
+def _pooled(run: dict[str, Any], test_name: str, repetitions: list[int], observations: dict) -> list[float]:
+    """Every observation of TEST_NAME's REPETITIONS in RUN, pooled; [] when one of them has none."""
+    tests = {(t["name"], int(t.get("repetition") or 1)): t for t in run.get("tests", [])}
+    pooled: list[float] = []
+    for rep in repetitions:
+        test = tests.get((test_name, rep))
+        obs = _observations(run, test, observations) if test and test.get("raw") else None
+        if not obs:
+            return []
+        pooled.extend(obs)
+    return pooled
+
+
 def _read_observations(run: dict[str, Any], test: dict[str, Any]) -> list[float] | None:
     try:
         if test.get("tool") == "ping":
@@ -333,15 +345,7 @@ def _cell(run: dict[str, Any], row: Row, shown_dir: str, observations: dict) -> 
     est = estimate(values)
     value, pooled = est["mean"], False
     if row.percentile is not None:
-        tests = {(t["name"], int(t.get("repetition") or 1)): t for t in run.get("tests", [])}
-        observed: list[float] = []
-        for rep in valid:
-            test = tests.get((row.test, rep["repetition"]))
-            obs = _observations(run, test, observations) if test and test.get("raw") else None
-            if not obs:
-                observed = []
-                break
-            observed.extend(obs)
+        observed = _pooled(run, row.test, [r["repetition"] for r in valid], observations)
         if observed:
             value, pooled = percentile(observed, row.percentile), True
     text = fmt(value, row.digits)
@@ -368,7 +372,7 @@ def _usable(cell: dict[str, Any] | None) -> bool:
 
 
 def _table_row(row: Row, cells: dict[str, Any], measured: list[str], baseline: str,
-               with_native: bool = False) -> dict[str, Any]:
+               of_native: dict[str, dict[str, Any]]) -> dict[str, Any]:
     repeat_n = max((c["n"] for c in cells.values() if _usable(c)), default=0)
     shown = {}
     for name in PATHS:
@@ -392,7 +396,7 @@ def _table_row(row: Row, cells: dict[str, Any], measured: list[str], baseline: s
         "values": {n: (cells[n]["value"] if _usable(cells.get(n)) else None) for n in PATHS},
         "statistics": {n: cells[n] for n in PATHS if cells.get(n)},
         "versus_baseline": comparisons,
-        "of_native": _of_native(cells, measured) if with_native else {},
+        "of_native": of_native,
         "cells": shown,
     }
 
@@ -430,7 +434,7 @@ def _cell_anomalies(run: dict[str, Any], rows: tuple[Row, ...], cells: dict, nam
             which = f" in repetition {rep}" if repeat > 1 else ""
             out.append(f"{name}: {row.label} measured 0 {row.unit}{which}; left out of that cell.")
         if cell is None:
-            if row.test in ((run.get("environment") or {}).get("native_unavailable") or {}):
+            if row.test in _native_unavailable(run):
                 continue  # said once, with its reason, by _native_anomalies
             planned = [t for t in run.get("tests", []) if t.get("name") == row.test]
             if not planned:
@@ -508,6 +512,11 @@ def _environment_anomalies(chosen: dict[str, dict], measured: list[str]) -> list
     return out
 
 
+def _native_unavailable(run: dict[str, Any]) -> dict[str, str]:
+    """The tests the native reference could not run, with why (recorded in its environment)."""
+    return (run.get("environment") or {}).get("native_unavailable") or {}
+
+
 def _native_anomalies(chosen: dict[str, dict], reference: dict[str, Any], measured: list[str]) -> list[str]:
     """Why the native reference column is missing or has holes."""
     run = chosen.get(NATIVE)
@@ -517,7 +526,7 @@ def _native_anomalies(chosen: dict[str, dict], reference: dict[str, Any], measur
     if not reference["measured"]:
         out.append(f"native: no data — run {run['run_id']} {run.get('status')}: "
                    f"{_sentence(run.get('reason'), 'every test failed')}")
-    for test, why in sorted(((run.get("environment") or {}).get("native_unavailable") or {}).items()):
+    for test, why in sorted(_native_unavailable(run).items()):
         out.append(f"native: {test} not measured — {_sentence(why, 'no reason recorded')}")
     return out
 
@@ -623,7 +632,7 @@ def _method(repeat: int, tested: bool) -> dict[str, Any]:
 
 
 def _analysis(rows: tuple[Row, ...], cells: dict, measured: list[str], baseline: str,
-              with_native: bool = False) -> dict[str, Any]:
+              of_native: dict[Row, dict[str, dict[str, Any]]]) -> dict[str, Any]:
     by_key = {(r.test, r.metric): r for r in rows}
 
     def row(test: str, metric: str) -> Row | None:
@@ -686,18 +695,19 @@ def _analysis(rows: tuple[Row, ...], cells: dict, measured: list[str], baseline:
         "pps_finding": _finding(pps_rows, cells, measured),
         "cpu_finding": " ".join([_finding(cpu_rows, cells, measured), _cheapest(cpu_rows, cells, measured)]).strip()
                        if cpu_rows else "",
-        "native": _native_lines(rows, cells, measured) if with_native else [],
+        "native": _native_lines(rows, cells, of_native),
     }
 
 
-def _native_lines(rows: tuple[Row, ...], cells: dict, measured: list[str]) -> list[dict[str, Any]]:
-    """Per row with a native value: native's cell and each backend's percentage of it."""
+def _native_lines(rows: tuple[Row, ...], cells: dict, of_native: dict[Row, dict[str, dict[str, Any]]]
+                  ) -> list[dict[str, Any]]:
+    """Per row with a native value: native's cell and each backend's percentage of it (empty without native)."""
     out = []
     for r in rows:
         native = cells[r][NATIVE]
-        if not _usable(native):
+        if r not in of_native or not _usable(native):
             continue
-        of = _of_native(cells[r], measured)
+        of = of_native[r]
         out.append({"label": r.label, "unit": r.unit, "native": f"{native['text']} {r.unit}",
                     "cells": {n: of[n]["text"] if n in of else NA for n in BACKENDS}})
     return out
@@ -1060,7 +1070,7 @@ def _evar(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _environment_for(name: str, autoescape: bool) -> Environment:
+def _jinja(autoescape: bool) -> Environment:
     return Environment(
         loader=FileSystemLoader(str(TEMPLATE_DIR)),
         undefined=StrictUndefined,
@@ -1072,14 +1082,14 @@ def _environment_for(name: str, autoescape: bool) -> Environment:
 
 
 def render_markdown(model: dict[str, Any]) -> str:
-    return _environment_for(TEMPLATE, False).get_template(TEMPLATE).render(report=model)
+    return _jinja(autoescape=False).get_template(TEMPLATE).render(report=model)
 
 
 def render_html(model: dict[str, Any], svgs: dict[str, str] | None = None) -> str:
     """REPORT.html from the same model as REPORT.md (not from the Markdown): one self-contained file,
     the charts inline as SVG (SVGS: chart key -> the SVG document), no external requests."""
     inline = {key: Markup(_svg_element(text)) for key, text in (svgs or {}).items()}
-    return _environment_for(HTML_TEMPLATE, True).get_template(HTML_TEMPLATE).render(report=model, svgs=inline)
+    return _jinja(autoescape=True).get_template(HTML_TEMPLATE).render(report=model, svgs=inline)
 
 
 def _svg_element(text: str) -> str:
