@@ -10,6 +10,7 @@ text (``svg.fonttype: none``): the backends' names can be read and searched in t
 
 from __future__ import annotations
 
+import io
 import math
 import os
 from pathlib import Path
@@ -79,14 +80,15 @@ def _bars(table: dict[str, Any] | None, columns: list[str]) -> list[dict[str, An
     return [r for r in table["rows"] if any(r["values"].get(c) is not None for c in columns)]
 
 
-def draw(model: dict[str, Any], out_dir: str | os.PathLike) -> list[dict[str, Any]]:
-    """Write every chart of ``plan(model)`` under OUT_DIR/charts; returns the plan."""
+def draw(model: dict[str, Any], out_dir: str | os.PathLike) -> dict[str, str]:
+    """Write every chart of the model (``model['charts']``, see ``plan``) under OUT_DIR/charts as SVG and
+    PNG; returns each chart's SVG document by key (REPORT.html inlines them)."""
     import matplotlib  # pylint: disable=import-outside-toplevel
 
     matplotlib.use("Agg", force=True)
     from matplotlib import pyplot as plt  # pylint: disable=import-outside-toplevel
 
-    charts = plan(model)
+    svgs: dict[str, str] = {}
     target = Path(out_dir) / CHART_DIR
     target.mkdir(parents=True, exist_ok=True)
     sections = {t["key"]: t for t in model.get("tables", [])}
@@ -94,7 +96,7 @@ def draw(model: dict[str, Any], out_dir: str | os.PathLike) -> list[dict[str, An
     with matplotlib.rc_context():
         matplotlib.rcdefaults()
         matplotlib.rcParams.update(STYLE)
-        for chart in charts:
+        for chart in model["charts"]:
             key = chart["key"]
             if key.startswith("latency_"):
                 fig = _curves(plt, model["percentile_curves"][key.removeprefix("latency_")], columns)
@@ -107,12 +109,16 @@ def draw(model: dict[str, Any], out_dir: str | os.PathLike) -> list[dict[str, An
             fig.suptitle(chart["title"], fontsize=11)
             fig.tight_layout()
             for fmt in ("svg", "png"):
+                buffer = io.BytesIO()
+                fig.savefig(buffer, format=fmt, metadata=METADATA[fmt])
                 path = target / f"{key}.{fmt}"
                 tmp = path.with_name(f".{path.name}.tmp")
-                fig.savefig(tmp, format=fmt, metadata=METADATA[fmt])
+                tmp.write_bytes(buffer.getvalue())
                 os.replace(tmp, path)
+                if fmt == "svg":
+                    svgs[key] = buffer.getvalue().decode("utf-8")
             plt.close(fig)
-    return charts
+    return svgs
 
 
 def _series(rows: list[dict[str, Any]], column: str) -> tuple[list[float], list[float]]:
@@ -127,13 +133,18 @@ def _series(rows: list[dict[str, Any]], column: str) -> tuple[list[float], list[
     return values, errors
 
 
-def _grouped(plt, rows: list[dict[str, Any]], columns: list[str]):
-    fig, ax = plt.subplots(figsize=(8, 4))
+def _bar_groups(ax, rows: list[dict[str, Any]], columns: list[str]) -> None:
+    """One group of bars per row, one bar per column, each with its interval."""
     width = 0.8 / max(1, len(columns))
     for i, column in enumerate(columns):
         values, errors = _series(rows, column)
         xs = [x + (i - (len(columns) - 1) / 2) * width for x in range(len(rows))]
         ax.bar(xs, values, width, yerr=errors, capsize=3, label=column, color=COLOURS[column])
+
+
+def _grouped(plt, rows: list[dict[str, Any]], columns: list[str]):
+    fig, ax = plt.subplots(figsize=(8, 4))
+    _bar_groups(ax, rows, columns)
     ax.set_xticks(range(len(rows)), [r["label"] for r in rows])
     ax.set_ylabel(rows[0]["unit"] if rows else "")
     ax.legend(title="backend")
@@ -162,11 +173,7 @@ def _cpu(plt, rows: list[dict[str, Any]], columns: list[str]):
     fig, axes = plt.subplots(1, len(units), figsize=(4 * len(units) + 1, 4), squeeze=False)
     for ax, unit in zip(axes[0], units):
         group = [r for r in rows if r["unit"] == unit]
-        width = 0.8 / max(1, len(columns))
-        for i, column in enumerate(columns):
-            values, errors = _series(group, column)
-            xs = [x + (i - (len(columns) - 1) / 2) * width for x in range(len(group))]
-            ax.bar(xs, values, width, yerr=errors, capsize=3, label=column, color=COLOURS[column])
+        _bar_groups(ax, group, columns)
         ax.set_xticks(range(len(group)), [r["label"].split(",")[0] for r in group], rotation=20, ha="right")
         ax.set_ylabel(unit)
     axes[0][0].legend(title="backend")

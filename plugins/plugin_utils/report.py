@@ -1141,10 +1141,7 @@ def write_report(model: dict[str, Any], out_dir: str | os.PathLike) -> tuple[Pat
     """Write the charts, REPORT.md, report.json, REPORT.html and summary.csv atomically into ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    svgs = {}
-    if model.get("charts"):
-        charts.draw(model, out)
-        svgs = {c["key"]: (out / c["svg"]).read_text(encoding="utf-8") for c in model["charts"]}
+    svgs = charts.draw(model, out) if model.get("charts") else {}
     md_path, json_path = out / "REPORT.md", out / "report.json"
     texts = ((md_path, render_markdown(model)), (json_path, json.dumps(model, indent=2, sort_keys=True) + "\n"),
              (out / "REPORT.html", render_html(model, svgs)), (out / "summary.csv", render_csv(model)))
