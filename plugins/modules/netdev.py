@@ -224,6 +224,10 @@ class NetDev:
         out = self.run(["ip", "-j", "netns", "list"], mutate=False).strip()
         return {entry["name"] for entry in json.loads(out)} if out else set()
 
+    def netns_pids(self, name):
+        """The processes left in namespace NAME."""
+        return self.run(["ip", "netns", "pids", name], mutate=False).split()
+
     def link(self, name, ns=None):
         rc, out, _err = self.module.run_command(self.ip("-j", "-d", "link", "show", "dev", name, ns=ns))
         if rc != 0 or not out.strip():
@@ -339,13 +343,13 @@ class NetDev:
         elif self.p["state"] == "absent" and exists:
             # processes of a lab that was just stopped (QEMU, SSH ProxyCommands) may take a moment to exit
             deadline = time.monotonic() + 10
-            pids = self.run(["ip", "netns", "pids", name], mutate=False).split()
+            pids = self.netns_pids(name)
             if pids and self.p["kill"] and not self.module.check_mode:
                 self.stop(name, pids)
-                pids = self.run(["ip", "netns", "pids", name], mutate=False).split()
+                pids = self.netns_pids(name)
             while pids and time.monotonic() < deadline and not self.module.check_mode:
                 time.sleep(0.2)
-                pids = self.run(["ip", "netns", "pids", name], mutate=False).split()
+                pids = self.netns_pids(name)
             if pids:
                 self.module.fail_json(msg=f"namespace {name} still has processes {', '.join(pids)}: stop them first")
             self.run(["ip", "netns", "delete", name])
@@ -367,7 +371,7 @@ class NetDev:
             deadline = time.monotonic() + grace
             while pids and time.monotonic() < deadline:
                 time.sleep(0.1)
-                pids = self.run(["ip", "netns", "pids", name], mutate=False).split()
+                pids = self.netns_pids(name)
             if not pids:
                 return
 

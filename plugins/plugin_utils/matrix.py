@@ -306,7 +306,7 @@ def _native(tests: list[dict[str, Any]], native: dict[str, Any]) -> dict[str, An
     for key in ("server_netns", "client_netns", "job_dir"):
         if not native.get(key):
             raise ValueError(f"the native reference needs {key}")
-    unavailable = native_unavailable(tests, list(native.get("missing") or []))
+    unavailable = native_unavailable(tests, native["missing"])
     kept = []
     for test in tests:
         if test["name"] in unavailable:
@@ -335,6 +335,8 @@ def plan_matrix(backends: list[str], server: str, client: str, prefix: int, *, d
         raise ValueError("native is the reference, not a backend: plan it with native=")
     if isinstance(repeat, bool) or not isinstance(repeat, int) or not 1 <= repeat <= MAX_REPEAT:
         raise ValueError(f"repeat must be a whole number 1-{MAX_REPEAT}, got {repeat!r}")
+    if native:
+        native = dict(native, missing=list(native.get("missing") or []))
     paths = list(backends) + ([NATIVE] if native else [])
     addresses = lab_addresses(paths, server, client, prefix)
     single = {b: plan_tests(addresses[b]["server"], duration=duration, ping_count=ping_count,
@@ -359,7 +361,7 @@ def plan_matrix(backends: list[str], server: str, client: str, prefix: int, *, d
     if native:
         # a server whose tool the hypervisor lacks is not started (its tests are left out above)
         servers[NATIVE] = [in_netns(native["server_netns"], cmd) for cmd in servers[NATIVE]
-                           if cmd[0] not in (native.get("missing") or [])]
+                           if cmd[0] not in native["missing"]]
     return {
         "addresses": addresses,
         "paths": paths,
