@@ -21,7 +21,9 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from ansible_collections.volt.netbench.plugins.plugin_utils import charts
+from ansible_collections.volt.netbench.plugins.plugin_utils import charts, claims
+from ansible_collections.volt.netbench.plugins.plugin_utils.claims import (  # noqa: F401 (the report's API)
+    change_text, pct_text, ranking_text)
 from ansible_collections.volt.netbench.plugins.plugin_utils.errors import ParseError
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import (
     BACKENDS, CPU_PARTS, NATIVE, PATHS, PPS_SIZES, SECTIONS, Row, report_rows)
@@ -29,8 +31,9 @@ from ansible_collections.volt.netbench.plugins.plugin_utils.ping import reply_rt
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import (
     COMPARED_CONFIG, ResultsError, has_data, load_runs, read_log, select_runs)
 from ansible_collections.volt.netbench.plugins.plugin_utils.sockperf import full_log_rtts_us
-from ansible_collections.volt.netbench.plugins.plugin_utils.stats import (
-    ALPHA, CONFIDENCE, compare, estimate, percentile, scipy_version)
+from ansible_collections.volt.netbench.plugins.plugin_utils.stats import (  # noqa: F401 (p_text: the report's API)
+    ALPHA, CONFIDENCE, CORRECTION_NAME, compare, estimate, p_text, percentile, scipy_version)
+from ansible_collections.volt.netbench.plugins.plugin_utils.verdicts import evaluate, make_cell, usable
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
 TEMPLATE = "REPORT.md.j2"
@@ -48,45 +51,13 @@ ENV_ROWS = (
     ("QEMU Version", "qemu_version"),
 )
 COMPARED_ENV = ("host_cpu", "host_kernel", "vm_vcpus", "vm_ram", "guest_kernel", "qemu_version", "accelerator")
-CATEGORY_TITLES = {
-    "throughput": "Highest throughput",
-    "latency": "Lowest latency",
-    "pps": "Highest packet rate (lowest per-packet overhead)",
-    "transactions": "Highest transaction rate",
-}
-# Properties of the backends themselves (not measurements): what each one costs to deploy.
-TRADE_OFFS = {
-    "virtio": "runs wherever QEMU and a tap device do: no vhost-net module, no dedicated NIC",
-    "vhost-net": "keeps the bridge (multi-tenant, guests reach their host) but needs /dev/vhost-net",
-    "macvtap": "bypasses the bridge: needs a lower NIC, and guests cannot reach their own host through it",
-}
-BRIDGE_BACKENDS = ("virtio", "vhost-net")
-
-
+# what only a guest has: not compared for the native reference (no VM)
+GUEST_ENV = ("vm_vcpus", "vm_ram", "guest_kernel", "qemu_version", "accelerator")
 def fmt(value: float | None, digits: int) -> str:
     """Table cell text: thousands separators, fixed digits, n/a for a missing value."""
     if value is None:
         return NA
     return f"{value:,.{digits}f}"
-
-
-def pct_text(value: float | None) -> str:
-    return NA if value is None else f"{value:+.1f} %"
-
-
-def p_text(p: float | None) -> str:
-    if p is None:
-        return "not tested"
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
-
-
-def change_text(cmp: dict[str, Any]) -> str:
-    """``+12.3 % [+5.1, +19.4]``: the difference and its 95 % interval (the point alone when untested)."""
-    if cmp["change"] is None:
-        return NA
-    if cmp["low"] is None:
-        return pct_text(cmp["change"])
-    return f"{pct_text(cmp['change'])} [{cmp['low']:+.1f}, {cmp['high']:+.1f}]"
 
 
 def build_report(
@@ -142,21 +113,23 @@ def build_report(
 
     rows = _rows(chosen, measured)
     observations: dict = {}
-    cells = {row: {name: _cell(chosen[name], row, shown_dir, observations) if name in shown else None
+    cells = {row: {name: _cell(chosen[name], row, shown_dir) if name in shown else None
                    for name in PATHS} for row in rows}
-    if not any(_usable(cells[r][n]) for r in rows if r.section == "cpu" for n in measured):
+    if not any(usable(cells[r][n]) for r in rows if r.section == "cpu" for n in measured):
         rows = tuple(r for r in rows if r.section != "cpu")  # no CPU samples in these runs
     repeat = _repeat(chosen, measured)
     for name in shown:
         anomalies.extend(_cell_anomalies(chosen[name], rows, cells, name, repeat))
         anomalies.extend(_test_anomalies(chosen[name]))
         anomalies.extend(_quality_anomalies(chosen[name]))
-    anomalies.extend(_environment_anomalies(chosen, measured))
+    anomalies.extend(_environment_anomalies(chosen, measured, shown))
     anomalies.extend(_native_anomalies(chosen, reference, measured))
 
     curves = _percentile_curves(chosen, shown, rows, cells, observations)
     # each backend as a percentage of native, per row: shown in the tables and in the analysis
     of_native = {row: _of_native(cells[row], measured) for row in rows} if reference["measured"] else {}
+    # every comparison the report can claim, as one family corrected once (plugin_utils/verdicts.py)
+    verdicts = evaluate(rows, cells, measured)
 
     tables = []
     for key, title, first in SECTIONS:
@@ -168,10 +141,12 @@ def build_report(
             "title": title,
             "first_column": first,
             "note": PPS_NOTE if key == "pps" else (CPU_NOTE if key == "cpu" else ""),
-            "rows": [_table_row(row, cells[row], measured, baseline, of_native.get(row, {})) for row in section_rows],
+            "rows": [_table_row(row, cells[row], measured, baseline, of_native.get(row, {}), repeat, verdicts)
+                     for row in section_rows],
         })
-    ranking, scoring = _ranking(rows, cells, measured)
-    tested = any(c["n"] > 1 for row in rows for c in cells[row].values() if c)
+    ranking, scoring = claims.ranking(verdicts)
+    tested = any(c["n"] > 1 for row in rows for n, c in cells[row].items() if c and n in measured)
+    tcg = _tcg(chosen, measured)
     model = {
         "generated": (now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds"),
         "results_dir": shown_dir,
@@ -183,13 +158,16 @@ def build_report(
         "measured": measured,
         "environment": _environment(chosen, measured),
         "test_config": _test_config(chosen, measured, shown),
-        "statistics": _method(repeat, tested),
+        "statistics": _method(chosen, shown, repeat, tested, verdicts.size),
         "tables": tables,
-        "analysis": _analysis(rows, cells, measured, baseline, of_native),
+        "analysis": _analysis(rows, cells, measured, baseline, of_native, verdicts),
         "cpu_split": _cpu_split(chosen, rows, shown),
         "hierarchy": ranking,
+        "ranking_text": claims.ranking_text(ranking),
         "scoring": scoring,
-        "recommendations": _recommendations(ranking, chosen, measured),
+        "recommendations": claims.recommendations(ranking, verdicts, (
+            f"Measured under TCG ({', '.join(tcg)}): these recommendations describe this emulated lab only; "
+            "repeat the benchmark on a KVM host before choosing a backend for production.") if tcg else ""),
         "anomalies": anomalies,
         "raw_data": ([b["path"] or f"{shown_dir}/{b['name']}/ (no run)" for b in backends]
                      + ([reference["path"]] if reference["path"] else [])),
@@ -207,8 +185,8 @@ CURVE_PERCENTILES = (1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 97.5, 99, 99.
 
 def _percentile_curves(chosen: dict[str, dict], shown: list[str], rows: tuple[Row, ...], cells: dict,
                        observations: dict) -> dict[str, dict[str, dict[str, list[float]]]]:
-    """Per latency tool (icmp, tcp) and path: the pooled round trips at CURVE_PERCENTILES, from the same
-    repetitions as the cells (the P50 row's)."""
+    """Per latency tool (icmp, tcp) and path: the round trips of the cells' repetitions (the P50 row's) pooled,
+    at CURVE_PERCENTILES: the distribution's shape, drawn beside the cells (which are per-repetition means)."""
     out: dict[str, dict[str, dict[str, list[float]]]] = {}
     for key, test in (("icmp", "ping"), ("tcp", "sockperf_tcp")):
         row = next((r for r in rows if r.test == test and r.percentile is not None), None)
@@ -216,7 +194,7 @@ def _percentile_curves(chosen: dict[str, dict], shown: list[str], rows: tuple[Ro
             continue
         for name in shown:
             cell = cells[row].get(name)
-            if not _usable(cell) or not cell.get("pooled"):
+            if not usable(cell):
                 continue
             pooled = _pooled(chosen[name], test, cell["repetitions"], observations)
             if pooled:
@@ -322,13 +300,16 @@ def _read_observations(run: dict[str, Any], test: dict[str, Any]) -> list[float]
     return None
 
 
-def _cell(run: dict[str, Any], row: Row, shown_dir: str, observations: dict) -> dict[str, Any] | None:
-    """One backend's cell of a row: the repetitions behind it, their estimate and the shown text.
+def _cell(run: dict[str, Any], row: Row, shown_dir: str) -> dict[str, Any] | None:
+    """One backend's cell of a row: the repetitions behind it, their mean ± interval and the shown text.
 
-    A failed repetition (no sample) or a zero (e.g. every UDP datagram lost) is left out of the cell;
-    the anomalies say so. None when no repetition has a value.
+    Every repetition whose tool succeeded counts, a measured zero included (e.g. every UDP datagram lost;
+    the anomalies name it); a failed repetition has no sample and is left out. A percentile row's value is
+    the mean of the per-repetition percentiles (each computed from that repetition's replies), the same
+    values its interval and its comparisons use. None when no repetition has a value.
     """
-    reps: dict[int, dict[str, Any]] = {}
+    reps: dict[int, float] = {}
+    raws: dict[int, str] = {}
     for sample in run.get("samples", []):
         if sample.get("test") != row.test or sample.get("metric") != row.metric:
             continue
@@ -336,64 +317,39 @@ def _cell(run: dict[str, Any], row: Row, shown_dir: str, observations: dict) -> 
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             continue
         rep = int(sample.get("repetition") or 1)
-        reps[rep] = {"repetition": rep, "value": float(value) * row.scale, "raw": (sample.get("metadata") or {}).get("raw")}
-    valid = [reps[k] for k in sorted(reps) if reps[k]["value"] > 0]
-    zeros = [k for k in sorted(reps) if reps[k]["value"] <= 0]
-    if not valid:
-        return {"n": 0, "zeros": zeros, "text": NA, "value": None} if zeros else None
-    values = [r["value"] for r in valid]
-    est = estimate(values)
-    value, pooled = est["mean"], False
-    if row.percentile is not None:
-        observed = _pooled(run, row.test, [r["repetition"] for r in valid], observations)
-        if observed:
-            value, pooled = percentile(observed, row.percentile), True
-    text = fmt(value, row.digits)
-    if est["half"] is not None:
-        text += f" ± {fmt(est['half'], row.digits)}"
-    return {
-        "n": est["n"],
-        "value": value,
-        "mean": est["mean"],
-        "half": est["half"],
-        "low": est["low"],
-        "high": est["high"],
-        "pooled": pooled,
-        "values": values,
-        "repetitions": [r["repetition"] for r in valid],
-        "raw": [f"{shown_dir}/{run['backend']}/{run['run_id']}/{r['raw']}" for r in valid if r["raw"]],
-        "zeros": zeros,
-        "text": text,
-    }
-
-
-def _usable(cell: dict[str, Any] | None) -> bool:
-    return bool(cell) and cell["n"] > 0
+        reps[rep] = float(value) * row.scale
+        if (sample.get("metadata") or {}).get("raw"):
+            raws[rep] = sample["metadata"]["raw"]
+    cell = make_cell(reps)
+    if cell is None:
+        return None
+    text = fmt(cell["mean"], row.digits)
+    if cell["half"] is not None:
+        text += f" ± {fmt(cell['half'], row.digits)}"
+    cell.update(text=text, raw=[f"{shown_dir}/{run['backend']}/{run['run_id']}/{raws[k]}"
+                                for k in cell["repetitions"] if k in raws])
+    return cell
 
 
 def _table_row(row: Row, cells: dict[str, Any], measured: list[str], baseline: str,
-               of_native: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    repeat_n = max((c["n"] for c in cells.values() if _usable(c)), default=0)
+               of_native: dict[str, dict[str, Any]], repeat: int, verdicts) -> dict[str, Any]:
+    """A table row: each cell's text, marked with its n where that is not the run's repetition count."""
     shown = {}
     for name in PATHS:
         cell = cells.get(name)
         text = cell["text"] if cell else NA
-        if _usable(cell) and cell["n"] < repeat_n:
+        if usable(cell) and cell["n"] != repeat:
             text += f" (n={cell['n']})"
         shown[name] = text
-    comparisons = {}
-    base = cells.get(baseline)
-    for name in measured:
-        cell = cells.get(name)
-        if name != baseline and _usable(cell) and _usable(base):
-            comparisons[name] = compare(cell["values"], base["values"], row.higher_is_better)
+    comparisons = {name: verdicts.pair(row, name, baseline) for name in measured
+                   if name != baseline and verdicts.pair(row, name, baseline)}
     return {
         "label": row.label,
         "test": row.test,
         "metric": row.metric,
         "unit": row.unit,
         "higher_is_better": row.higher_is_better,
-        "values": {n: (cells[n]["value"] if _usable(cells.get(n)) else None) for n in PATHS},
+        "values": {n: (cells[n]["value"] if usable(cells.get(n)) else None) for n in PATHS},
         "statistics": {n: cells[n] for n in PATHS if cells.get(n)},
         "versus_baseline": comparisons,
         "of_native": of_native,
@@ -403,22 +359,26 @@ def _table_row(row: Row, cells: dict[str, Any], measured: list[str], baseline: s
 
 def _of_native(cells: dict[str, Any], measured: list[str]) -> dict[str, dict[str, Any]]:
     """Each backend's mean as a percentage of the native reference's (100 % = native; above 100 % means
-    more than native: faster for a rate, slower or costlier for a latency or a CPU cost), with the
-    95 % interval of the difference of the means relative to native's (Welch) and its p."""
+    more than native: faster for a rate, slower or costlier for a latency or a CPU cost), with the 95 %
+    Fieller interval of the ratio of the means (stats.ratio; unbounded sides shown as ∞). An estimate,
+    not a claim: these comparisons are not part of the report's family."""
     native = cells.get(NATIVE)
     out = {}
     for name in measured:
         cell = cells.get(name)
-        if not (_usable(cell) and _usable(native)) or not native["mean"]:
+        if not (usable(cell) and usable(native)) or not native["mean"]:
             continue
-        cmp = compare(cell["values"], native["values"], higher_is_better=True)
-        pct = 100 + cmp["change"]
+        rat = compare(cell["values"], native["values"], higher_is_better=True)
+        pct = 100 * rat["ratio"]
+        low = None if rat["ratio_low"] is None else 100 * rat["ratio_low"]
+        high = None if rat["ratio_high"] is None else 100 * rat["ratio_high"]
         text = f"{pct:,.0f} %"
-        if cmp["low"] is not None:
-            text += f" [{100 + cmp['low']:,.0f}, {100 + cmp['high']:,.0f}]"
-        out[name] = {"percent": pct, "low": None if cmp["low"] is None else 100 + cmp["low"],
-                     "high": None if cmp["high"] is None else 100 + cmp["high"], "p": cmp["p"],
-                     "tested": cmp["tested"], "significant": cmp["significant"], "text": text}
+        if rat["tested"]:
+            text += f" [{'−∞' if low is None else f'{low:,.0f}'}, {'∞' if high is None else f'{high:,.0f}'}]"
+        elif rat["degenerate"]:
+            text += " (identical values, no interval)"
+        out[name] = {"percent": pct, "low": low, "high": high, "bounded": rat["bounded"], "tested": rat["tested"],
+                     "text": text}
     return out
 
 
@@ -432,7 +392,8 @@ def _cell_anomalies(run: dict[str, Any], rows: tuple[Row, ...], cells: dict, nam
         cell = cells[row][name]
         for rep in (cell or {}).get("zeros", []):
             which = f" in repetition {rep}" if repeat > 1 else ""
-            out.append(f"{name}: {row.label} measured 0 {row.unit}{which}; left out of that cell.")
+            out.append(f"{name}: {row.label} measured 0 {row.unit}{which}; counted in that cell (a measurement, "
+                       "not a failure).")
         if cell is None:
             if row.test in _native_unavailable(run):
                 continue  # said once, with its reason, by _native_anomalies
@@ -494,7 +455,9 @@ def _tcg(chosen: dict[str, dict], measured: list[str]) -> list[str]:
     return [n for n in measured if str((chosen[n].get("environment") or {}).get("accelerator", "")).lower() == "tcg"]
 
 
-def _environment_anomalies(chosen: dict[str, dict], measured: list[str]) -> list[str]:
+def _environment_anomalies(chosen: dict[str, dict], measured: list[str], shown: list[str]) -> list[str]:
+    """TCG, and every configuration or environment key on which the compared runs differ - the native
+    reference's run checked like every backend's."""
     out = []
     tcg = _tcg(chosen, measured)
     if tcg:
@@ -504,7 +467,9 @@ def _environment_anomalies(chosen: dict[str, dict], measured: list[str]) -> list
         out.append(f"{', '.join(unknown)}: accelerator not recorded.")
     for scope, keys in (("config", COMPARED_CONFIG), ("environment", COMPARED_ENV)):
         for key in keys:
-            seen = {n: (chosen[n].get(scope) or {}).get(key) for n in measured}
+            # the native reference runs no guests: its guest-side environment is not compared
+            names = [n for n in shown if not (n == NATIVE and scope == "environment" and key in GUEST_ENV)]
+            seen = {n: (chosen[n].get(scope) or {}).get(key) for n in names}
             distinct = {json.dumps(v, sort_keys=True) for v in seen.values()}
             if len(distinct) > 1:
                 parts = "; ".join(f"{n}: {_show(v)}" for n, v in seen.items())
@@ -600,28 +565,42 @@ def _test_config(chosen: dict[str, dict], measured: list[str], shown: list[str])
     }
 
 
-def _method(repeat: int, tested: bool) -> dict[str, Any]:
+def _method(chosen: dict[str, dict], shown: list[str], repeat: int, tested: bool, family: int) -> dict[str, Any]:
     """How to read the cells and claims (one paragraph in the report), and whether anything was tested."""
     conf = f"{CONFIDENCE * 100:.0f} %"
+    run_ids = sorted({chosen[n]["run_id"] for n in shown})
+    if len(run_ids) == 1:
+        how = f"the backends alternating test by test in one lab (run {run_ids[0]})"
+    else:
+        how = ("in separate runs (" + "; ".join(f"{n}: {chosen[n]['run_id']}" for n in shown) + "), so the "
+               "differences include whatever changed on the host between them")
     return {
         "repeat": repeat,
         "tested": tested,
         "confidence": CONFIDENCE,
         "alpha": ALPHA,
+        "family": family,
+        "one_lab": len(run_ids) == 1,
         "method": (
-            f"Each backend ran every test {repeat} time{'s' if repeat != 1 else ''}, the backends alternating test "
-            f"by test in one lab. A cell is the mean of the repetitions ± the half-width of its {conf} confidence "
-            "interval (Student's t, n − 1 degrees of freedom); a cell with fewer repetitions than the others says "
-            "its n, and a cell from one repetition is the plain value. ICMP and TCP percentiles are computed from "
-            "the replies of all repetitions pooled (ping's per-reply times, sockperf's `--full-log`; the mean of "
-            "sockperf's own percentiles where no log was kept), with the interval of the per-repetition "
-            "percentiles; comparisons of percentiles use the per-repetition percentiles. Two backends differ "
-            f"only where Welch's t-test over their repetitions gives p < {ALPHA:g}; "
-            f"a percentage comes with the {conf} interval of the difference of the means (Welch), relative to the "
-            "mean it is compared with, and positive always means better. Categories and the hierarchy score each "
-            "repetition (geometric mean over the category's rows of value ÷ best mean, higher is better, using "
-            "only rows every ranked backend measured) and are compared the same way; backends that cannot be "
-            f"separated share a rank. Computed with scipy {scipy_version()}."
+            f"Each backend ran every test {repeat} time{'s' if repeat != 1 else ''}, {how}. A cell is the mean "
+            f"of the repetitions that measured something (a measured 0 counts; a failed run does not) ± the "
+            f"half-width of its {conf} confidence interval (Student's t, n − 1 degrees of freedom); a cell whose "
+            f"n differs from {repeat} says its n, and a cell from one repetition is the plain value. A percentile "
+            "cell (ICMP, TCP) is the mean of the per-repetition percentiles, each from that repetition's replies "
+            "(ping's per-reply times, sockperf's `--full-log`); the latency charts pool every reply. A percentage "
+            f"is the ratio of two cells' means, with the {conf} Fieller interval of that ratio for unequal "
+            "variances (it allows for the noise of both means; ∞ where the reference's mean is not clearly above "
+            "zero), and positive always means better. Every comparison the report can claim — each pair of "
+            "backends on each row, on the category, composite and host CPU scores and on the P99/P50 tails — "
+            f"is one family of {family} tested comparison{'s' if family != 1 else ''} (Welch's t-test), "
+            f"corrected with {CORRECTION_NAME}: a difference is called an improvement, a regression or a lead, "
+            f"and a backend outranks another, only where the adjusted p is below {ALPHA:g}, so the chance that "
+            f"the report states any false difference is at most {ALPHA * 100:g} %. Identical values on both sides "
+            "are not tested. Categories and the hierarchy score each repetition (geometric mean over the "
+            "category's rows of value ÷ best mean, higher is better, rows paired by repetition, using only rows "
+            "every ranked backend measured); a backend's rank is 1 + the number of backends that beat it. The "
+            "percentages of native are estimates with their intervals, not claims, and are not in the family. "
+            f"Computed with scipy {scipy_version()} and statsmodels {_statsmodels_version()}."
         ),
         "untested": "" if tested else (
             "Every backend was measured once per test (repeat = 1), so no difference below was tested: "
@@ -631,8 +610,14 @@ def _method(repeat: int, tested: bool) -> dict[str, Any]:
     }
 
 
+def _statsmodels_version() -> str:
+    import statsmodels  # pylint: disable=import-outside-toplevel
+
+    return statsmodels.__version__
+
+
 def _analysis(rows: tuple[Row, ...], cells: dict, measured: list[str], baseline: str,
-              of_native: dict[Row, dict[str, dict[str, Any]]]) -> dict[str, Any]:
+              of_native: dict[Row, dict[str, dict[str, Any]]], verdicts) -> dict[str, Any]:
     by_key = {(r.test, r.metric): r for r in rows}
 
     def row(test: str, metric: str) -> Row | None:
@@ -645,18 +630,18 @@ def _analysis(rows: tuple[Row, ...], cells: dict, measured: list[str], baseline:
         lines = []
         for name in BACKENDS:
             cell = cells[r][name]
-            text = f"{cell['text']} {r.unit}" if _usable(cell) else NA
+            text = f"{cell['text']} {r.unit}" if usable(cell) else NA
             cmp = None
             if name == baseline:
-                note = "baseline" if _usable(cell) else "baseline, not measured"
-            elif not _usable(cell):
+                note = "baseline" if usable(cell) else "baseline, not measured"
+            elif not usable(cell):
                 note = "not measured"
-            elif not _usable(base):
+            elif not usable(base):
                 note = f"{baseline} not measured, no baseline to compare"
             else:
-                cmp = compare(cell["values"], base["values"], r.higher_is_better)
-                note = _versus_note(cmp, baseline)
-            lines.append({"backend": name, "value": cell["value"] if _usable(cell) else None, "text": text,
+                cmp = verdicts.pair(r, name, baseline)
+                note = claims.versus_note(cmp, baseline)
+            lines.append({"backend": name, "value": cell["value"] if usable(cell) else None, "text": text,
                           "comparison": cmp, "note": note})
         return lines
 
@@ -665,36 +650,36 @@ def _analysis(rows: tuple[Row, ...], cells: dict, measured: list[str], baseline:
     pps_rows = [r for r in rows if r.section == "pps"]
     cpu_rows = [r for r in rows if r.section == "cpu"]
     first_pps = pps_rows[0] if pps_rows else None
-    icmp = (row("ping", "rtt_p50_us"), row("ping", "rtt_p99_us"))
-    tcp = (row("sockperf_tcp", "latency_p50_us"), row("sockperf_tcp", "latency_p99_us"))
-    icmp_jitter, tcp_jitter = _jitter(cells, *icmp), _jitter(cells, *tcp)
+    icmp_p99, tcp_p99 = row("ping", "rtt_p99_us"), row("sockperf_tcp", "latency_p99_us")
+    jitter = {label: {n: claims.jitter_estimate(r) for n, r in verdicts.jitter.get(label, {}).items()}
+              for label in ("ICMP", "TCP")}
     latency_lines = []
     for name in BACKENDS:
         parts = []
-        for label, p99 in (("ICMP", icmp[1]), ("TCP", tcp[1])):
+        for label, p99 in (("ICMP", icmp_p99), ("TCP", tcp_p99)):
             cell = cells[p99][name] if p99 else None
-            parts.append(f"{cell['text']} µs {label}" if _usable(cell) else f"{NA} {label}")
+            parts.append(f"{cell['text']} µs {label}" if usable(cell) else f"{NA} {label}")
         latency_lines.append({
             "backend": name,
             "p99": ", ".join(parts),
-            "jitter": f"{_ratio(icmp_jitter.get(name))} ICMP, {_ratio(tcp_jitter.get(name))} TCP",
-            "icmp_jitter": icmp_jitter.get(name),
-            "tcp_jitter": tcp_jitter.get(name),
+            "jitter": f"{claims.ratio_text(jitter['ICMP'].get(name))} ICMP, "
+                      f"{claims.ratio_text(jitter['TCP'].get(name))} TCP",
+            "icmp_jitter": jitter["ICMP"].get(name),
+            "tcp_jitter": jitter["TCP"].get(name),
         })
-    latency_sentences = [_lead_sentence(r.label, cells[r], r, measured) for r in (icmp[1], tcp[1]) if r]
-    for label, jit in (("ICMP", icmp_jitter), ("TCP", tcp_jitter)):
-        latency_sentences.append(_jitter_sentence(label, jit, measured))
+    latency_sentences = [claims.lead_sentence(r, cells[r], measured, verdicts) for r in (icmp_p99, tcp_p99) if r]
+    latency_sentences += [claims.jitter_sentence(label, verdicts) for label in ("ICMP", "TCP")]
     return {
         "throughput_row": single.label if single else (throughput_rows[0].label if throughput_rows else ""),
         "throughput": versus(single or (throughput_rows[0] if throughput_rows else None)),
-        "throughput_finding": _finding(throughput_rows, cells, measured),
+        "throughput_finding": claims.finding(throughput_rows, cells, measured, verdicts),
         "latency": latency_lines,
         "latency_finding": " ".join(s for s in latency_sentences if s) or "No backend was measured.",
         "pps_size": first_pps.label.split()[0] if first_pps else "",
         "pps": versus(first_pps),
-        "pps_finding": _finding(pps_rows, cells, measured),
-        "cpu_finding": " ".join([_finding(cpu_rows, cells, measured), _cheapest(cpu_rows, cells, measured)]).strip()
-                       if cpu_rows else "",
+        "pps_finding": claims.finding(pps_rows, cells, measured, verdicts),
+        "cpu_finding": " ".join([claims.finding(cpu_rows, cells, measured, verdicts),
+                                 claims.cheapest(verdicts)]).strip() if cpu_rows else "",
         "native": _native_lines(rows, cells, of_native),
     }
 
@@ -705,333 +690,11 @@ def _native_lines(rows: tuple[Row, ...], cells: dict, of_native: dict[Row, dict[
     out = []
     for r in rows:
         native = cells[r][NATIVE]
-        if r not in of_native or not _usable(native):
+        if r not in of_native or not usable(native):
             continue
         of = of_native[r]
         out.append({"label": r.label, "unit": r.unit, "native": f"{native['text']} {r.unit}",
                     "cells": {n: of[n]["text"] if n in of else NA for n in BACKENDS}})
-    return out
-
-
-def _cheapest(rows: list[Row], cells: dict, measured: list[str]) -> str:
-    """Which backend costs the host least over every CPU-cost row, scored per repetition like the
-    hierarchy (geometric mean of best ÷ value) and claimed only where Welch's test separates it."""
-    ranked = [n for n in measured if all(_usable(cells[r][n]) for r in rows)]
-    if len(ranked) < 2 or not rows:
-        return ""
-    scores = _per_rep_scores(rows, cells, ranked)
-    groups = _groups(scores)
-    top = groups[0]["backend"]
-    shared = [g["backend"] for g in groups[1:] if g["rank"] == 1]
-    cmp = compare(scores[top], scores[groups[1]["backend"]])
-    if not cmp["tested"]:
-        return (f"Over all {len(rows)} CPU-cost rows, {top} used the least host CPU per unit of work in a single "
-                "repetition; not tested.")
-    if shared:
-        return (f"Over all {len(rows)} CPU-cost rows, no backend is cheapest: {top} and {', '.join(shared)} are not "
-                f"separable ({p_text(cmp['p'])}).")
-    return (f"Cheapest overall: {top} uses the least host CPU per unit of work over all {len(rows)} CPU-cost rows "
-            f"({change_text(cmp)} over {groups[1]['backend']}, {p_text(cmp['p'])}).")
-
-
-def _versus_note(cmp: dict[str, Any], other: str) -> str:
-    if cmp["change"] is None:
-        return f"no {other} value to compare"
-    if not cmp["tested"]:
-        return f"{change_text(cmp)} vs {other}, not tested: one repetition"
-    if cmp["significant"]:
-        word = "improvement" if cmp["change"] > 0 else "regression"
-        return f"{change_text(cmp)} {word}, {p_text(cmp['p'])}"
-    return f"not separable from {other}: {change_text(cmp)}, {p_text(cmp['p'])}"
-
-
-def _jitter(cells: dict, p50: Row | None, p99: Row | None) -> dict[str, dict[str, Any]]:
-    """P99/P50 per backend: the shown cells' ratio, and the per-repetition ratios behind it."""
-    out: dict[str, dict[str, Any]] = {}
-    if p50 is None or p99 is None:
-        return out
-    for name in BACKENDS:
-        a, b = cells[p50][name], cells[p99][name]
-        if not (_usable(a) and _usable(b)) or not a["value"]:
-            continue
-        per_rep = dict(zip(a["repetitions"], a["values"]))
-        ratios = [v / per_rep[k] for k, v in zip(b["repetitions"], b["values"]) if per_rep.get(k)]
-        est = estimate(ratios) if ratios else None
-        out[name] = {"ratio": b["value"] / a["value"], "half": est["half"] if est else None, "values": ratios}
-    return out
-
-
-def _ratio(jit: dict[str, Any] | None) -> str:
-    if not jit:
-        return NA
-    return f"{jit['ratio']:.2f}x" + (f" ± {jit['half']:.2f}" if jit.get("half") is not None else "")
-
-
-def _lead_sentence(label: str, row_cells: dict, row: Row, measured: list[str]) -> str:
-    """Who leads a row, and whether the lead over the runner-up is a finding (Welch, p < 0.05)."""
-    present = {n: c for n, c in row_cells.items() if n in measured and _usable(c)}
-    unit = row.unit
-    best = "highest" if row.higher_is_better else "lowest"
-    if not present:
-        return f"{label}: no backend produced a value."
-    if len(present) == 1:
-        (name, cell), = present.items()
-        return f"{label}: only {name} was measured ({cell['text']} {unit})."
-    order = sorted(present, key=lambda n: present[n]["value"], reverse=row.higher_is_better)
-    top, runner = order[0], order[1]
-    cmp = compare(present[top]["values"], present[runner]["values"], row.higher_is_better)
-    top_text, runner_text = f"{present[top]['text']} {unit}", f"{present[runner]['text']} {unit}"
-    if not cmp["tested"]:
-        return (f"{label}: {best} on {top} ({top_text}) vs {runner} ({runner_text}), {pct_text(cmp['change'])}; "
-                "not tested (one repetition).")
-    if cmp["significant"]:
-        return f"{label}: {top} leads with {top_text}, {change_text(cmp)} over {runner} ({p_text(cmp['p'])})."
-    return (f"{label}: {top} ({top_text}) and {runner} ({runner_text}) are not separable "
-            f"({change_text(cmp)}, {p_text(cmp['p'])}).")
-
-
-def _jitter_sentence(label: str, jit: dict[str, dict], measured: list[str]) -> str:
-    present = {n: j for n, j in jit.items() if n in measured}
-    if not present:
-        return ""
-    if len(present) == 1:
-        (name, j), = present.items()
-        return f"{label} P99/P50 on {name}: {_ratio(j)}."
-    order = sorted(present, key=lambda n: present[n]["ratio"])
-    low, high = order[0], order[-1]
-    cmp = compare(present[low]["values"], present[high]["values"], higher_is_better=False)
-    if cmp["significant"]:
-        return (f"Steadiest {label} tail (P99/P50): {low} at {_ratio(present[low])}; widest: {high} at "
-                f"{_ratio(present[high])} ({p_text(cmp['p'])}).")
-    why = p_text(cmp["p"]) if cmp["tested"] else "not tested, one repetition"
-    return (f"{label} tails (P99/P50) from {_ratio(present[low])} on {low} to {_ratio(present[high])} on {high}: "
-            f"not separable ({why}).")
-
-
-def _finding(rows: list[Row], cells: dict, measured: list[str]) -> str:
-    if not measured:
-        return "No backend was measured."
-    if not rows:
-        return "No test of this section was part of the compared runs."
-    return " ".join(_lead_sentence(r.label, cells[r], r, measured) for r in rows)
-
-
-def _per_rep_scores(rows: list[Row], cells: dict, ranked: list[str]) -> dict[str, list[float]]:
-    """Each backend's score per repetition over ROWS: geometric mean of value / best mean (higher is
-    better, 1.0 = the best mean). Repetitions are taken in order; a backend has as many scores as its
-    row with the fewest valid repetitions."""
-    best = {}
-    for row in rows:
-        means = [cells[row][n]["mean"] for n in ranked]
-        best[row] = max(means) if row.higher_is_better else min(means)
-    out = {}
-    for name in ranked:
-        n = min(cells[row][name]["n"] for row in rows)
-        scores = []
-        for k in range(n):
-            logs = []
-            for row in rows:
-                value = cells[row][name]["values"][k]
-                logs.append(math.log(value / best[row] if row.higher_is_better else best[row] / value))
-            scores.append(math.exp(sum(logs) / len(logs)))
-        out[name] = scores
-    return out
-
-
-def _groups(scores: dict[str, list[float]]) -> list[dict[str, Any]]:
-    """Backends ordered by mean score; a backend starts a new rank only when Welch's test separates it
-    from the first backend of the rank above (p < 0.05). Dense ranks: 1, 1, 2."""
-    order = sorted(scores, key=lambda n: -estimate(scores[n])["mean"])
-    out: list[dict[str, Any]] = []
-    rank, leader = 1, None
-    for name in order:
-        cmp = None
-        if leader is not None:
-            cmp = compare(scores[name], scores[leader])
-            if cmp["significant"]:
-                rank, leader = rank + 1, name
-        else:
-            leader = name
-        out.append({"backend": name, "rank": rank, "versus": leader if cmp and not cmp["significant"] else None,
-                    "comparison": cmp})
-    return out
-
-
-def _score_text(scores: list[float] | None) -> str:
-    if not scores:
-        return NA
-    est = estimate(scores)
-    return f"{est['mean']:.2f}" + (f" ± {est['half']:.2f}" if est["half"] is not None else "")
-
-
-def _ranking(rows: tuple[Row, ...], cells: dict, measured: list[str]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Rank the measured backends on composite scores per repetition (see _per_rep_scores), categories
-    scored on the rows every ranked backend measured; the rows left out are named."""
-    ranked = [n for n in measured if any(_usable(cells[r][n]) for r in rows)]
-    scoring: dict[str, Any] = {"left_out": [], "categories": {}}
-    if not ranked:
-        return [], scoring
-    cat_scores: dict[str, dict[str, list[float]]] = {}
-    cat_groups: dict[str, list[dict[str, Any]]] = {}
-    for key, title, _first in SECTIONS:
-        if key not in CATEGORY_TITLES:
-            continue  # host CPU cost is reported beside the ranking, not in it
-        counted = []
-        for row in (r for r in rows if r.section == key):
-            missing = [n for n in ranked if not _usable(cells[row][n])]
-            if missing:
-                scoring["left_out"].append(f"{row.label} (no value on {', '.join(missing)})")
-            else:
-                counted.append(row)
-        if not counted:
-            continue
-        cat_scores[key] = _per_rep_scores(counted, cells, ranked)
-        cat_groups[key] = _groups(cat_scores[key])
-        scoring["categories"][key] = {"rows": [r.label for r in counted],
-                                      "scores": cat_scores[key], "groups": cat_groups[key]}
-    composite: dict[str, list[float]] = {}
-    for name in ranked:
-        n = min((len(cat_scores[c][name]) for c in cat_scores), default=0)
-        composite[name] = [math.exp(sum(math.log(cat_scores[c][name][k]) for c in cat_scores) / len(cat_scores))
-                           for k in range(n)]
-    if not cat_scores:
-        return [{"backend": n, "rank": 1, "score": None, "score_text": NA, "scores": [], "comparison": None,
-                 "best_for": ["Not comparable: no test that every measured backend completed",
-                              f"Trade-off: {TRADE_OFFS[n]}"]} for n in ranked], scoring
-    groups = _groups(composite)
-    ranking = []
-    top = groups[0]["backend"]
-    for group in groups:
-        name = group["backend"]
-        best_for = []
-        for key, _title, _first in SECTIONS:
-            if key not in cat_groups:
-                continue
-            note = _category_note(key, name, cat_scores[key], cat_groups[key])
-            if note:
-                best_for.append(note)
-        if not best_for:
-            cmp = compare(composite[name], composite[top])
-            if cmp["significant"]:
-                best_for.append(f"No category lead; composite score {change_text(cmp)} vs {top} ({p_text(cmp['p'])})")
-            elif cmp["tested"]:
-                best_for.append(f"No category lead, but not separable from {top} overall ({p_text(cmp['p'])})")
-            else:
-                best_for.append(f"No category lead (observed {pct_text(cmp['change'])} vs {top}; not tested)")
-        best_for.append(f"Trade-off: {TRADE_OFFS[name]}")
-        ranking.append({
-            "backend": name,
-            "rank": group["rank"],
-            "score": estimate(composite[name])["mean"] if composite[name] else None,
-            "score_text": _score_text(composite[name]),
-            "scores": composite[name],
-            "categories": {c: _score_text(cat_scores[c][name]) for c in cat_scores},
-            "tied_with": group["versus"],
-            "comparison": group["comparison"],
-            "best_for": best_for,
-        })
-    return ranking, scoring
-
-
-def _category_note(key: str, name: str, scores: dict[str, list[float]], groups: list[dict[str, Any]]) -> str:
-    """'Best for' text when NAME holds the top rank of a category (alone or shared), else ''."""
-    title = CATEGORY_TITLES[key]
-    mine = next(g for g in groups if g["backend"] == name)
-    if mine["rank"] != 1:
-        return ""
-    if len(groups) == 1:
-        return f"{title} ({key} category: only backend measured)"
-    top = groups[0]["backend"]
-    if any(g["comparison"] and not g["comparison"]["tested"] for g in groups):
-        if name != top:
-            return ""
-        runner = groups[1]["backend"]
-        return (f"{title} (observed, not tested: {key} score {_score_text(scores[name])} vs "
-                f"{_score_text(scores[runner])} for {runner} in one repetition)")
-    shared = [g for g in groups if g["rank"] == 1 and g["backend"] != name]
-    if not shared:
-        runner = next(g for g in groups if g["rank"] > 1)["backend"]
-        cmp = compare(scores[name], scores[runner])
-        return (f"{title} ({key} score {_score_text(scores[name])} vs {_score_text(scores[runner])} for {runner}, "
-                f"{change_text(cmp)}, {p_text(cmp['p'])})")
-    parts = [f"{g['backend']} ({p_text(compare(scores[name], scores[g['backend']])['p'])})" for g in shared]
-    return f"{title}, shared: not separable from {', '.join(parts)}"
-
-
-def ranking_text(ranking: list[dict[str, Any]]) -> str:
-    """``macvtap > virtio = vhost-net``: '>' where Welch's test separates the ranks, '=' where it does not."""
-    if not ranking:
-        return NA
-    text = ranking[0]["backend"]
-    for before, item in zip(ranking, ranking[1:]):
-        text += f" {'=' if item['rank'] == before['rank'] else '>'} {item['backend']}"
-    return text
-
-
-def _recommendations(ranking: list[dict[str, Any]], chosen: dict[str, dict], measured: list[str]) -> dict[str, str]:
-    by_name = {r["backend"]: r for r in ranking if r["score"] is not None}
-    bridge = sorted((r for r in by_name.values() if r["backend"] in BRIDGE_BACKENDS), key=lambda r: -r["score"])
-    out = {}
-    default = bridge[0] if bridge else None
-    if default is None:
-        out["default"] = f"{NA} (no bridge backend — virtio or vhost-net — was measured)"
-    elif len(bridge) == 1:
-        out["default"] = f"`{default['backend']}` (the only bridge backend measured; composite score {default['score_text']})"
-    else:
-        other = bridge[1]
-        cmp = compare(default["scores"], other["scores"])
-        if cmp["significant"]:
-            out["default"] = (f"`{default['backend']}` (composite score {default['score_text']}, {change_text(cmp)} over "
-                              f"{other['backend']}, {p_text(cmp['p'])})")
-        elif cmp["tested"]:
-            out["default"] = (f"`{default['backend']}` or `{other['backend']}`: not separable on this data "
-                              f"(composite {default['score_text']} vs {other['score_text']}, {p_text(cmp['p'])}); "
-                              "choose on the trade-offs above")
-        else:
-            out["default"] = (f"undecided: `{default['backend']}` observed {pct_text(cmp['change'])} over "
-                              f"`{other['backend']}` in a single repetition, not tested; rerun with `-e repeat=3`")
-    mac = by_name.get("macvtap")
-    if mac is None:
-        out["high_performance"] = f"`macvtap`: {NA} (not measured)"
-    elif default is None:
-        out["high_performance"] = (f"`macvtap` (when a dedicated lower NIC is available; composite score "
-                                   f"{mac['score_text']}; no bridge backend measured to compare)")
-    else:
-        cmp = compare(mac["scores"], default["scores"])
-        if cmp["significant"] and cmp["change"] > 0:
-            out["high_performance"] = (f"`macvtap` (when a dedicated lower NIC is available; composite score "
-                                       f"{mac['score_text']}, {change_text(cmp)} over {default['backend']}, "
-                                       f"{p_text(cmp['p'])})")
-        elif cmp["significant"]:
-            out["high_performance"] = (f"none measured above the default: macvtap's composite score is "
-                                       f"{change_text(cmp)} vs {default['backend']} ({p_text(cmp['p'])})")
-        elif cmp["tested"]:
-            out["high_performance"] = (f"none separable from the default: macvtap {mac['score_text']} vs "
-                                       f"{default['backend']} {default['score_text']} ({p_text(cmp['p'])})")
-        else:
-            out["high_performance"] = (f"undecided: macvtap observed {pct_text(cmp['change'])} vs "
-                                       f"{default['backend']} in a single repetition, not tested")
-    virtio = by_name.get("virtio")
-    if virtio is None:
-        out["fallback"] = f"`virtio`: {NA} (not measured)"
-    elif default is not None and default["backend"] == "virtio" and len(bridge) == 1:
-        out["fallback"] = "`virtio` (also the only bridge backend measured)"
-    else:
-        ref = default if default is not None and default["backend"] != "virtio" else (bridge[1] if len(bridge) > 1 else None)
-        if ref is None:
-            out["fallback"] = f"`virtio` (needs nothing beyond QEMU and tap; composite score {virtio['score_text']})"
-        else:
-            cmp = compare(virtio["scores"], ref["scores"])
-            if cmp["tested"]:
-                verdict = (f"{change_text(cmp)} vs {ref['backend']}, {p_text(cmp['p'])}" if cmp["significant"]
-                           else f"not separable from {ref['backend']}, {p_text(cmp['p'])}")
-            else:
-                verdict = f"observed {pct_text(cmp['change'])} vs {ref['backend']}, not tested"
-            out["fallback"] = (f"`virtio` (needs nothing beyond QEMU and tap; composite score "
-                               f"{virtio['score_text']}, {verdict})")
-    tcg = _tcg(chosen, measured)
-    out["caveat"] = (f"Measured under TCG ({', '.join(tcg)}): these recommendations describe this emulated lab only; "
-                     "repeat the benchmark on a KVM host before choosing a backend for production.") if tcg else ""
     return out
 
 

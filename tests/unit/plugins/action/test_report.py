@@ -16,7 +16,7 @@ import pytest
 
 from ansible_collections.volt.netbench.plugins.plugin_utils import report, results
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PARSERS
-from ansible_collections.volt.netbench.plugins.plugin_utils.stats import compare
+from ansible_collections.volt.netbench.plugins.plugin_utils.stats import Family, compare
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures"
 
@@ -159,7 +159,12 @@ def test_percentages_against_the_virtio_baseline(md):
 
 def test_lower_latency_counts_as_improvement():
     better = compare([80.0, 81.0, 79.0], [100.0, 101.0, 99.0], higher_is_better=False)
-    assert better["change"] == pytest.approx(20.0) and better["significant"] and better["low"] > 0
+    assert better["change"] == pytest.approx(20.0) and better["low"] > 0
+    # a comparison is a claim only once its family is corrected (here a family of one)
+    assert not better["significant"]
+    family = Family()
+    family.add("latency", better)
+    assert family.correct() == 1 and better["significant"] and better["p_adjusted"] == pytest.approx(better["p"])
     worse = compare([120.0, 121.0, 119.0], [100.0, 101.0, 99.0], higher_is_better=False)
     assert worse["change"] == pytest.approx(-20.0) and worse["high"] < 0
     assert report.change_text(worse).startswith("-20.0 % [")
@@ -204,8 +209,8 @@ def test_ranking_and_recommendations(md):
     assert "- Default: `virtio` (the only bridge backend measured; composite score" in recs
     scores = dict(ranked)
     change = (scores["macvtap"] / scores["virtio"] - 1) * 100
-    assert (f"- High-performance option: undecided: macvtap observed {change:+.1f} % vs virtio in a single "
-            "repetition, not tested") in recs
+    assert (f"- High-performance option: undecided: macvtap observed {change:+.1f} % vs virtio, not tested: "
+            "one repetition") in recs
 
 
 def test_anomalies(md):

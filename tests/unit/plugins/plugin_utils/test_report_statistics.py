@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from scipy import stats as scipy_stats
+from scipy.optimize import brentq
 
 from ansible_collections.volt.netbench.plugins.module_utils import hostcpu
 from ansible_collections.volt.netbench.plugins.plugin_utils import report, results
@@ -71,9 +72,10 @@ def rtts(center_ms: float, rep: int, n: int = 200) -> list[float]:
 
 
 def record(root: Path, backend: str, run_id: str, values: dict[str, list], *, config: dict | None = None,
-           failed: dict[str, str] | None = None) -> Path:
+           failed: dict[str, str] | None = None, ping_replies: int = 200, jitter: bool = True) -> Path:
     """A run with one raw file per test and repetition. VALUES: test -> a value per repetition
-    (Gbps, pps, ms or trans/s); FAILED: 'test#rep' -> message."""
+    (Gbps, pps, ms or trans/s); FAILED: 'test#rep' -> message. Ping: PING_REPLIES replies around the value
+    (every reply exactly the value without JITTER)."""
     run_dir = results.create_run_dir(root, backend, run_id)[0]
     repeat = max(len(v) for v in values.values())
     entries = []
@@ -92,7 +94,7 @@ def record(root: Path, backend: str, run_id: str, values: dict[str, list], *, co
             elif name.startswith("pps_"):
                 text, ext = iperf_udp(value, int(name[4:])), "json"
             elif name == "ping":
-                text, ext = ping(rtts(value, k)), "txt"
+                text, ext = ping(rtts(value, k, ping_replies) if jitter else [value] * ping_replies), "txt"
             else:
                 text, ext = netperf(value), "txt"
             raw = f"{name}.{k}.{ext}"
@@ -104,6 +106,20 @@ def record(root: Path, backend: str, run_id: str, values: dict[str, list], *, co
     cfg.update(config or {})
     results.record_run(run_dir, backend=backend, tests=entries, config=cfg, environment=ENV)
     return run_dir
+
+
+def fieller(a, b, alpha: float = 0.05) -> tuple[float, float | None]:
+    """The 95 % interval of mean(A)/mean(B) recomputed with scipy alone: the ratios R for which Welch's test
+    of A against R x B does not reject (Fieller's interval for unequal variances). None: unbounded above."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    est = a.mean() / b.mean()
+
+    def p(r):
+        return scipy_stats.ttest_ind(a, r * b, equal_var=False).pvalue - alpha
+
+    high = None if p(est * 1e9) > 0 else brentq(p, est, est * 1e9, xtol=1e-12)
+    low = brentq(p, 1e-12, est, xtol=1e-12) if p(1e-12) < 0 else 0.0
+    return low, high
 
 
 def values_of(tcp, udp, ping_ms, pps, rr):
@@ -136,10 +152,10 @@ def test_identical_data_is_tied_and_no_difference_is_claimed(tmp_path):
     assert [r["rank"] for r in model["hierarchy"]] == [1, 1]
     cmp = row(model, "TCP Single Stream")["versus_baseline"]["macvtap"]
     assert cmp["p"] == pytest.approx(1.0) and not cmp["significant"] and cmp["change"] == pytest.approx(0.0)
-    analysis = section(md, "## Analysis", "## Conclusions")
+    analysis = section(md, "### Throughput Analysis", "## Conclusions")
     assert "improvement" not in analysis and "regression" not in analysis and " leads " not in analysis
     assert "- macvtap: 1.02 ± " in analysis and "(not separable from virtio: +0.0 % [" in analysis
-    assert "are not separable" in analysis
+    assert "not separable from macvtap (+0.0 % [" in analysis
     recs = section(md, "### Recommendations", "### Anomalies")
     assert "none separable from the default" in recs
 
@@ -149,17 +165,25 @@ def test_clearly_separated_pair_is_ranked_with_its_p_value(tmp_path):
     record(tmp_path, "macvtap", "20261127T100000Z", FAST)
     model, md = build(tmp_path)
     assert [(r["backend"], r["rank"]) for r in model["hierarchy"]] == [("macvtap", 1), ("virtio", 2)]
-    assert model["hierarchy"][1]["comparison"]["p"] < 0.05
-    # the percentage and its interval, recomputed with scipy's Welch test
+    assert model["hierarchy"][1]["comparisons"]["macvtap"]["p_adjusted"] < 0.05
+    assert model["hierarchy"][1]["beaten_by"] == ["macvtap"] and model["ranking_text"] == "macvtap > virtio"
+    # the percentage is the ratio of the means, its interval Fieller's, recomputed with scipy's Welch test
     v, m = np.array(SAME["iperf3_tcp_single"]), np.array(FAST["iperf3_tcp_single"])
-    welch = scipy_stats.ttest_ind(m, v, equal_var=False)
-    ci = welch.confidence_interval(0.95)
-    change, low, high = ((x / v.mean()) * 100 for x in (m.mean() - v.mean(), ci.low, ci.high))
-    text = f"{change:+.1f} % [{low:+.1f}, {high:+.1f}] improvement, {report.p_text(welch.pvalue)}"
+    low, high = fieller(m, v)
+    change = (m.mean() / v.mean() - 1) * 100
+    cmp = row(model, "TCP Single Stream")["versus_baseline"]["macvtap"]
+    assert cmp["p"] == pytest.approx(scipy_stats.ttest_ind(m, v, equal_var=False).pvalue)
+    assert cmp["significant"] and cmp["p_adjusted"] >= cmp["p"]
+    text = (f"{change:+.1f} % [{(low - 1) * 100:+.1f}, {(high - 1) * 100:+.1f}] improvement, "
+            f"{report.p_text(cmp['p_adjusted'], 'adjusted p')}")
     assert f"- macvtap: {m.mean():,.2f} ± " in md and text in md
-    assert welch.pvalue < 0.05
-    # latency: lower is better, so macvtap's lower P99 is an improvement too
-    assert "ICMP P99: macvtap leads with" in md
+    # latency: lower is better, so macvtap's lower P99 is an improvement too; the sentence's percentage is
+    # the one the two cells it names give
+    p99 = row(model, "ICMP P99")
+    shown = {n: float(p99["cells"][n].split(" ± ")[0].replace(",", "")) for n in ("virtio", "macvtap")}
+    sentence = re.search(r"ICMP P99: macvtap leads with [^,]+ µs, ahead of virtio \(([+-][0-9.]+) % \[", md)
+    assert sentence, md
+    assert float(sentence.group(1)) == pytest.approx((1 - shown["macvtap"] / shown["virtio"]) * 100, abs=0.15)
     recs = section(md, "### Recommendations", "### Anomalies")
     assert "- High-performance option: `macvtap` (when a dedicated lower NIC is available; composite score" in recs
     assert "p < 0.001" in recs or re.search(r"p = 0\.0[0-4]\d", recs)
@@ -171,13 +195,13 @@ def test_cells_match_the_raw_files(tmp_path):
     values = np.array(SAME["netperf_tcp_rr"], dtype=float)
     half = scipy_stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
     assert f"| TCP_RR | {values.mean():,.0f} ± {half:,.0f} | n/a | n/a |" in md
-    # ICMP percentiles: every reply of the three repetitions pooled, numpy's default (linear) percentile
-    pooled = [t * 1000 for k in (1, 2, 3) for t in rtts(SAME["ping"][k - 1], k)]
+    # ICMP percentiles: each repetition's P99 from its own replies (numpy's default, linear), then their
+    # mean ± interval - the shown value is the tested statistic and lies inside its interval
     per_rep = [np.percentile([t * 1000 for t in rtts(SAME["ping"][k - 1], k)], 99) for k in (1, 2, 3)]
     half = scipy_stats.t.ppf(0.975, 2) * np.std(per_rep, ddof=1) / np.sqrt(3)
-    assert f"| ICMP P99 | {np.percentile(pooled, 99):,.1f} ± {half:,.1f} | n/a | n/a |" in md
+    assert f"| ICMP P99 | {np.mean(per_rep):,.1f} ± {half:,.1f} | n/a | n/a |" in md
     cell = row(model, "ICMP P99")["statistics"]["virtio"]
-    assert cell["pooled"] and cell["n"] == 3
+    assert cell["n"] == 3 and cell["low"] <= cell["value"] <= cell["high"]
     assert cell["raw"] == [f"results/virtio/20261127T100000Z/ping.{k}.txt" for k in (1, 2, 3)]
 
 
@@ -196,18 +220,22 @@ def test_a_newer_all_failed_run_does_not_replace_data(tmp_path):
     assert "n/a (no bridge backend" not in md
 
 
-def test_a_zero_udp_value_removes_only_that_cell(tmp_path):
+def test_a_measured_zero_is_a_measurement(tmp_path):
+    """Every UDP datagram lost is a result (0 Gbps), not a failed run: it stays in its cell and its score."""
     record(tmp_path, "virtio", "20261127T100000Z", SAME)
     zero = dict(FAST, iperf3_udp_max=[0, 0, 0])
     record(tmp_path, "macvtap", "20261127T100000Z", zero)
     model, md = build(tmp_path)
     udp = row(model, "UDP Maximum")
-    assert udp["cells"]["macvtap"] == "n/a" and udp["cells"]["virtio"].startswith("0.52 ± ")
+    assert udp["cells"]["macvtap"] == "0.00 ± 0.00" and udp["cells"]["virtio"].startswith("0.52 ± ")
+    assert udp["statistics"]["macvtap"]["n"] == 3
     assert row(model, "TCP Single Stream")["cells"]["macvtap"].startswith("2.01 ± ")
-    assert model["scoring"]["left_out"] == ["UDP Maximum (no value on macvtap)"]
-    assert model["scoring"]["categories"]["throughput"]["rows"] == ["TCP Single Stream"]
-    assert "Left out of the scores (not measured on every ranked backend): UDP Maximum (no value on macvtap)." in md
-    assert "- macvtap: UDP Maximum measured 0 Gbps in repetition 1; left out of that cell." in md
+    assert model["scoring"]["left_out"] == []
+    assert model["scoring"]["categories"]["throughput"]["rows"] == ["TCP Single Stream", "UDP Maximum"]
+    # a rate of 0 makes that repetition's throughput score 0
+    assert model["scoring"]["categories"]["throughput"]["scores"]["macvtap"] == [0.0, 0.0, 0.0]
+    assert ("- macvtap: UDP Maximum measured 0 Gbps in repetition 1; counted in that cell (a measurement, not a "
+            "failure).") in md
 
 
 def test_a_failed_test_on_one_backend_removes_only_that_cell(tmp_path):
@@ -324,8 +352,10 @@ def test_tcp_percentiles_pool_every_repetitions_full_log(tmp_path):
     per_rep = [np.percentile(rtts_of(t), 99) for t in logs]
     pooled = np.percentile(rtts_of(logs[0]) + rtts_of(logs[1]), 99)
     half = scipy_stats.t.ppf(0.975, 1) * np.std(per_rep, ddof=1) / np.sqrt(2)
-    assert f"| TCP P99 | {pooled:,.1f} ± {half:,.1f} | n/a | n/a |" in md
-    assert row(model, "TCP P99")["statistics"]["virtio"]["pooled"]
+    assert f"| TCP P99 | {np.mean(per_rep):,.1f} ± {half:,.1f} | n/a | n/a |" in md
+    # the chart's curve pools every round trip of both logs
+    curve = model["percentile_curves"]["tcp"]["virtio"]
+    assert curve["us"][curve["percentiles"].index(99)] == pytest.approx(pooled, abs=1e-3)
     # the samples come from the full log too, by the same percentile definition
     samples = [json.loads(line) for line in (run_dir / "samples.jsonl").read_text().splitlines()]
     p99 = sorted((s["repetition"], s["value"]) for s in samples if s["metric"] == "latency_p99_us")
@@ -396,15 +426,13 @@ def test_the_native_reference_is_a_column_and_a_percentage_never_a_rank(tmp_path
     assert "| Test | virtio | vhost-net | macvtap | native |" in md
     assert f"| TCP Single Stream | {np.mean(SAME['iperf3_tcp_single']):.2f} ± " in md
     assert md.split("| TCP Single Stream |", 1)[1].split("\n", 1)[0].endswith(f"| {tcp.mean():.2f} ± {half:.2f} |")
-    # % of native: the backend's mean over native's, with Welch's interval of the difference relative to native
+    # % of native: the backend's mean over native's, with Fieller's interval of that ratio
     for name, values in (("virtio", SAME), ("macvtap", FAST)):
         mine = np.array(values["iperf3_tcp_single"])
-        welch = scipy_stats.ttest_ind(mine, tcp, equal_var=False)
-        ci = welch.confidence_interval(0.95)
-        pct, low, high = (100 + 100 * x / tcp.mean() for x in (mine.mean() - tcp.mean(), ci.low, ci.high))
+        low, high = fieller(mine, tcp)
         cell = row(model, "TCP Single Stream")["of_native"][name]
         assert cell["percent"] == pytest.approx(100 * mine.mean() / tcp.mean())
-        assert cell["text"] == f"{pct:,.0f} % [{low:,.0f}, {high:,.0f}]"
+        assert cell["text"] == f"{100 * mine.mean() / tcp.mean():,.0f} % [{100 * low:,.0f}, {100 * high:,.0f}]"
     native_section = section(md, "### Distance from Native", "## Conclusions")
     assert f"| TCP Single Stream | {tcp.mean():.2f} ± {half:.2f} Gbps |" in native_section
     assert row(model, "TCP Single Stream")["of_native"]["virtio"]["text"] in native_section
