@@ -11,8 +11,8 @@ from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import V
 from ansible_collections.volt.netbench.plugins.plugin_utils.errors import ParseError
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PARSERS, headline
 from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import (
-    COLLECT_SLACK, JOB_DIR, RunControlError, append_progress, classify, collect_command, parse_envelope, start_command,
-    write_outputs)
+    COLLECT_SLACK, JOB_DIR, RunControlError, append_progress, classify, collect_command, parse_clock, parse_envelope,
+    start_command, tool_clock, write_outputs)
 
 # A dropped SSH session while the job runs on is retried this many times before the client counts as lost.
 COLLECT_ATTEMPTS = 3
@@ -53,10 +53,15 @@ class ActionModule(VoltActionBase):
         started = time.monotonic()
         job, start_error, client_lost = None, "", ""
         host, job_dir = bool(test.get("host")), test.get("job_dir", JOB_DIR)
+        sent = answered = 0.0
+        clock_up = None
         if not args["not_run"]:
             try:
+                sent = time.time()
                 res = self._shell(start_command(test.get("job", test["name"]), test["argv"], int(test["timeout"]),
                                                 job_dir), host)
+                answered = time.time()
+                clock_up = parse_clock(res.get("stdout", ""))
                 if res["rc"] != 0:
                     start_error = (res.get("stderr") or res.get("stdout") or f"rc={res['rc']}").strip()
                 else:
@@ -68,9 +73,14 @@ class ActionModule(VoltActionBase):
         collected = time.time()
         entry = classify(test, job=job, start_error=start_error, client_lost=client_lost, not_run=args["not_run"])
         if entry["status"] == "ok":
-            # the tool's run on the controller's clock: it ended when it was collected, and ran for the
-            # time the guest measured (what the hypervisor's CPU samples are cut to)
-            entry["window"] = [round(collected - float(job["seconds"]), 3), round(collected, 3)]
+            # the tool's run on the controller's clock, from the client's own timestamps (the hypervisor's CPU
+            # samples are cut to the part of it the tool measured: matrix.cpu_window); without them, it ended
+            # when it was collected and ran for the time the client measured
+            clock = tool_clock(sent, answered, clock_up, job)
+            if clock:
+                entry["window"], entry["clock_error_s"] = clock["window"], clock["error_s"]
+            else:
+                entry["window"] = [round(collected - float(job["seconds"]), 3), round(collected, 3)]
         write_outputs(args["run_dir"], entry, job or {})
         if args["progress"]:
             append_progress(args["run_dir"], args["progress"], entry)

@@ -76,6 +76,22 @@ def cpu_work(test_name: str) -> str | None:
     return "million packets" if test_name.startswith("pps_") else CPU_WORK.get(test_name)
 
 
+def cpu_window(test_name: str, parsed: dict[str, Any], run: list[float] | None,
+               duration_s: float | None = None) -> list[float] | None:
+    """The part of a test's run whose work its rate measures, on the sampler's clock: RUN is the tool's whole
+    run ([start, end], mapped from the client's own clock by run_control.tool_clock); the measured interval
+    ends with it (the tool reports as it exits) and lasts what the tool itself measured - iperf3's
+    receiver seconds (its non-omitted intervals: `-O` warm-up and connection set-up left out), netperf's
+    `-l` test length (DURATION_S). Tests without a CPU cost, or without RUN: None."""
+    if cpu_work(test_name) is None or not run or len(run) != 2 or run[1] <= run[0]:
+        return None
+    start, end = float(run[0]), float(run[1])
+    measured = parsed.get("seconds") if test_name.startswith(("iperf3_", "pps_")) else duration_s
+    if isinstance(measured, (int, float)) and not isinstance(measured, bool) and 0 < measured < end - start:
+        start = end - float(measured)
+    return [round(start, 3), round(end, 3)]
+
+
 def cpu_cost(parsed: dict[str, Any], test_name: str) -> dict[str, float]:
     """Host CPU-seconds per unit of work: the CPU rate over the test's window divided by its work rate,
     in total and per part (``host_cpu_cost``, ``host_cpu_cost_vcpu``, ...). Empty without CPU samples."""

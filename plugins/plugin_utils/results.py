@@ -25,7 +25,7 @@ from typing import Any
 
 from ansible_collections.volt.netbench.plugins.module_utils import hostcpu
 from ansible_collections.volt.netbench.plugins.plugin_utils.errors import ParseError
-from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PARSERS, PATHS, cpu_cost, unit_of
+from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PARSERS, PATHS, cpu_cost, cpu_window, unit_of
 
 SCHEMA = 1
 RUN_ID_RE = re.compile(r"^\d{8}T\d{6}Z(-\d+)?$")
@@ -118,8 +118,10 @@ def record_run(
             except ParseError as err:
                 entry.update(status="failed", message=str(err))
             else:
-                if cpu_samples and entry.get("window"):
-                    parsed.update(host_cpu_metrics(hostcpu.window(cpu_samples, *entry["window"])))
+                work = cpu_window(entry["name"], parsed, entry.get("window"), entry["params"].get("duration_s"))
+                if cpu_samples and work:
+                    parsed.update(host_cpu_metrics(hostcpu.window(cpu_samples, *work)))
+                    parsed["host_cpu_window"] = work
                     parsed.update(cpu_cost(parsed, entry["name"]))
                 entry["parsed"] = parsed
                 samples.extend(_samples(parsed, entry, backend, run_id, now, environment))
@@ -226,6 +228,7 @@ def _normalize_test(index: int, test: Any) -> dict[str, Any]:
         "params": dict(test.get("params") or {}),
         "wall_s": test.get("wall_s"),
         "window": test.get("window"),
+        "clock_error_s": test.get("clock_error_s"),
     }
 
 

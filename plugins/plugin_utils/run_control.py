@@ -44,12 +44,15 @@ def job_base(name: str, job_dir: str = JOB_DIR) -> str:
 
 
 def start_command(name: str, argv: list[str], timeout: int, job_dir: str = JOB_DIR) -> str:
-    """A POSIX shell command that starts ARGV detached, under timeout, writing NAME's job files."""
+    """A POSIX shell command that starts ARGV detached, under timeout, writing NAME's job files. It prints
+    ``VOLT-CLOCK <uptime>`` first: the client's /proc/uptime, which maps the job's own timestamps (the same
+    clock) onto the controller's (see :func:`tool_clock`)."""
     if not argv:
         raise RunControlError(f"test {name} has no command")
     base = job_base(name, job_dir)
     job = ["setsid", "-f", "sh", "-c", _WRAPPER, "sh", base, "timeout", "--kill-after=5", str(int(timeout)), *argv]
-    return (f"umask 077; [ -d {shlex.quote(job_dir)} ] || mkdir -p {shlex.quote(job_dir)}; "
+    return ("read -r up _ </proc/uptime; echo \"VOLT-CLOCK $up\"; "
+            f"umask 077; [ -d {shlex.quote(job_dir)} ] || mkdir -p {shlex.quote(job_dir)}; "
             f": >{shlex.quote(base + '.rc')} && exec " + " ".join(shlex.quote(a) for a in job))
 
 
@@ -87,8 +90,26 @@ def parse_envelope(text: str) -> dict[str, Any]:
             except (IndexError, ValueError) as err:
                 raise RunControlError(f"unreadable job envelope: {line!r} ({err})") from err
             return {"finished": True, "rc": rc, "stdout": stdout, "stderr": stderr, "log_gz": log_gz,
-                    "seconds": round(max(0.0, ended - started), 2)}
+                    "seconds": round(max(0.0, ended - started), 2), "started_up": started, "ended_up": ended}
     raise RunControlError(f"no job envelope in the collector's output: {text[-300:]!r}")
+
+
+def parse_clock(text: str) -> float | None:
+    """The client's uptime the start command printed (``VOLT-CLOCK <uptime>``), or None."""
+    match = re.search(r"^VOLT-CLOCK ([0-9]+(?:\.[0-9]+)?)\s*$", text or "", re.M)
+    return float(match.group(1)) if match else None
+
+
+def tool_clock(sent: float, answered: float, clock_up: float | None, job: dict[str, Any]) -> dict[str, Any] | None:
+    """The tool's run [started, ended] on the controller's clock (epoch seconds), from the job's own uptime
+    stamps: the start command read the client's uptime CLOCK_UP between SENT and ANSWERED (the controller's
+    time.time() around it), so uptime u is at u + (SENT + ANSWERED) / 2 - CLOCK_UP, within half that round
+    trip (``error_s``). None without the stamps."""
+    if clock_up is None or job.get("started_up") is None or job.get("ended_up") is None:
+        return None
+    offset = (sent + answered) / 2 - clock_up
+    return {"window": [round(job["started_up"] + offset, 3), round(job["ended_up"] + offset, 3)],
+            "error_s": round(max(0.0, answered - sent) / 2, 3)}
 
 
 def _last_line(text: str) -> str:

@@ -30,10 +30,15 @@ ENV = {"host_cpu": "AMD EPYC 7B13", "host_kernel": "6.18.44", "vm_vcpus": 1, "vm
 TESTS = ["iperf3_tcp_single", "iperf3_udp_max", "ping", "pps_64", "netperf_tcp_rr"]
 
 
-def iperf_tcp(gbps: float) -> str:
+def iperf_tcp(gbps: float, seconds: float | None = None, omit: int = 0) -> str:
+    """TCP output at GBPS; SECONDS: the measured (non-omitted) time, after OMIT seconds of warm-up (-O)."""
     doc = copy.deepcopy(IPERF_TCP)
     doc["end"]["sum_received"]["bits_per_second"] = gbps * 1e9
     doc["end"]["sum_sent"]["bits_per_second"] = gbps * 1e9
+    if seconds is not None:
+        for key in ("sum_received", "sum_sent"):
+            doc["end"][key].update(end=seconds, seconds=seconds)
+        doc["start"]["test_start"].update(omit=omit, duration=int(seconds))
     return json.dumps(doc)
 
 
@@ -369,7 +374,7 @@ def test_host_cpu_cost_per_unit_of_work(tmp_path):
     run_dir = results.create_run_dir(tmp_path, "virtio", "20261127T100000Z")[0]
     tests = []
     for k, (gbps, start) in enumerate(((1.0, 100.0), (2.0, 200.0)), 1):
-        (run_dir / f"iperf3_tcp_single.{k}.json").write_text(iperf_tcp(gbps))
+        (run_dir / f"iperf3_tcp_single.{k}.json").write_text(iperf_tcp(gbps, seconds=10.0))
         tests.append({"name": "iperf3_tcp_single", "tool": "iperf3", "repetition": k,
                       "raw": f"iperf3_tcp_single.{k}.json", "window": [start, start + 10.0]})
 
@@ -459,3 +464,43 @@ def test_tests_the_native_reference_could_not_run_are_named(tmp_path):
     record(other, "virtio", "20261127T100000Z", SAME)
     model, md = build(other)
     assert model["columns"] == ["virtio", "vhost-net", "macvtap"] and "Distance from Native" not in md
+
+
+def test_the_cpu_window_is_the_tools_measured_interval(tmp_path):
+    """A fake sampler: the tool ran [100.0, 111.2] on the sampler's clock - 0.2 s of connection set-up, 1 s of
+    iperf3 warm-up (-O 1) and 10 measured seconds. The host was fully busy (2 cores) until 101.2 and half busy
+    (1 core) after: the measured interval's CPU is 10 CPU-seconds, and the window has the tool's 10 s."""
+    hz = hostcpu.clock_ticks()
+    run_dir = results.create_run_dir(tmp_path, "virtio", "20261127T100000Z")[0]
+    (run_dir / "iperf3_tcp_single.1.json").write_text(iperf_tcp(1.0, seconds=10.0, omit=1))
+    tests = [{"name": "iperf3_tcp_single", "tool": "iperf3", "repetition": 1, "raw": "iperf3_tcp_single.1.json",
+              "window": [100.0, 111.2], "clock_error_s": 0.01}]
+
+    def sample(t: float, busy_s: float) -> dict:
+        return {"t": t, "guests": {"server": {"vcpu": round(busy_s * hz), "io": 0, "vhost": 0}},
+                "host": {"user": round(busy_s * hz), "nice": 0, "system": 0, "idle": 0, "iowait": 0, "irq": 0,
+                         "softirq": 0, "steal": 0}}
+
+    # cumulative busy seconds every 0.1 s: 2 per second until 101.2, 1 per second after
+    times = [round(99.0 + 0.1 * i, 1) for i in range(140)]
+    busy = [2 * (min(t, 101.2) - 99.0) + max(0.0, t - 101.2) for t in times]
+    (run_dir / "host_cpu.jsonl").write_text("".join(json.dumps(sample(t, b)) + "\n" for t, b in zip(times, busy)))
+    results.record_run(run_dir, backend="virtio", tests=tests, environment=ENV,
+                       config={"tests": ["iperf3_tcp_single"], "repeat": 1})
+    run = json.loads((run_dir / "run.json").read_text())
+    parsed = run["tests"][0]["parsed"]
+    assert parsed["host_cpu_window"] == [101.2, 111.2]
+    assert parsed["host_cpu_window_s"] == pytest.approx(10.0)
+    assert parsed["host_cpu_total_s"] == pytest.approx(10.0, rel=0.01)
+    # 1 busy core per Gbit/s: 1 CPU-second per Gbit (the whole run would have said 12.4 / 11.2 = 1.107)
+    assert parsed["host_cpu_cost"] == pytest.approx(1.0, rel=0.01)
+
+
+def test_netperf_work_is_its_test_length():
+    from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import cpu_window
+
+    assert cpu_window("netperf_tcp_rr", {"transaction_rate": 1.0}, [10.0, 42.5], 30) == [12.5, 42.5]
+    assert cpu_window("iperf3_tcp_single", {"seconds": 5.0}, [10.0, 16.5]) == [11.5, 16.5]
+    # no cost for ping; a measured time longer than the run keeps the run
+    assert cpu_window("ping", {}, [10.0, 20.0]) is None
+    assert cpu_window("iperf3_tcp_single", {"seconds": 50.0}, [10.0, 16.5]) == [10.0, 16.5]

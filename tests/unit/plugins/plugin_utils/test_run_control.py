@@ -33,6 +33,25 @@ def test_a_detached_job_is_started_and_collected_with_its_output_and_status(tmp_
     assert 0 <= job["seconds"] < 5
 
 
+def test_the_jobs_own_clock_maps_onto_the_controllers(tmp_path):
+    """The start command prints the client's uptime; with the controller's time around it, the job's own
+    uptime stamps become epoch seconds (here client and controller are this machine: checked against it)."""
+    sent = time.time()
+    out = sh(rc.start_command("clock", ["sleep", "1"], timeout=30, job_dir=str(tmp_path)))
+    answered = time.time()
+    clock_up = rc.parse_clock(out)
+    assert clock_up is not None and out.startswith("VOLT-CLOCK ")
+    job = rc.parse_envelope(sh(rc.collect_command("clock", 10, job_dir=str(tmp_path))))
+    collected = time.time()
+    clock = rc.tool_clock(sent, answered, clock_up, job)
+    start, end = clock["window"]
+    assert sent - 0.05 <= start <= answered + 0.05 + clock["error_s"]
+    assert 0.95 <= end - start <= 1.5 and end <= collected + 0.05
+    assert clock["error_s"] == pytest.approx((answered - sent) / 2, abs=1e-3)
+    assert rc.tool_clock(sent, answered, None, job) is None
+    assert rc.parse_clock("no clock here") is None
+
+
 def test_collect_reports_a_running_job_and_timeout_kills_it(tmp_path):
     sh(rc.start_command("slow", ["sleep", "30"], timeout=2, job_dir=str(tmp_path)))
     assert rc.parse_envelope(sh(rc.collect_command("slow", 0.3, job_dir=str(tmp_path)))) == {
