@@ -20,11 +20,13 @@ description:
     the recorded samples. A value that was not measured is C(n/a) and explained under
     I(Anomalies or Issues), together with failed and skipped tests, UDP loss, TCP retransmits,
     incomplete pings, TCG acceleration and configuration mismatches between the compared runs.
-  - Each cell is the mean of the run's repetitions with its 95 % confidence interval (Student's t);
-    latency percentiles are computed from the pooled replies of all repetitions. A difference is claimed
-    only where Welch's t-test over the repetitions gives p < 0.05, with the 95 % interval of the
-    percentage; otherwise the report says the backends are not separable, and with one repetition that
-    nothing was tested. Backends that cannot be separated share a rank.
+  - Each cell is the mean of the run's repetitions with its 95 % confidence interval (Student's t); a
+    latency percentile cell is the mean of the per-repetition percentiles. A percentage is a ratio of two
+    cells' means with its 95 % Fieller interval. Every comparison the report can claim is one family
+    (Welch's t-test each) corrected with Holm's method; a difference, a lead or a rank is claimed only
+    where the adjusted p is below 0.05, otherwise the report says the backends are not separable, and
+    with one repetition that nothing was tested. A backend's rank is 1 + the number of backends that
+    beat it.
   - Percentage changes are against O(baseline); positive means better, whichever way better points
     (higher throughput, lower latency).
   - Rows follow the runs' configuration (selected tests, stream count, packet sizes).
@@ -105,12 +107,14 @@ runs:
   returned: success
   type: dict
 ranking:
-  description: Backends in order of composite score with their rank (backends Welch's test cannot separate share one).
+  description: Backends in order of rank and composite score; a rank is 1 + the number of backends that beat it
+    after the family's correction (Holm).
   returned: success
   type: list
   elements: dict
 ranking_text:
-  description: The ranking in one line, C(>) between separated ranks and C(=) within a shared one.
+  description: The ranking in one line, C(>) between neighbours the family separates and C(=) where it does not;
+    a pair further apart whose relation the chain does not show follows after C(;).
   returned: success
   type: str
   sample: macvtap > virtio = vhost-net
