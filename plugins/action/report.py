@@ -10,7 +10,7 @@ from pathlib import Path
 from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import BACKENDS
 from ansible_collections.volt.netbench.plugins.plugin_utils.report import (
-    build_report, ranking_text, render_markdown, report_files, write_report)
+    build_report, render_markdown, report_files, write_report)
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import ResultsError
 
 
@@ -54,7 +54,7 @@ class ActionModule(VoltActionBase):
             "measured": model["measured"],
             "runs": {b["name"]: b["run_id"] for b in model["backends"] if b["run_id"]},
             "ranking": [{"backend": r["backend"], "rank": r["rank"], "score": r["score"]} for r in model["hierarchy"]],
-            "ranking_text": ranking_text(model["hierarchy"]),
+            "ranking_text": model["ranking_text"],
             "recommendations": model["recommendations"],
             "anomalies": model["anomalies"],
             "figures": {

@@ -223,13 +223,11 @@ def ranking(verdicts: Verdicts) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         if key in verdicts.scores:
             scoring["categories"][key] = {"rows": [r.label for r in verdicts.score_rows[key]],
                                           "scores": verdicts.scores[key], "ranks": verdicts.ranks[key]}
-    scored = [n for n in verdicts.ranked if any(n in verdicts.scores.get(c, {}) for c in CATEGORIES)] \
-        if verdicts.scores else [n for n in verdicts.ranked]
     if COMPOSITE not in verdicts.scores:
         return [{"backend": n, "rank": 1, "score": None, "score_text": NA, "scores": [], "beats": [],
                  "beaten_by": [], "not_separable": [], "untested": [], "categories": {},
                  "best_for": ["Not comparable: no test that every measured backend completed",
-                              f"Trade-off: {TRADE_OFFS[n]}"]} for n in scored], scoring
+                              f"Trade-off: {TRADE_OFFS[n]}"]} for n in verdicts.scored], scoring
     composite = verdicts.scores[COMPOSITE]
     order = _order(verdicts, COMPOSITE)
     out = []
@@ -362,4 +360,3 @@ def recommendations(items: list[dict[str, Any]], verdicts: Verdicts, caveat: str
                                f"{virtio['score_text']}, {verdict})")
     out["caveat"] = caveat
     return out
-

@@ -22,8 +22,6 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from ansible_collections.volt.netbench.plugins.plugin_utils import charts, claims
-from ansible_collections.volt.netbench.plugins.plugin_utils.claims import (  # noqa: F401 (the report's API)
-    change_text, pct_text, ranking_text)
 from ansible_collections.volt.netbench.plugins.plugin_utils.errors import ParseError
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import (
     BACKENDS, CPU_PARTS, NATIVE, PATHS, PPS_SIZES, SECTIONS, Row, report_rows)
@@ -31,8 +29,8 @@ from ansible_collections.volt.netbench.plugins.plugin_utils.ping import reply_rt
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import (
     COMPARED_CONFIG, ResultsError, has_data, load_runs, read_log, select_runs)
 from ansible_collections.volt.netbench.plugins.plugin_utils.sockperf import full_log_rtts_us
-from ansible_collections.volt.netbench.plugins.plugin_utils.stats import (  # noqa: F401 (p_text: the report's API)
-    ALPHA, CONFIDENCE, CORRECTION_NAME, compare, estimate, p_text, percentile, scipy_version)
+from ansible_collections.volt.netbench.plugins.plugin_utils.stats import (
+    ALPHA, CONFIDENCE, CORRECTION_NAME, compare, estimate, percentile, scipy_version)
 from ansible_collections.volt.netbench.plugins.plugin_utils.verdicts import evaluate, make_cell, usable
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
@@ -53,6 +51,8 @@ ENV_ROWS = (
 COMPARED_ENV = ("host_cpu", "host_kernel", "vm_vcpus", "vm_ram", "guest_kernel", "qemu_version", "accelerator")
 # what only a guest has: not compared for the native reference (no VM)
 GUEST_ENV = ("vm_vcpus", "vm_ram", "guest_kernel", "qemu_version", "accelerator")
+
+
 def fmt(value: float | None, digits: int) -> str:
     """Table cell text: thousands separators, fixed digits, n/a for a missing value."""
     if value is None:

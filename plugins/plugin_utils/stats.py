@@ -138,7 +138,7 @@ def _bound(pfun, start: float, direction: float, step: float) -> float | None:
     from scipy.optimize import brentq  # pylint: disable=import-outside-toplevel
 
     inside = start
-    for _ in range(60):
+    for _step in range(60):
         probe = start + direction * step
         if pfun(probe) < ALPHA:
             return float(brentq(lambda r: pfun(r) - ALPHA, min(inside, probe), max(inside, probe),

@@ -48,6 +48,8 @@ class Verdicts:
 
     def __init__(self, ranked: Sequence[str]) -> None:
         self.ranked = list(ranked)
+        # the ranked backends with at least one value: the ones the hierarchy lists
+        self.scored: list[str] = []
         self.family = Family()
         self.pairs: dict[tuple[Any, str, str], dict[str, Any]] = {}
         self.scores: dict[str, dict[str, list[float]]] = {}
@@ -133,7 +135,7 @@ def evaluate(rows: Sequence[Row], cells: dict, ranked: Sequence[str]) -> Verdict
         out.add_pairs(row, {n: cells[row][n]["values"] for n in ranked if usable(cells[row].get(n))},
                       row.higher_is_better)
     # the ranking: category scores on the rows every ranked backend measured, then their geometric mean
-    scored = [n for n in ranked if any(usable(cells[r].get(n)) for r in rows)]
+    scored = out.scored = [n for n in ranked if any(usable(cells[r].get(n)) for r in rows)]
     for key, _title, _first in SECTIONS:
         if key not in CATEGORIES:
             continue

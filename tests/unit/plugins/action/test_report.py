@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.volt.netbench.plugins.plugin_utils import report, results
+from ansible_collections.volt.netbench.plugins.plugin_utils import claims, report, results
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PARSERS
 from ansible_collections.volt.netbench.plugins.plugin_utils.stats import Family, compare
 
@@ -167,7 +167,7 @@ def test_lower_latency_counts_as_improvement():
     assert family.correct() == 1 and better["significant"] and better["p_adjusted"] == pytest.approx(better["p"])
     worse = compare([120.0, 121.0, 119.0], [100.0, 101.0, 99.0], higher_is_better=False)
     assert worse["change"] == pytest.approx(-20.0) and worse["high"] < 0
-    assert report.change_text(worse).startswith("-20.0 % [")
+    assert claims.change_text(worse).startswith("-20.0 % [")
 
 
 def test_p99_and_jitter(md):

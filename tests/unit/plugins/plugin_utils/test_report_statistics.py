@@ -20,6 +20,7 @@ from scipy.optimize import brentq
 
 from ansible_collections.volt.netbench.plugins.module_utils import hostcpu
 from ansible_collections.volt.netbench.plugins.plugin_utils import report, results
+from ansible_collections.volt.netbench.plugins.plugin_utils.stats import p_text
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures"
 IPERF_TCP = json.loads((FIXTURES / "iperf3/tcp_single.json").read_text())
@@ -180,7 +181,7 @@ def test_clearly_separated_pair_is_ranked_with_its_p_value(tmp_path):
     assert cmp["p"] == pytest.approx(scipy_stats.ttest_ind(m, v, equal_var=False).pvalue)
     assert cmp["significant"] and cmp["p_adjusted"] >= cmp["p"]
     text = (f"{change:+.1f} % [{(low - 1) * 100:+.1f}, {(high - 1) * 100:+.1f}] improvement, "
-            f"{report.p_text(cmp['p_adjusted'], 'adjusted p')}")
+            f"{p_text(cmp['p_adjusted'], 'adjusted p')}")
     assert f"- macvtap: {m.mean():,.2f} ± " in md and text in md
     # latency: lower is better, so macvtap's lower P99 is an improvement too; the sentence's percentage is
     # the one the two cells it names give

@@ -107,7 +107,7 @@ def test_ranks_follow_the_pairwise_results_and_recommendations_do_not_test_again
     # the hierarchy and the recommendations quote the same adjusted p for vhost-net vs virtio
     p_adj = by["vhost-net"]["comparisons"]["virtio"]["p_adjusted"]
     assert p_text(p_adj, "adjusted p") in recs
-    assert f"A backend's rank is 1 + the number of backends that beat it" in md
+    assert "A backend's rank is 1 + the number of backends that beat it" in md
 
 
 def test_ranking_text_shows_what_the_chain_does_not():
@@ -239,3 +239,11 @@ def test_a_reversed_comparison_equals_the_comparison_made_the_other_way(a, b, hi
         assert (got[key] is None) == (want[key] is None), key
         if want[key] is not None:
             assert got[key] == pytest.approx(want[key], rel=1e-6, abs=1e-9), key
+
+
+def test_backends_without_a_common_row_are_listed_not_ranked(tmp_path):
+    record(tmp_path, "virtio", RUN, {"iperf3_tcp_single": [1.0, 1.1, 1.05]})
+    record(tmp_path, "macvtap", RUN, {"netperf_tcp_rr": [5000, 5100, 5050]})
+    model, _md = build(tmp_path)
+    assert [(r["backend"], r["rank"]) for r in model["hierarchy"]] == [("virtio", 1), ("macvtap", 1)]
+    assert all(r["best_for"][0].startswith("Not comparable") for r in model["hierarchy"])

@@ -62,7 +62,7 @@ def test_identical_backends_make_no_claim_in_at_least_95_percent_of_reports(monk
     reports = 500
     with_claim = 0
     family = None
-    for _ in range(reports):
+    for _report in range(reports):
         cells = identical_backends(rng)
         found, ranks = claims_of(cells)
         family = family or evaluate(ROWS, cells, list(BACKENDS)).size
@@ -95,7 +95,7 @@ def test_ratio_intervals_cover_the_true_ratio(ref_cv, true_ratio):
     the compared mean has a CV of 10 %."""
     rng = np.random.default_rng(int(ref_cv * 100) * 10 + int(true_ratio))
     draws, covered, unbounded = 2000, 0, 0
-    for _ in range(draws):
+    for _draw in range(draws):
         ref = rng.normal(100.0, ref_cv * 100.0, 3)
         mine = rng.normal(100.0 * true_ratio, 10.0 * true_ratio, 3)
         rat = ratio(list(mine), list(ref))
@@ -118,8 +118,8 @@ def test_end_to_end_reports_on_identical_backends_claim_nothing(tmp_path):
         centres = {"tcp": 1.0, "udp": 0.5, "ping": 0.4, "pps": 9000.0, "rr": 5000.0}
         for name in BACKENDS:
             draw = {k: list(np.round(rng.normal(c, 0.1 * c, 3), 4 if c < 10 else 0)) for k, c in centres.items()}
-            record(root, name, "20261127T100000Z", values_of(draw["tcp"], draw["udp"], draw["ping"], draw["pps"],
-                                                               draw["rr"]))
+            values = values_of(draw["tcp"], draw["udp"], draw["ping"], draw["pps"], draw["rr"])
+            record(root, name, "20261127T100000Z", values)
         model = report.build_report(root, display_dir="results")
         md = report.render_markdown(model)
         body = section(md, "### Throughput Analysis", "### Anomalies")
