@@ -9,6 +9,7 @@ import time
 from ansible.errors import AnsibleConnectionFailure
 from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
 from ansible_collections.volt.netbench.plugins.plugin_utils.errors import ParseError
+from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_problem
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PARSERS, headline
 from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import (
     COLLECT_SLACK, JOB_DIR, RunControlError, append_progress, classify, collect_command, parse_clock, parse_envelope,
@@ -81,9 +82,14 @@ class ActionModule(VoltActionBase):
                 entry["window"], entry["clock_error_s"] = clock["window"], clock["error_s"]
             else:
                 entry["window"] = [round(collected - float(job["seconds"]), 3), round(collected, 3)]
-        write_outputs(args["run_dir"], entry, job or {})
-        if args["progress"]:
-            append_progress(args["run_dir"], args["progress"], entry)
+        try:
+            write_outputs(args["run_dir"], entry, job or {})
+            if args["progress"]:
+                append_progress(args["run_dir"], args["progress"], entry)
+        except OSError as err:
+            # the outcome could not be kept: the run stops here, and what was written before stays
+            return {"failed": True, "msg": f"guest_test: {test['name']}: {write_problem(err, args['run_dir'])}",
+                    "entry": entry}
         return {
             "changed": entry["status"] == "ok",
             "entry": entry,

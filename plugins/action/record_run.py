@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PATHS
-from ansible_collections.volt.netbench.plugins.plugin_utils.results import RUN_STATUSES, ResultsError, record_run
+from ansible_collections.volt.netbench.plugins.plugin_utils.results import (
+    RUN_STATUSES, UNREACHED_STATUS, ResultsError, record_from_progress, record_run)
+from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_problem
 from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import unreached
 
 
@@ -25,25 +27,37 @@ class ActionModule(VoltActionBase):
         "reason": {"type": "str", "default": ""},
         "wall_times": {"type": "dict", "default": {}},
         "started": {"type": "str"},
+        "from_progress": {"type": "bool", "default": False},
     }
 
     def execute(self, args, task_vars):
         if self._task.check_mode:
             return {"changed": True, "skipped_reason": "check mode: nothing recorded"}
         try:
-            run = record_run(
-                args["run_dir"],
-                backend=args["backend"],
-                tests=args["tests"] + unreached(args["planned"], args["tests"], args["unreached_reason"]),
-                config=args["config"],
-                environment=args["environment"],
-                status=args["status"],
-                reason=args["reason"],
-                wall_times=args["wall_times"],
-                started=args["started"],
-            )
+            if args["from_progress"]:
+                if args["tests"] or args["status"]:
+                    return {"failed": True, "msg": "record_run: from_progress takes the tests and the status from "
+                                                   "the run's progress file; do not give tests or status"}
+                header = {k: args[k] for k in ("backend", "planned", "config", "environment", "started")}
+                run = record_from_progress(args["run_dir"], unreached_reason=args["unreached_reason"],
+                                           reason=args["reason"], wall_times=args["wall_times"], header=header)
+            else:
+                run = record_run(
+                    args["run_dir"],
+                    backend=args["backend"],
+                    tests=args["tests"] + unreached(args["planned"], args["tests"], args["unreached_reason"],
+                                                    status=UNREACHED_STATUS),
+                    config=args["config"],
+                    environment=args["environment"],
+                    status=args["status"],
+                    reason=args["reason"],
+                    wall_times=args["wall_times"],
+                    started=args["started"],
+                )
         except ResultsError as err:
             return {"failed": True, "msg": str(err)}
+        except OSError as err:
+            return {"failed": True, "msg": f"record_run: {write_problem(err, args['run_dir'])}"}
         return {
             "changed": True,
             "run_id": run["run_id"],

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
+from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_problem
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import BACKENDS
 from ansible_collections.volt.netbench.plugins.plugin_utils.report import (
     build_report, render_markdown, report_files, write_report)
@@ -43,7 +44,10 @@ class ActionModule(VoltActionBase):
         md_path, json_path = output_dir / "REPORT.md", output_dir / "report.json"
         changed = not _same_report(json_path, model)
         if changed and not self._task.check_mode:
-            write_report(model, output_dir)
+            try:
+                write_report(model, output_dir)
+            except OSError as err:
+                return {"failed": True, "msg": f"report: {write_problem(err, output_dir)}"}
         result = {
             "changed": changed,
             "report": str(md_path),

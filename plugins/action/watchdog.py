@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
+from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import BACKENDS
 
 SUFFIX = os.path.join("ansible_collections", "volt", "netbench", "plugins", "action", "watchdog.py")
 
@@ -32,6 +33,7 @@ class ActionModule(VoltActionBase):
         "controller_dir": {"type": "path"},
         "results_dir": {"type": "path"},
         "display_dir": {"type": "str"},
+        "baseline": {"type": "str", "default": "virtio", "choices": list(BACKENDS)},
         "run_dir": {"type": "path"},
         "run_dirs": {"type": "list", "elements": "path"},
     }

@@ -39,10 +39,20 @@ options:
   planned:
     description:
       - The tests the run planned (entries of M(volt.netbench.test_plan)). Those without an entry in
-        O(tests) are recorded as C(failed) with C(not run) and O(unreached_reason).
+        O(tests) (or in the progress file, with O(from_progress)) are recorded as C(skipped) with C(not run)
+        and O(unreached_reason).
     type: list
     elements: dict
     default: []
+  from_progress:
+    description:
+      - Take the tests from the run's progress file (C(.progress.json), written by M(volt.netbench.guest_test))
+        instead of O(tests): the one way a run is recorded, the same function the watchdog uses for an
+        interrupted run. O(backend), O(planned), O(config), O(environment) and O(started) stand in for the
+        progress file's header where no test wrote one, and win over it where given; O(wall_times) are added to
+        its wall times, with each test's own time. The status follows the tests (O(status) is not allowed).
+    type: bool
+    default: false
   unreached_reason:
     description: Why the planned tests without an entry were never run.
     type: str

@@ -68,6 +68,11 @@ options:
   display_dir:
     description: How the results directory is named in the report.
     type: str
+  baseline:
+    description: The backend the rewritten report compares with (the run's own O(baseline) of M(volt.netbench.report)).
+    type: str
+    choices: [virtio, vhost-net, macvtap]
+    default: virtio
   run_dir:
     description: Current run directory (holds C(.progress.json)).
     type: path

@@ -16,6 +16,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_atomic
+
 CHART_DIR = "charts"
 # one colour per data path, the same in every chart (matplotlib's tab10, native in grey)
 COLOURS = {"virtio": "#1f77b4", "vhost-net": "#ff7f0e", "macvtap": "#2ca02c", "native": "#7f7f7f"}
@@ -112,9 +114,7 @@ def draw(model: dict[str, Any], out_dir: str | os.PathLike) -> dict[str, str]:
                 buffer = io.BytesIO()
                 fig.savefig(buffer, format=fmt, metadata=METADATA[fmt])
                 path = target / f"{key}.{fmt}"
-                tmp = path.with_name(f".{path.name}.tmp")
-                tmp.write_bytes(buffer.getvalue())
-                os.replace(tmp, path)
+                write_atomic(path, buffer.getvalue())
                 if fmt == "svg":
                     svgs[key] = buffer.getvalue().decode("utf-8")
             plt.close(fig)

@@ -24,6 +24,10 @@ from typing import Any
 from ansible_collections.volt.netbench.plugins.module_utils.lab import kill_netns, lock_held_by
 
 
+INTERRUPTED = "interrupted: ansible-playbook ended before the run finished"
+INTERRUPTED_UNREACHED = "the benchmark was interrupted"
+
+
 def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -80,29 +84,23 @@ def teardown(cfg: dict[str, Any]) -> None:
 
 def record_interrupted(cfg: dict[str, Any]) -> None:
     from ansible_collections.volt.netbench.plugins.plugin_utils.report import build_report, write_report
-    from ansible_collections.volt.netbench.plugins.plugin_utils.results import ResultsError, record_run
+    from ansible_collections.volt.netbench.plugins.plugin_utils.results import ResultsError, record_from_progress
 
-    from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import read_progress, unreached
+    from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import read_progress
 
     run_dirs = list(cfg.get("run_dirs") or []) + ([cfg["run_dir"]] if cfg.get("run_dir") else [])
     for run_dir in map(Path, run_dirs):
-        progress = read_progress(run_dir)
-        if not progress or (run_dir / "run.json").exists():
+        if not read_progress(run_dir) or (run_dir / "run.json").exists():
             continue
-        done = progress.get("tests", [])
-        planned = progress.get("planned", [])
-        tests = done + unreached(planned, done, "the benchmark was interrupted", status="skipped")
         try:
-            record_run(run_dir, backend=progress["backend"], tests=tests, config=progress.get("config"),
-                       environment=progress.get("environment"), status="partial" if done else "failed",
-                       reason="interrupted: ansible-playbook ended before the run finished",
-                       wall_times=progress.get("wall_times"), started=progress.get("started"))
-        except ResultsError as err:
+            record_from_progress(run_dir, unreached_reason=INTERRUPTED_UNREACHED, reason=INTERRUPTED)
+        except (ResultsError, OSError) as err:
             print(f"watchdog: could not record {run_dir}: {err}", file=sys.stderr)
     results_dir = cfg.get("results_dir")
     if results_dir:
         try:
-            write_report(build_report(results_dir, display_dir=cfg.get("display_dir")), results_dir)
+            write_report(build_report(results_dir, baseline=cfg.get("baseline") or "virtio",
+                                      display_dir=cfg.get("display_dir")), results_dir)
         except ResultsError as err:
             print(f"watchdog: no report: {err}", file=sys.stderr)
 

@@ -23,6 +23,7 @@ from markupsafe import Markup
 
 from ansible_collections.volt.netbench.plugins.plugin_utils import charts, claims
 from ansible_collections.volt.netbench.plugins.plugin_utils.errors import ParseError
+from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_atomic
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import (
     BACKENDS, CPU_PARTS, NATIVE, PATHS, PPS_SIZES, SECTIONS, Row, report_rows)
 from ansible_collections.volt.netbench.plugins.plugin_utils.ping import reply_rtts_us
@@ -699,7 +700,10 @@ def _native_lines(rows: tuple[Row, ...], cells: dict, of_native: dict[Row, dict[
 
 
 def _reproducibility(chosen: dict[str, dict], measured: list[str], shown_dir: str) -> dict[str, Any]:
-    commands = []
+    """The command of each run the report compares - once per run id (one lab measures every backend of a
+    run; the recorded extra vars name its ``backend``, older runs get their own backend) - then a command
+    for each backend with no run, and the tools' commands on the guests."""
+    commands: list[str] = []
     server: list[str] = []
     for name in BACKENDS:
         run = chosen.get(name)
@@ -707,9 +711,11 @@ def _reproducibility(chosen: dict[str, dict], measured: list[str], shown_dir: st
             commands.append(f"ansible-playbook playbooks/benchmark.yml -e backend={name}")
             continue
         extra = dict(run.get("config", {}).get("extra_vars") or {})
-        extra["backend"] = name
+        extra.setdefault("backend", name)
         args = " ".join(f"-e {shlex.quote(f'{k}={_evar(v)}')}" for k, v in sorted(extra.items()))
-        commands.append(f"ansible-playbook playbooks/benchmark.yml {args}")
+        command = f"ansible-playbook playbooks/benchmark.yml {args}"
+        if command not in commands:
+            commands.append(command)
         for cmd in run.get("config", {}).get("server_commands") or []:
             text = cmd if isinstance(cmd, str) else shlex.join(str(c) for c in cmd)
             if text not in server:
@@ -809,7 +815,5 @@ def write_report(model: dict[str, Any], out_dir: str | os.PathLike) -> tuple[Pat
     texts = ((md_path, render_markdown(model)), (json_path, json.dumps(model, indent=2, sort_keys=True) + "\n"),
              (out / "REPORT.html", render_html(model, svgs)), (out / "summary.csv", render_csv(model)))
     for path, text in texts:
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        write_atomic(path, text)
     return md_path, json_path

@@ -129,10 +129,7 @@ def record_run(
 
     counts = {s: sum(1 for t in recorded if t["status"] == s) for s in STATUSES}
     if status is None:
-        if not recorded or counts["ok"] == 0:
-            status = "failed"
-        else:
-            status = "complete" if counts["ok"] == len(recorded) else "partial"
+        status = run_status(counts)
     if status not in RUN_STATUSES:
         raise ResultsError(f"run status {status!r} is not one of {', '.join(RUN_STATUSES)}")
     run = {
@@ -332,6 +329,44 @@ def _sort_key(run_id: str) -> tuple[str, int]:
 # Configuration that must match for runs to be compared (a report picks runs that agree on it).
 COMPARED_CONFIG = ("duration_s", "ping_count", "ping_interval_s", "parallel_streams", "pps_sizes", "profile",
                    "mtu", "tests", "repeat", "netns")
+
+
+def run_status(counts: dict[str, int]) -> str:
+    """A run's status from its tests' counts, whatever ended it: ``failed`` when no test succeeded (or none
+    was recorded), ``complete`` when every test did, else ``partial``."""
+    total = sum(counts.values())
+    if not total or not counts.get("ok"):
+        return "failed"
+    return "complete" if counts["ok"] == total else "partial"
+
+
+# What a run's tests were never reached for is recorded as: the test did not run, it did not fail.
+UNREACHED_STATUS = "skipped"
+
+
+def record_from_progress(run_dir: str | os.PathLike, *, unreached_reason: str, reason: str = "",
+                         wall_times: dict[str, Any] | None = None, header: dict[str, Any] | None = None
+                         ) -> dict[str, Any]:
+    """Seal a run from its progress file (run_control.append_progress): the one way a run is recorded,
+    for a normal end and for the watchdog's alike. The tests it never reached are ``skipped`` with
+    'not run: UNREACHED_REASON'; the status follows :func:`run_status`. HEADER (backend, planned, config,
+    environment, started) stands in for the progress file's when no test wrote one; WALL_TIMES are
+    added to the progress file's."""
+    from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import (  # pylint: disable=import-outside-toplevel
+        read_progress, unreached)
+
+    progress = read_progress(run_dir) or {}
+    progress.update({k: v for k, v in (header or {}).items() if v})
+    if not progress.get("backend"):
+        raise ResultsError(f"run {run_dir} has no progress file and no header to record it from")
+    done = list(progress.get("tests") or [])
+    tests = done + unreached(progress.get("planned") or [], done, unreached_reason, status=UNREACHED_STATUS)
+    # the lab's phases, then each test's own time (the last repetition's under the test's name)
+    walls = dict(progress.get("wall_times") or {}, **(wall_times or {}))
+    walls.update({f"{t['name']}_s": t["wall_s"] for t in done if t.get("wall_s") is not None})
+    return record_run(run_dir, backend=progress["backend"], tests=tests, config=progress.get("config"),
+                      environment=progress.get("environment"), reason=reason, wall_times=walls,
+                      started=progress.get("started"))
 
 
 def has_data(run: dict[str, Any]) -> bool:

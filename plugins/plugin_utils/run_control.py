@@ -17,6 +17,8 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_atomic
+
 JOB_DIR = "/var/tmp/volt-netbench-jobs"
 PROGRESS_FILE = ".progress.json"
 JOB_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -243,8 +245,5 @@ def append_progress(run_dir: str | os.PathLike, header: dict[str, Any], entry: d
     progress = read_progress(run_dir) or dict(header, tests=[])
     progress.update({k: v for k, v in header.items() if k != "tests"})
     progress["tests"] = [t for t in progress.get("tests", []) if _key(t) != _key(entry)] + [entry]
-    path = Path(run_dir, PROGRESS_FILE)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(progress), encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(Path(run_dir, PROGRESS_FILE), json.dumps(progress))
     return progress

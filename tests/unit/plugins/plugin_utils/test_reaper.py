@@ -73,3 +73,64 @@ def test_a_run_that_released_its_lock_leaves_no_watchdog_state(tmp_path):
     finally:
         owner.kill()
         owner.wait()
+
+
+def _progress_run(results: Path, backend: str = "virtio") -> Path:
+    run_dir = create_run_dir(results, backend, "20261127T080000Z")[0]
+    shutil.copy(FIXTURES / "ping" / "iputils_20.txt", run_dir / "ping.txt")
+    header = {"backend": backend, "planned": [{"name": "ping", "tool": "ping", "repetition": 1},
+                                              {"name": "netperf_tcp_rr", "tool": "netperf", "repetition": 1}],
+              "config": {"repeat": 1}, "environment": {"accelerator": "tcg"}, "started": "2026-11-27T08:00:00+00:00",
+              "wall_times": {"boot_s": 20.5}}
+    run_control.append_progress(run_dir, header, {"name": "ping", "tool": "ping", "status": "ok", "message": "",
+                                                  "raw": "ping.txt", "wall_s": 2.5})
+    return run_dir
+
+
+def test_the_normal_ending_and_the_watchdog_record_a_progress_file_alike(tmp_path):
+    """One record path: the role's record_run (from_progress) and the watchdog call the same function; the
+    same progress file gives the same run.json (timestamps aside)."""
+    from ansible_collections.volt.netbench.plugins.plugin_utils.results import record_from_progress
+
+    normal, watched = _progress_run(tmp_path / "a"), _progress_run(tmp_path / "b")
+    record_from_progress(normal, unreached_reason=reaper.INTERRUPTED_UNREACHED, reason=reaper.INTERRUPTED)
+    reaper.record_interrupted({"run_dirs": [str(watched)]})
+    runs = [json.loads((d / "run.json").read_text()) for d in (normal, watched)]
+    for run in runs:
+        run.pop("finished")
+        for test in run["tests"]:
+            test.get("parsed", {}).pop("timestamp", None)
+    assert runs[0] == runs[1]
+    assert runs[0]["status"] == "partial" and runs[0]["wall_times"] == {"boot_s": 20.5, "ping_s": 2.5}
+    assert [(t["name"], t["status"]) for t in runs[0]["tests"]] == [("ping", "ok"), ("netperf_tcp_rr", "skipped")]
+
+
+@pytest.mark.parametrize("counts, status", [
+    ({"ok": 0, "failed": 0, "skipped": 0}, "failed"), ({"ok": 0, "failed": 2, "skipped": 0}, "failed"),
+    ({"ok": 0, "failed": 0, "skipped": 3}, "failed"), ({"ok": 0, "failed": 1, "skipped": 1}, "failed"),
+    ({"ok": 2, "failed": 0, "skipped": 0}, "complete"), ({"ok": 2, "failed": 1, "skipped": 0}, "partial"),
+    ({"ok": 2, "failed": 0, "skipped": 1}, "partial"), ({"ok": 1, "failed": 1, "skipped": 1}, "partial")])
+def test_run_status_rules(counts, status):
+    from ansible_collections.volt.netbench.plugins.plugin_utils.results import run_status
+
+    assert run_status(counts) == status
+
+
+def test_the_watchdogs_report_keeps_the_runs_baseline(tmp_path):
+    results = tmp_path / "results"
+    for backend in ("virtio", "macvtap"):
+        _progress_run(results, backend)
+    reaper.record_interrupted({"run_dirs": [str(p) for p in results.glob("*/*")], "results_dir": str(results),
+                               "baseline": "macvtap"})
+    model = json.loads((results / "report.json").read_text())
+    assert model["baseline"] == "macvtap"  # it was virtio, whatever the run was started with
+
+
+def test_a_full_disk_says_where_and_how_much_is_free(tmp_path):
+    import errno
+
+    from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_problem
+
+    text = write_problem(OSError(errno.ENOSPC, "No space left on device"), tmp_path)
+    assert text.startswith(f"could not write in {tmp_path}: No space left on device (")
+    assert "KiB free of" in text and "results_dir" in text

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import errno
 import io
 import json
+import os
 import re
+import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -134,3 +137,35 @@ def test_without_matplotlib_the_report_says_so_and_draws_nothing(tree, monkeypat
     assert "*matplotlib is not installed where the report was written*" in (out / "REPORT.md").read_text()
     assert "<svg" not in (out / "REPORT.html").read_text()
     assert (out / "summary.csv").is_file()
+
+
+def test_a_failed_write_leaves_no_temporary_file(tmp_path):
+    from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_atomic
+
+    target = tmp_path / "REPORT.md"
+    target.mkdir()  # os.replace onto a directory fails after the temporary file was written
+    with pytest.raises(OSError):
+        write_atomic(target, "text")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["REPORT.md"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to mount a small tmpfs")
+def test_a_full_disk_keeps_what_was_written_and_says_how_much_is_free(tree, tmp_path):
+    """The report written onto a 64 KiB tmpfs: the disk fills while the charts are written; no temporary file
+    stays, and the message names the directory and its free space."""
+    from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_problem
+
+    small = tmp_path / "small"
+    small.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(small)], check=True)
+    try:
+        model = report.build_report(tree, display_dir="results", now=NOW)
+        with pytest.raises(OSError) as caught:
+            report.write_report(model, small)
+        assert caught.value.errno == errno.ENOSPC
+        leftovers = [p.name for p in small.rglob("*") if p.name.endswith(".tmp")]
+        assert leftovers == []
+        text = write_problem(caught.value, small)
+        assert text.startswith(f"could not write in {small}: No space left on device (") and "KiB free of 64 KiB" in text
+    finally:
+        subprocess.run(["umount", str(small)], check=True)

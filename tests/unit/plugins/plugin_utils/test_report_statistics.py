@@ -505,3 +505,14 @@ def test_netperf_work_is_its_test_length():
     # no cost for ping; a measured time longer than the run keeps the run
     assert cpu_window("ping", {}, [10.0, 20.0]) is None
     assert cpu_window("iperf3_tcp_single", {"seconds": 50.0}, [10.0, 16.5]) == [10.0, 16.5]
+
+
+def test_reproducibility_prints_the_command_that_was_run(tmp_path):
+    """One lab measured virtio and macvtap (one run id, `-e backend=all`): one command, not one per backend."""
+    extra = {"extra_vars": {"backend": "all", "profile": "quick"}}
+    record(tmp_path, "virtio", "20261127T100000Z", SAME, config=extra)
+    record(tmp_path, "macvtap", "20261127T100000Z", SAME, config=extra)
+    model, _md = build(tmp_path)
+    assert model["reproducibility"]["benchmark"] == [
+        "ansible-playbook playbooks/benchmark.yml -e backend=all -e profile=quick",
+        "ansible-playbook playbooks/benchmark.yml -e backend=vhost-net"]
