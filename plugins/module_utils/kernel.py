@@ -8,6 +8,8 @@ import gzip
 import os
 import re
 
+from ansible_collections.volt.netbench.plugins.module_utils.backends import BRIDGE_BACKENDS
+
 CPU_FLAGS_RE = re.compile(r"^flags\s*:\s*(?P<flags>.*)$", re.M)
 
 
@@ -62,7 +64,6 @@ def module_state(name, config_key, release, config):
     return "missing"
 
 
-BACKENDS = ("virtio", "vhost-net", "macvtap")
 VHOST_DEVICE = "/dev/vhost-net"
 
 
@@ -73,7 +74,7 @@ def backend_support(caps, macvtap_lower="", lower_exists=True, lab_in_netns=True
     (LOWER_EXISTS); without it only a namespaced lab (which builds its own lower device) can run macvtap.
     """
     support = {}
-    for backend in ("virtio", "vhost-net"):
+    for backend in BRIDGE_BACKENDS:
         if not caps["tun"]:
             support[backend] = {"usable": False, "reason": f"backend {backend} needs /dev/net/tun, which does not "
                                 "exist: load the tun module (modprobe tun)."}

@@ -16,10 +16,11 @@ import signal
 import socket
 import time
 
+from ansible_collections.volt.netbench.plugins.module_utils.backends import BACKENDS
+
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
 IFNAME_RE = re.compile(r"^[a-z][a-z0-9]{0,14}$")
-BACKENDS = ("virtio", "vhost-net", "macvtap")
 
 # QEMU user networking's fixed guest address and gateway (the SSH port forward targets it).
 MGMT_ADDRESS = "10.0.2.15/24"

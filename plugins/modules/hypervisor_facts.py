@@ -141,6 +141,7 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.volt.netbench.plugins.module_utils.backends import BACKENDS
 from ansible_collections.volt.netbench.plugins.module_utils.kernel import (
     VHOST_DEVICE,
     backend_support,
@@ -187,7 +188,7 @@ def main():
             "netns": {"type": "str", "default": ""},
             "qemu_binary": {"type": "str", "default": "qemu-system-x86_64"},
             "backends": {"type": "list", "elements": "str", "default": [],
-                         "choices": ["virtio", "vhost-net", "macvtap"]},
+                         "choices": list(BACKENDS)},
             "load_modules": {"type": "bool", "default": False},
             "macvtap_lower": {"type": "str", "default": ""},
             "lab_in_netns": {"type": "bool", "default": True},

@@ -240,6 +240,7 @@ import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.volt.netbench.plugins.module_utils.backends import BACKENDS
 from ansible_collections.volt.netbench.plugins.module_utils.qemu import (
     NAME_RE, GuestError, alive, build_argv, console_tail, guest_paths, read_record, stop_guest, write_record)
 
@@ -385,14 +386,14 @@ def main():
             "initrd": {"type": "path"},
             "append": {"type": "str", "default": ""},
             "seed": {"type": "path"},
-            "backend": {"type": "str", "default": "virtio", "choices": ["virtio", "vhost-net", "macvtap"]},
+            "backend": {"type": "str", "default": "virtio", "choices": list(BACKENDS)},
             "data_device": {"type": "str"},
             "data_mac": {"type": "str"},
             "data_address": {"type": "str"},
             "data_mtu": {"type": "int", "default": 1500},
             "queues": {"type": "int", "default": 1},
             "data_nics": {"type": "list", "elements": "dict", "options": {
-                "backend": {"type": "str", "required": True, "choices": ["virtio", "vhost-net", "macvtap"]},
+                "backend": {"type": "str", "required": True, "choices": list(BACKENDS)},
                 "device": {"type": "str", "required": True},
                 "mac": {"type": "str", "required": True},
                 "address": {"type": "str", "required": True},

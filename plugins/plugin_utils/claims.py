@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ansible_collections.volt.netbench.plugins.module_utils.backends import BRIDGE_BACKENDS
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import Row
 from ansible_collections.volt.netbench.plugins.plugin_utils.stats import estimate, p_text
 from ansible_collections.volt.netbench.plugins.plugin_utils.verdicts import (
@@ -29,7 +30,6 @@ TRADE_OFFS = {
     "vhost-net": "keeps the bridge (multi-tenant, guests reach their host) but needs /dev/vhost-net",
     "macvtap": "bypasses the bridge: needs a lower NIC, and guests cannot reach their own host through it",
 }
-BRIDGE_BACKENDS = ("virtio", "vhost-net")
 
 
 def pct_text(value: float | None) -> str:

@@ -12,13 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ansible_collections.volt.netbench.plugins.module_utils.backends import BACKENDS
 from ansible_collections.volt.netbench.plugins.plugin_utils.iperf3 import parse_iperf3
 from ansible_collections.volt.netbench.plugins.plugin_utils.netperf import parse_netperf
 from ansible_collections.volt.netbench.plugins.plugin_utils.ping import parse_ping
 from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import JOB_DIR
 from ansible_collections.volt.netbench.plugins.plugin_utils.sockperf import parse_sockperf
 
-BACKENDS = ("virtio", "vhost-net", "macvtap")
 # The reference path: the same matrix between two network namespaces on the lab's wiring, no VM.
 NATIVE = "native"
 # Every data path a run can measure: the backends, then the reference.
