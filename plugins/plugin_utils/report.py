@@ -22,14 +22,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from ansible_collections.volt.netbench.plugins.plugin_utils import charts, claims
-from ansible_collections.volt.netbench.plugins.plugin_utils.errors import ParseError
 from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_atomic
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import (
     BACKENDS, CPU_PARTS, NATIVE, PATHS, PPS_SIZES, SECTIONS, Row, report_rows)
-from ansible_collections.volt.netbench.plugins.plugin_utils.ping import reply_rtts_us
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import (
-    COMPARED_CONFIG, ResultsError, has_data, load_runs, read_log, select_runs)
-from ansible_collections.volt.netbench.plugins.plugin_utils.sockperf import full_log_rtts_us
+    COMPARED_CONFIG, ResultsError, has_data, load_runs, pooled_rtts, select_runs)
 from ansible_collections.volt.netbench.plugins.plugin_utils.stats import (
     ALPHA, CONFIDENCE, CORRECTION_NAME, compare, estimate, percentile, scipy_version)
 from ansible_collections.volt.netbench.plugins.plugin_utils.verdicts import evaluate, make_cell, usable
@@ -113,7 +110,6 @@ def build_report(
     shown = measured + ([NATIVE] if reference["measured"] else [])
 
     rows = _rows(chosen, measured)
-    observations: dict = {}
     cells = {row: {name: _cell(chosen[name], row, shown_dir) if name in shown else None
                    for name in PATHS} for row in rows}
     if not any(usable(cells[r][n]) for r in rows if r.section == "cpu" for n in measured):
@@ -126,7 +122,7 @@ def build_report(
     anomalies.extend(_environment_anomalies(chosen, measured, shown))
     anomalies.extend(_native_anomalies(chosen, reference, measured))
 
-    curves = _percentile_curves(chosen, shown, rows, cells, observations)
+    curves = _percentile_curves(chosen, shown, rows, cells)
     # each backend as a percentage of native, per row: shown in the tables and in the analysis
     of_native = {row: _of_native(cells[row], measured) for row in rows} if reference["measured"] else {}
     # every comparison the report can claim, as one family corrected once (plugin_utils/verdicts.py)
@@ -184,8 +180,8 @@ def build_report(
 CURVE_PERCENTILES = (1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 97.5, 99, 99.5, 99.9)
 
 
-def _percentile_curves(chosen: dict[str, dict], shown: list[str], rows: tuple[Row, ...], cells: dict,
-                       observations: dict) -> dict[str, dict[str, dict[str, list[float]]]]:
+def _percentile_curves(chosen: dict[str, dict], shown: list[str], rows: tuple[Row, ...], cells: dict
+                       ) -> dict[str, dict[str, dict[str, list[float]]]]:
     """Per latency tool (icmp, tcp) and path: the round trips of the cells' repetitions (the P50 row's) pooled,
     at CURVE_PERCENTILES: the distribution's shape, drawn beside the cells (which are per-repetition means)."""
     out: dict[str, dict[str, dict[str, list[float]]]] = {}
@@ -197,7 +193,7 @@ def _percentile_curves(chosen: dict[str, dict], shown: list[str], rows: tuple[Ro
             cell = cells[row].get(name)
             if not usable(cell):
                 continue
-            pooled = _pooled(chosen[name], test, cell["repetitions"], observations)
+            pooled = pooled_rtts(chosen[name], test, cell["repetitions"])
             if pooled:
                 out.setdefault(key, {})[name] = {
                     "percentiles": list(CURVE_PERCENTILES),
@@ -265,40 +261,6 @@ def _rows(chosen: dict[str, dict], measured: list[str]) -> tuple[Row, ...]:
 def _repeat(chosen: dict[str, dict], measured: list[str]) -> int:
     values = [int((chosen[n].get("config") or {}).get("repeat") or 1) for n in measured]
     return max(values) if values else 1
-
-
-def _observations(run: dict[str, Any], test: dict[str, Any], cache: dict) -> list[float] | None:
-    """The per-reply (ping) or per-message (sockperf --full-log) latencies in a test's raw output, read
-    once per report (several rows - P50, P95, P99 - pool the same observations)."""
-    key = (run["path"], test["name"], test.get("repetition"))
-    if key not in cache:
-        cache[key] = _read_observations(run, test)
-    return cache[key]
-
-
-def _pooled(run: dict[str, Any], test_name: str, repetitions: list[int], observations: dict) -> list[float]:
-    """Every observation of TEST_NAME's REPETITIONS in RUN, pooled; [] when one of them has none."""
-    tests = {(t["name"], int(t.get("repetition") or 1)): t for t in run.get("tests", [])}
-    pooled: list[float] = []
-    for rep in repetitions:
-        test = tests.get((test_name, rep))
-        obs = _observations(run, test, observations) if test and test.get("raw") else None
-        if not obs:
-            return []
-        pooled.extend(obs)
-    return pooled
-
-
-def _read_observations(run: dict[str, Any], test: dict[str, Any]) -> list[float] | None:
-    try:
-        if test.get("tool") == "ping":
-            return reply_rtts_us((Path(run["path"]) / test["raw"]).read_text(encoding="utf-8", errors="replace"),
-                                 test["raw"]) or None
-        if test.get("tool") == "sockperf" and test.get("log"):
-            return full_log_rtts_us(read_log(Path(run["path"]) / test["log"]), test["log"])
-    except (OSError, EOFError, ValueError, ParseError):
-        return None
-    return None
 
 
 def _cell(run: dict[str, Any], row: Row, shown_dir: str) -> dict[str, Any] | None:

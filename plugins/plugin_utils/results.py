@@ -26,6 +26,8 @@ from typing import Any
 from ansible_collections.volt.netbench.plugins.module_utils import hostcpu
 from ansible_collections.volt.netbench.plugins.plugin_utils.errors import ParseError
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PARSERS, PATHS, cpu_cost, cpu_window, unit_of
+from ansible_collections.volt.netbench.plugins.plugin_utils.ping import reply_rtts_us
+from ansible_collections.volt.netbench.plugins.plugin_utils.sockperf import full_log_rtts_us
 
 SCHEMA = 1
 RUN_ID_RE = re.compile(r"^\d{8}T\d{6}Z(-\d+)?$")
@@ -227,6 +229,33 @@ def _normalize_test(index: int, test: Any) -> dict[str, Any]:
         "window": test.get("window"),
         "clock_error_s": test.get("clock_error_s"),
     }
+
+
+def rtts_of(run: dict[str, Any], test: dict[str, Any]) -> list[float] | None:
+    """The per-reply (ping) or per-message (sockperf --full-log) round trips in µs of one recorded test of a
+    loaded RUN (see load_runs), or None when its raw output has none."""
+    try:
+        if test.get("tool") == "ping" and test.get("raw"):
+            return reply_rtts_us((Path(run["path"]) / test["raw"]).read_text(encoding="utf-8", errors="replace"),
+                                 test["raw"]) or None
+        if test.get("tool") == "sockperf" and test.get("log"):
+            return full_log_rtts_us(read_log(Path(run["path"]) / test["log"]), test["log"])
+    except (OSError, EOFError, ValueError, ParseError):
+        return None
+    return None
+
+
+def pooled_rtts(run: dict[str, Any], test_name: str, repetitions: list[int]) -> list[float]:
+    """Every round trip of TEST_NAME's REPETITIONS in RUN, pooled; [] when one of them has none."""
+    tests = {(t["name"], int(t.get("repetition") or 1)): t for t in run.get("tests", [])}
+    pooled: list[float] = []
+    for rep in repetitions:
+        test = tests.get((test_name, rep))
+        rtts = rtts_of(run, test) if test else None
+        if not rtts:
+            return []
+        pooled.extend(rtts)
+    return pooled
 
 
 def read_log(path: str | os.PathLike) -> str:
