@@ -82,11 +82,17 @@ def cpu_window(test_name: str, parsed: dict[str, Any], run: list[float] | None,
     run ([start, end], mapped from the client's own clock by run_control.tool_clock); the measured interval
     ends with it (the tool reports as it exits) and lasts what the tool itself measured - iperf3's
     receiver seconds (its non-omitted intervals: `-O` warm-up and connection set-up left out), netperf's
-    `-l` test length (DURATION_S). Tests without a CPU cost, or without RUN: None."""
-    if cpu_work(test_name) is None or not run or len(run) != 2 or run[1] <= run[0]:
+    `-l` test length (DURATION_S). Tests without a unit of work (ping, sockperf) keep their whole run.
+    None without RUN."""
+    if not run or len(run) != 2 or run[1] <= run[0]:
         return None
     start, end = float(run[0]), float(run[1])
-    measured = parsed.get("seconds") if test_name.startswith(("iperf3_", "pps_")) else duration_s
+    if test_name.startswith(("iperf3_", "pps_")):
+        measured = parsed.get("seconds")
+    elif test_name.startswith("netperf_"):
+        measured = duration_s
+    else:
+        measured = None
     if isinstance(measured, (int, float)) and not isinstance(measured, bool) and 0 < measured < end - start:
         start = end - float(measured)
     return [round(start, 3), round(end, 3)]

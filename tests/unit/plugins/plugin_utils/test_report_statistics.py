@@ -502,8 +502,10 @@ def test_netperf_work_is_its_test_length():
 
     assert cpu_window("netperf_tcp_rr", {"transaction_rate": 1.0}, [10.0, 42.5], 30) == [12.5, 42.5]
     assert cpu_window("iperf3_tcp_single", {"seconds": 5.0}, [10.0, 16.5]) == [11.5, 16.5]
-    # no cost for ping; a measured time longer than the run keeps the run
-    assert cpu_window("ping", {}, [10.0, 20.0]) is None
+    # ping measures its whole run; a measured time longer than the run keeps the run
+    assert cpu_window("ping", {}, [10.0, 20.0]) == [10.0, 20.0]
+    assert cpu_window("netperf_tcp_crr", {}, [10.0, 42.5], 30) == [12.5, 42.5]
+    assert cpu_window("iperf3_tcp_single", {"seconds": 5.0}, None) is None
     assert cpu_window("iperf3_tcp_single", {"seconds": 50.0}, [10.0, 16.5]) == [10.0, 16.5]
 
 
