@@ -47,7 +47,7 @@ options:
   from_progress:
     description:
       - Take the tests from the run's progress file (C(.progress.json), written by M(volt.netbench.guest_test))
-        instead of O(tests): the one way a run is recorded, the same function the watchdog uses for an
+        instead of O(tests) - the one way a run is recorded, the same function the watchdog uses for an
         interrupted run. O(backend), O(planned), O(config), O(environment) and O(started) stand in for the
         progress file's header where no test wrote one, and win over it where given; O(wall_times) are added to
         its wall times, with each test's own time. The status follows the tests (O(status) is not allowed).
