@@ -134,15 +134,15 @@ def _p_at(ma: float, va: float, na: int, mb: float, vb: float, nb: int, rho: flo
 
 def _bound(pfun, start: float, direction: float, step: float) -> float | None:
     """The first ratio from START in DIRECTION where Welch's test rejects (p < ALPHA), or None (unbounded):
-    steps growing from STEP by 1.6 bracket it, brentq finds it; past about 10^12 steps it is unbounded."""
+    steps growing from STEP by 1.6 bracket it, brentq finds it; past about 10^40 steps it is unbounded."""
     from scipy.optimize import brentq  # pylint: disable=import-outside-toplevel
 
     inside = start
-    for _step in range(60):
+    for _step in range(200):
         probe = start + direction * step
         if pfun(probe) < ALPHA:
             return float(brentq(lambda r: pfun(r) - ALPHA, min(inside, probe), max(inside, probe),
-                                xtol=abs(start) * 1e-9 + 1e-15))
+                                xtol=max(abs(start), step) * 1e-9))
         inside, step = probe, step * 1.6
     return None
 
@@ -176,9 +176,8 @@ def ratio(values: Sequence[float], base: Sequence[float]) -> dict[str, Any]:
     def pfun(r: float) -> float:
         return _p_at(ma, va, na, mb, vb, nb, r)
 
-    scale = max(abs(rho), 1e-12)
     # half the delta-method standard error of the ratio: the first step of the bracket search
-    step = max(0.5 * scale * math.sqrt(va / (ma * ma or 1e-300) + vb / (mb * mb)), scale * 1e-6)
+    step = max(0.5 * math.sqrt(va + rho * rho * vb) / abs(mb), max(abs(rho), 1.0) * 1e-9)
     high = _bound(pfun, rho, +1.0, step)
     low = _bound(pfun, rho, -1.0, step)
     if low is not None and min(values) >= 0 and min(base) >= 0:

@@ -247,3 +247,17 @@ def test_backends_without_a_common_row_are_listed_not_ranked(tmp_path):
     model, _md = build(tmp_path)
     assert [(r["backend"], r["rank"]) for r in model["hierarchy"]] == [("virtio", 1), ("macvtap", 1)]
     assert all(r["best_for"][0].startswith("Not comparable") for r in model["hierarchy"])
+
+
+@pytest.mark.parametrize("a, b", [([0, 0, 0], [1, 1.1, 0.9]), ([0, 0, 0.1], [1, 1.1, 0.9]), ([1, 2, 3], [0.001, 0.5, 1.0]),
+                                  ([1e-9, 2e-9, 3e-9], [1e9, 2e9, 1.5e9]), ([1, 1, 1], [2, 3, 4]), ([5, 6, 7], [1, 1, 1])])
+@pytest.mark.filterwarnings("ignore:Precision loss occurred")  # scipy's own, on the side without spread
+def test_ratio_bounds_hold_at_the_edges(a, b):
+    """Zeros, a mean at 0, scales 10^18 apart, one side without spread: the interval holds the ratio, starts at
+    or above 0, and agrees with the inversion of scipy's Welch test."""
+    rat = ratio(a, b)
+    assert rat["tested"] and 0 <= rat["low"] <= rat["ratio"]
+    assert rat["high"] is None or rat["high"] >= rat["ratio"]
+    if rat["high"] is not None and rat["ratio"] > 0:
+        _low, high = fieller(a, b)
+        assert rat["high"] == pytest.approx(high, rel=1e-5)
