@@ -371,10 +371,11 @@ def test_server_vm_killed_mid_matrix(tmp_path, lab_ns):
 def test_iperf3_server_killed_then_sigint(tmp_path, lab_ns):
     """Two faults in one run (one boot): the iperf3 server dies on the server VM (the next iperf3 test fails with
     iperf3's own error, the others go on), then ansible-playbook gets Ctrl-C during the last test (the watchdog
-    tears the lab down, records the run as interrupted and writes the report)."""
+    tears the lab down, records the run as interrupted and writes the report against the run's baseline)."""
     results = tmp_path / "results"
     log = tmp_path / "faults.log"
-    proc = start(bench_args(results, lab_ns, "-e", "backend=virtio", "-e", FAULT_TESTS), log)
+    proc = start(bench_args(results, lab_ns, "-e", "backend=virtio", "-e", "baseline=vhost-net", "-e", FAULT_TESTS),
+                 log)
     wait_for(log, r"\[2/5\] virtio ping \(", proc)
     # the lab key of the built image (cloud images have their own, under cloud-*) the guests were given
     key = max((p for p in Path.home().glob(".cache/volt-netbench/keys/*/id_ed25519")
@@ -403,3 +404,5 @@ def test_iperf3_server_killed_then_sigint(tmp_path, lab_ns):
     assert "unable to connect to server: Connection refused" in line
     assert "| 64 bytes | n/a | n/a | n/a |" in report
     assert "virtio: netperf_tcp_rr skipped — not run: the benchmark was interrupted." in report
+    # the watchdog's report keeps the run's -e baseline (it used to fall back to virtio)
+    assert json.loads((results / "report.json").read_text())["baseline"] == "vhost-net"
