@@ -288,16 +288,21 @@ def ranking_text(items: list[dict[str, Any]]) -> str:
     return text + "".join(f"; {e}" for e in extra)
 
 
+def _ladder(verdicts: Verdicts, a: str, b: str, **say) -> str:
+    """The text for A's composite result against B: SAY's ``above`` (A beats B), ``below`` (B beats A),
+    ``tied`` (tested, not separable) or ``untested``, each a function of the comparison."""
+    cmp = verdicts.pair(COMPOSITE, a, b)
+    if verdicts.beats(COMPOSITE, a, b):
+        return say["above"](cmp)
+    if verdicts.beats(COMPOSITE, b, a):
+        return say["below"](cmp)
+    return say["tied"](cmp) if cmp["tested"] else say["untested"](cmp)
+
+
 def recommendations(items: list[dict[str, Any]], verdicts: Verdicts, caveat: str) -> dict[str, str]:
-    """Default, high-performance and fallback choices from the hierarchy's pairwise results."""
+    """Default, high-performance and fallback choices from the hierarchy's pairwise results (nothing is
+    tested again here)."""
     by_name = {r["backend"]: r for r in items if r["score"] is not None}
-
-    def cmp(a: str, b: str) -> dict[str, Any]:
-        return verdicts.pair(COMPOSITE, a, b)
-
-    def beats(a: str, b: str) -> bool:
-        return verdicts.beats(COMPOSITE, a, b)
-
     bridge = [r for r in items if r["backend"] in BRIDGE_BACKENDS and r["score"] is not None]  # in rank order
     out = {}
     default = bridge[0] if bridge else None
@@ -307,16 +312,13 @@ def recommendations(items: list[dict[str, Any]], verdicts: Verdicts, caveat: str
         out["default"] = f"`{default['backend']}` (the only bridge backend measured; composite score {default['score_text']})"
     else:
         first, other = default["backend"], bridge[1]["backend"]
-        c = cmp(first, other)
-        if beats(first, other):
-            out["default"] = (f"`{first}` (composite score {default['score_text']} vs {bridge[1]['score_text']} for "
-                              f"{other}, {adjusted(c)})")
-        elif c["tested"]:
-            out["default"] = (f"`{first}` or `{other}`: not separable on this data (composite {default['score_text']} "
-                              f"vs {bridge[1]['score_text']}, {adjusted(c)}); choose on the trade-offs above")
-        else:
-            out["default"] = (f"undecided: `{first}` observed {pct_text(c['change'])} over `{other}`, "
-                              f"{untested_why(c)}; rerun with `-e repeat=3` or more")
+        scores = f"composite score {default['score_text']} vs {bridge[1]['score_text']} for {other}"
+        tied = (lambda c: f"`{first}` or `{other}`: not separable on this data ({scores}, {adjusted(c)}); "
+                "choose on the trade-offs above")
+        out["default"] = _ladder(
+            verdicts, first, other, above=lambda c: f"`{first}` ({scores}, {adjusted(c)})", below=tied, tied=tied,
+            untested=lambda c: (f"undecided: `{first}` observed {pct_text(c['change'])} over `{other}`, "
+                                f"{untested_why(c)}; rerun with `-e repeat=3` or more"))
     mac = by_name.get("macvtap")
     if mac is None:
         out["high_performance"] = f"`macvtap`: {NA} (not measured)"
@@ -324,39 +326,33 @@ def recommendations(items: list[dict[str, Any]], verdicts: Verdicts, caveat: str
         out["high_performance"] = (f"`macvtap` (when a dedicated lower NIC is available; composite score "
                                    f"{mac['score_text']}; no bridge backend measured to compare)")
     else:
-        ref = default["backend"]
-        c = cmp("macvtap", ref)
-        if beats("macvtap", ref):
-            out["high_performance"] = (f"`macvtap` (when a dedicated lower NIC is available; composite score "
-                                       f"{mac['score_text']} vs {default['score_text']} for {ref}, {adjusted(c)})")
-        elif beats(ref, "macvtap"):
-            out["high_performance"] = (f"none measured above the default: macvtap's composite score "
-                                       f"{mac['score_text']} is below {ref}'s {default['score_text']} ({adjusted(c)})")
-        elif c["tested"]:
-            out["high_performance"] = (f"none separable from the default: macvtap {mac['score_text']} vs "
-                                       f"{ref} {default['score_text']} ({adjusted(c)})")
-        else:
-            out["high_performance"] = (f"undecided: macvtap observed {pct_text(c['change'])} vs {ref}, "
-                                       f"{untested_why(c)}")
+        ref, ref_score = default["backend"], default["score_text"]
+        out["high_performance"] = _ladder(
+            verdicts, "macvtap", ref,
+            above=lambda c: (f"`macvtap` (when a dedicated lower NIC is available; composite score "
+                             f"{mac['score_text']} vs {ref_score} for {ref}, {adjusted(c)})"),
+            below=lambda c: (f"none measured above the default: macvtap's composite score {mac['score_text']} is "
+                             f"below {ref}'s {ref_score} ({adjusted(c)})"),
+            tied=lambda c: (f"none separable from the default: macvtap {mac['score_text']} vs {ref} {ref_score} "
+                            f"({adjusted(c)})"),
+            untested=lambda c: f"undecided: macvtap observed {pct_text(c['change'])} vs {ref}, {untested_why(c)}")
     virtio = by_name.get("virtio")
     if virtio is None:
         out["fallback"] = f"`virtio`: {NA} (not measured)"
     elif default is not None and default["backend"] == "virtio" and len(bridge) == 1:
         out["fallback"] = "`virtio` (also the only bridge backend measured)"
     else:
-        ref = default if default is not None and default["backend"] != "virtio" else (
+        ref_item = default if default is not None and default["backend"] != "virtio" else (
             bridge[1] if len(bridge) > 1 else None)
-        if ref is None:
-            out["fallback"] = f"`virtio` (needs nothing beyond QEMU and tap; composite score {virtio['score_text']})"
+        text = f"`virtio` (needs nothing beyond QEMU and tap; composite score {virtio['score_text']}"
+        if ref_item is None:
+            out["fallback"] = text + ")"
         else:
-            c = cmp("virtio", ref["backend"])
-            if beats("virtio", ref["backend"]) or beats(ref["backend"], "virtio"):
-                verdict = f"{'above' if c['change'] > 0 else 'below'} {ref['backend']}'s {ref['score_text']}, {adjusted(c)}"
-            elif c["tested"]:
-                verdict = f"not separable from {ref['backend']}, {adjusted(c)}"
-            else:
-                verdict = f"observed {pct_text(c['change'])} vs {ref['backend']}, {untested_why(c)}"
-            out["fallback"] = (f"`virtio` (needs nothing beyond QEMU and tap; composite score "
-                               f"{virtio['score_text']}, {verdict})")
+            ref, ref_score = ref_item["backend"], ref_item["score_text"]
+            out["fallback"] = text + ", " + _ladder(
+                verdicts, "virtio", ref, above=lambda c: f"above {ref}'s {ref_score}, {adjusted(c)})",
+                below=lambda c: f"below {ref}'s {ref_score}, {adjusted(c)})",
+                tied=lambda c: f"not separable from {ref}, {adjusted(c)})",
+                untested=lambda c: f"observed {pct_text(c['change'])} vs {ref}, {untested_why(c)})")
     out["caveat"] = caveat
     return out
