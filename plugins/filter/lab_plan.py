@@ -115,7 +115,7 @@ def lab_plan(backends, server, client, prefix=24, duration=30, ping_count=1000, 
                            pps_sizes=[int(s) for s in pps_sizes], selected=list(selected or []), margin=int(margin),
                            repeat=int(repeat), native=dict(native) if native else None)
     except (TypeError, ValueError) as err:
-        raise AnsibleFilterError(f"test_plan: {err}") from err
+        raise AnsibleFilterError(f"lab_plan: {err}") from err
 
 
 class FilterModule:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import MAX_REPEAT, plan_tests
+from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import MAX_REPEAT, PATHS, lab_addresses, plan_tests
 
 # ip-netns names become files under /run/netns; the lab's device names are derived from nothing else.
 NETNS_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
@@ -43,7 +43,8 @@ def benchmark_problems(settings: dict[str, Any]) -> list[str]:
     """Every problem with a benchmark's settings (empty when a run may start).
 
     SETTINGS: duration, ping_count, ping_interval, streams, repeat, mtu, pps_sizes, tests, netns,
-    vcpus, memory_mb (values as the playbook resolved them; the profile's already filled in).
+    vcpus, memory_mb, and server, client and prefix (the lab addresses; checked when given) - values as the
+    playbook resolved them, the profile's already filled in.
     """
     out: list[str] = []
 
@@ -95,7 +96,7 @@ def benchmark_problems(settings: dict[str, Any]) -> list[str]:
     else:
         unknown = [t for t in tests if t not in names]
         if unknown:
-            out.append(f"test_plan: unknown tests {', '.join(map(str, unknown))}: choose from {', '.join(names)}")
+            out.append(f"tests: unknown tests {', '.join(map(str, unknown))}: choose from {', '.join(names)}")
 
     netns = settings.get("netns")
     if netns not in (None, "") and (not isinstance(netns, str) or not NETNS_RE.match(netns)):
@@ -109,7 +110,29 @@ def benchmark_problems(settings: dict[str, Any]) -> list[str]:
     if memory is None or (memory != 0 and memory < MIN_MEMORY_MB):
         out.append(f"benchmark_memory_mb must be 0 (the default: 8192 with KVM, 1024 under TCG) or at least "
                    f"{MIN_MEMORY_MB} MiB (got {settings.get('memory_mb')})")
+    if "server" in settings or "client" in settings:
+        out.extend(_address_problems(settings.get("server"), settings.get("client"), settings.get("prefix", 24)))
     return out
+
+
+def _address_problems(server: Any, client: Any, prefix: Any) -> list[str]:
+    """The lab addresses: two IPv4 addresses of one subnet, never a public one, with room for every data
+    path's subnet after them (the same planning as the run's, matrix.lab_addresses)."""
+    import ipaddress  # pylint: disable=import-outside-toplevel
+
+    given = f"benchmark_server_address={server}, benchmark_client_address={client}, benchmark_prefix={prefix}"
+    if _int(prefix) is None:
+        return [f"benchmark_prefix must be a whole number 8-30 (got {prefix})"]
+    try:
+        lab_addresses(list(PATHS), str(server), str(client), _int(prefix))
+    except ValueError as err:
+        return [f"lab addresses ({given}): {err}"]
+    public = [a for a in (server, client) if ipaddress.IPv4Address(str(a)).is_global]
+    if public:
+        return [f"lab addresses ({given}): {', '.join(map(str, public))} is a public address; the lab's traffic "
+                "must stay on the lab: use the benchmarking range 198.18.0.0/15 (the defaults 198.18.0.1 and "
+                "198.18.0.2) or a private range"]
+    return []
 
 
 def _quoted(value: Any) -> str:

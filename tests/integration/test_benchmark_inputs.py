@@ -50,7 +50,10 @@ def fixture_lab_ns():
         (["-e", '{"pps_sizes": [64, 9000]}'],
          "packet size 9000 is above the MTU: a UDP payload can be at most MTU - 28 = 1472 bytes (benchmark_mtu=1500)."),
         (["-e", "results_dir=/proc/volt-netbench"], "results_dir /proc/volt-netbench is not writable"),
-        (["-e", '{"tests": ["iperf4"]}'], "test_plan: unknown tests iperf4: choose from iperf3_tcp_single"),
+        (["-e", '{"tests": ["iperf4"]}'], "tests: unknown tests iperf4: choose from iperf3_tcp_single"),
+        (["-e", "benchmark_server_address=8.8.8.8", "-e", "benchmark_client_address=8.8.8.9"],
+         "invalid benchmark settings: lab addresses (benchmark_server_address=8.8.8.8, benchmark_client_address=8.8.8.9, "
+         "benchmark_prefix=24): 8.8.8.8, 8.8.8.9 is a public address"),
         (["-e", "image=/nonexistent/cloud.qcow2"], "image /nonexistent/cloud.qcow2 is not a file on"),
     ],
 )
@@ -61,7 +64,7 @@ def test_bad_input_is_refused_before_any_host_change(tmp_path, lab_ns, extra, me
 @pytest.mark.parametrize("extra, message", [
     (["-e", "results_dir=/proc/volt-netbench"], "results_dir /proc/volt-netbench is not writable"),
     (["-e", "duration=-5"], "duration must be a whole number of seconds, at least 1 (got -5)"),
-    (["-e", '{"tests": ["iperf4"]}'], "test_plan: unknown tests iperf4: choose from iperf3_tcp_single"),
+    (["-e", '{"tests": ["iperf4"]}'], "tests: unknown tests iperf4: choose from iperf3_tcp_single"),
     (["-e", "image=/nonexistent/cloud.qcow2"], "image /nonexistent/cloud.qcow2 is not a file on"),
 ])
 def test_check_mode_refuses_bad_input_as_a_run_does(tmp_path, lab_ns, extra, message):

@@ -38,7 +38,7 @@ def test_the_defaults_and_command_line_strings_pass():
     ({"vcpus": 65}, "benchmark_vcpus must be 0 (the default: 4 with KVM, 1 under TCG) or 1-64 vCPUs (got 65)"),
     ({"tests": "ping"}, "tests must be a list of test names, got 'ping': pass -e '{\"tests\": [\"ping\"]}' "
                         "(choose from iperf3_tcp_single, "),
-    ({"tests": ["ping", "iperf4"]}, "test_plan: unknown tests iperf4: choose from iperf3_tcp_single"),
+    ({"tests": ["ping", "iperf4"]}, "tests: unknown tests iperf4: choose from iperf3_tcp_single"),
     ({"duration": "-5"}, "duration must be a whole number of seconds, at least 1 (got -5)"),
     ({"duration": "abc"}, "duration must be a whole number of seconds, at least 1 (got abc)"),
     ({"ping_count": 0}, "ping_count must be a whole number of echo requests, at least 1 (got 0)"),
@@ -61,3 +61,29 @@ def test_every_problem_is_reported_at_once():
 def test_settings_must_be_a_dict():
     with pytest.raises(AnsibleFilterError, match="settings must be a dict"):
         benchmark_input_problems(["duration"])
+
+
+LAB = {"server": "198.18.0.1", "client": "198.18.0.2", "prefix": 24}
+GIVEN = "lab addresses (benchmark_server_address={server}, benchmark_client_address={client}, benchmark_prefix={prefix})"
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"server": "8.8.8.8", "client": "8.8.8.9"},
+     "8.8.8.8, 8.8.8.9 is a public address; the lab's traffic must stay on the lab: use the benchmarking range "
+     "198.18.0.0/15 (the defaults 198.18.0.1 and 198.18.0.2) or a private range"),
+    ({"client": "198.18.0.1"}, "server 198.18.0.1 and client 198.18.0.1 must be two addresses of one /24 subnet"),
+    ({"client": "198.18.7.2"}, "server 198.18.0.1 and client 198.18.7.2 must be two addresses of one /24 subnet"),
+    ({"server": "fe80::1"}, "lab addresses must be IPv4 addresses: Expected 4 octets in 'fe80::1'"),
+    ({"server": "255.255.255.1", "client": "255.255.255.2"}, "no room for a vhost-net subnet after 255.255.255.0/24"),
+])
+def test_lab_addresses_are_refused_by_the_input_check(changes, message):
+    """Before lab_plan, with their own message (they used to reach the user as a failed set_fact's filter error)."""
+    lab = dict(LAB, **changes)
+    assert problems(**lab) == [f"{GIVEN.format(**lab)}: {message}"]
+
+
+def test_the_default_and_private_lab_addresses_pass():
+    assert problems(**LAB) == []
+    assert problems(server="10.1.0.1", client="10.1.0.2", prefix=16) == []
+    assert problems(server="198.18.0.1", client="198.18.0.2", prefix="x") == [
+        "benchmark_prefix must be a whole number 8-30 (got x)"]
