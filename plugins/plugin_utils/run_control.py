@@ -96,6 +96,43 @@ def parse_envelope(text: str) -> dict[str, Any]:
     raise RunControlError(f"no job envelope in the collector's output: {text[-300:]!r}")
 
 
+def probe_command(tools: list[str], servers: list[list[str]] | None = None) -> str:
+    """One POSIX shell command that checks a guest and starts its traffic servers: ``VOLT-MISSING <tool>`` per
+    tool not on its PATH, ``VOLT-KERNEL <uname -r>``, ``VOLT-IPERF3 <line>`` per line of ``iperf3 --version``,
+    then each of SERVERS (argv lists, quoted) in order - the first that fails prints ``VOLT-FAILED <n> <rc>``
+    and stops the rest. Shell builtins and the tools themselves only (no Python on the guest)."""
+    lines = [f"for t in {' '.join(shlex.quote(t) for t in tools)}; do "
+             "command -v \"$t\" >/dev/null 2>&1 || echo \"VOLT-MISSING $t\"; done",
+             "echo \"VOLT-KERNEL $(uname -r)\"",
+             "if command -v iperf3 >/dev/null 2>&1; then iperf3 --version 2>&1 | while IFS= read -r l; do "
+             "echo \"VOLT-IPERF3 $l\"; done; fi"]
+    for index, argv in enumerate(servers or []):
+        lines.append(f"{shlex.join(str(a) for a in argv)} >/dev/null 2>&1 </dev/null || "
+                     f"{{ rc=$?; echo \"VOLT-FAILED {index} $rc\"; exit 0; }}")
+    return "; ".join(lines)
+
+
+def parse_probe(text: str) -> dict[str, Any]:
+    """The probe's answer (probe_command) as {missing, kernel, iperf3 (its --version text), failed_server
+    (index, rc) or None}; RunControlError when the answer has no kernel line (the command did not run)."""
+    out: dict[str, Any] = {"missing": [], "kernel": None, "iperf3": "", "failed_server": None}
+    iperf3: list[str] = []
+    for line in (text or "").replace("\r", "").splitlines():
+        if line.startswith("VOLT-MISSING "):
+            out["missing"].append(line.split(" ", 1)[1].strip())
+        elif line.startswith("VOLT-KERNEL "):
+            out["kernel"] = line.split(" ", 1)[1].strip()
+        elif line.startswith("VOLT-IPERF3 "):
+            iperf3.append(line[len("VOLT-IPERF3 "):])
+        elif line.startswith("VOLT-FAILED "):
+            fields = line.split()
+            out["failed_server"] = (int(fields[1]), int(fields[2]))
+    if out["kernel"] is None:
+        raise RunControlError(f"no answer from the guest's check: {text[-300:]!r}")
+    out["iperf3"] = "\n".join(iperf3)
+    return out
+
+
 def parse_clock(text: str) -> float | None:
     """The client's uptime the start command printed (``VOLT-CLOCK <uptime>``), or None."""
     match = re.search(r"^VOLT-CLOCK ([0-9]+(?:\.[0-9]+)?)\s*$", text or "", re.M)

@@ -56,6 +56,16 @@ def describe(label: str, wall: float, results: Path) -> None:
         print(f"  run {run_id} ({', '.join(r['backend'] for r in runs)}): boot->SSH {boot}; "
               f"matrix phase {matrix:.1f} s / the tools' own time {tools:.1f} s = {ratio} over {tests} tests, "
               f"{(matrix - tools) / max(tests, 1):.2f} s between tests")
+        # the span of the tests: from the first tool's start to the last tool's end (each test's window, on the
+        # controller's clock); everything else - preflight, image, lab, boot, servers, sampler, teardown,
+        # records, report - is the run's overhead
+        windows = [t["window"] for run in runs for t in run["tests"] if t.get("window")]
+        if windows:
+            span = max(w[1] for w in windows) - min(w[0] for w in windows)
+            phases = ", ".join(f"{k[:-2]} {float(walls[k]):.1f} s" for k in ("lab_s", "boot_s", "teardown_s")
+                               if k in walls)
+            print(f"  outside the matrix: {wall - span:.0f} s of {wall:.0f} s (tests span {span:.0f} s; {phases}; "
+                  f"the rest is preflight, image, guest checks and servers, records and the report)")
         for run in runs:
             print(f"    {run['backend']:<9} {run['status']}: {run['counts']['ok']} ok, {run['counts']['failed']} failed")
 

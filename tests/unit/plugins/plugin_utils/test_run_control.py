@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -185,3 +186,30 @@ def test_headline_is_the_report_rows_text(fixture_text):
     assert headline("ping", PARSERS["ping"](fixture_text("ping/iputils_20.txt"))) == (
         "P50 52.5 µs, P95 63.1 µs, P99 65.4 µs")
     assert headline("netperf_tcp_rr", PARSERS["netperf"](fixture_text("netperf/tcp_rr.txt"))) == "27,124 trans/sec"
+
+
+def test_one_probe_checks_a_guest_and_starts_its_servers_in_order(tmp_path):
+    """The guest check's shell command run for real: missing tools, the kernel, iperf3's version lines, then the
+    servers in order until one fails (the next is not started)."""
+    from ansible_collections.volt.netbench.plugins.action.guest_check import check_problem
+
+    first, after = tmp_path / "first", tmp_path / "after"
+    servers = [["touch", str(first)], ["sh", "-c", "exit 3"], ["touch", str(after)]]
+    probe = rc.parse_probe(sh(rc.probe_command(["sh", "no-such-tool-here"], servers)))
+    assert probe["missing"] == ["no-such-tool-here"]
+    assert probe["kernel"] == subprocess.run(["uname", "-r"], capture_output=True, text=True, check=True).stdout.strip()
+    assert probe["failed_server"] == (1, 3) and first.exists() and not after.exists()
+    good = dict(probe, missing=[], iperf3=FIXTURE_VERSION)
+    assert check_problem("guest server", good, servers) == "sh -c 'exit 3' did not start on guest server (rc=3)"
+    old = check_problem("guest server", dict(good, iperf3=FIXTURE_VERSION.replace("iperf 3.12", "iperf 3.9")), servers)
+    assert "3.9" in old and "3.11" in old
+    assert check_problem("guest client", probe, servers).startswith(
+        "guest client lacks no-such-tool-here: the guest image")
+    # a guest with every tool, iperf3 3.12 (tests/fixtures/iperf3/version.txt) and servers that start
+    ok = rc.parse_probe(sh(rc.probe_command(["sh"], [["true"]])))
+    assert check_problem("guest server", dict(ok, iperf3=FIXTURE_VERSION), [["true"]]) == ""
+    with pytest.raises(rc.RunControlError, match="no answer from the guest's check"):
+        rc.parse_probe("sh: 1: Syntax error\n")
+
+
+FIXTURE_VERSION = (Path(__file__).resolve().parents[3] / "fixtures/iperf3/version.txt").read_text()
