@@ -19,7 +19,8 @@ from typing import Any
 # native, of which lab 12, boot 31, tests 248, teardown 12): the preflight and packages, the image check, the
 # guests' tool checks and traffic servers and the records (the rest of that run), building the lab network,
 # booting both guests to SSH (KVM guests boot faster), tearing down, writing the report and its charts.
-PHASE_S = {"prepare": 100, "lab": 15, "boot": {"tcg": 50, "kvm": 30}, "teardown": 15, "report": 10}
+# measured by tests/perf/overhead.py on the local lab (TCG, warm image cache): 79 s outside a 248 s matrix
+PHASE_S = {"prepare": 25, "lab": 10, "boot": {"tcg": 30, "kvm": 20}, "teardown": 10, "report": 5}
 # Beyond a test's own duration: the tool's fixed cost (sockperf's warm-up, TCP_CRR's connection churn) and
 # starting and collecting the job (about 0.5-1 s on the local lab).
 TOOL_EXTRA_S = {"iperf3": 0.3, "ping": 0.4, "sockperf": 2.7, "netperf": 0.3}
