@@ -20,7 +20,7 @@ options:
     description:
       - The settings, with the profile's values filled in. Keys C(duration), C(ping_count),
         C(ping_interval), C(streams), C(repeat), C(mtu), C(pps_sizes), C(tests), C(netns), C(vcpus), C(memory_mb),
-        and the lab addresses C(server), C(client), C(prefix) (checked when given: one subnet, room for every
+        and the lab addresses C(server), C(client), C(prefix) (checked when given - one subnet, room for every
         data path's subnet, never a public address).
     type: dict
     required: true

@@ -313,8 +313,11 @@ def recommendations(items: list[dict[str, Any]], verdicts: Verdicts, caveat: str
     else:
         first, other = default["backend"], bridge[1]["backend"]
         scores = f"composite score {default['score_text']} vs {bridge[1]['score_text']} for {other}"
-        tied = (lambda c: f"`{first}` or `{other}`: not separable on this data ({scores}, {adjusted(c)}); "
-                "choose on the trade-offs above")
+
+        def tied(c: dict[str, Any]) -> str:
+            return (f"`{first}` or `{other}`: not separable on this data ({scores}, {adjusted(c)}); "
+                    "choose on the trade-offs above")
+
         out["default"] = _ladder(
             verdicts, first, other, above=lambda c: f"`{first}` ({scores}, {adjusted(c)})", below=tied, tied=tied,
             untested=lambda c: (f"undecided: `{first}` observed {pct_text(c['change'])} over `{other}`, "
