@@ -47,7 +47,7 @@ class Row:
     unit: str
     higher_is_better: bool
     digits: int
-    # A latency percentile: pooled over the repetitions' observations where the raw output has them.
+    # A latency percentile (its cell is the mean of the per-repetition percentiles; its chart pools the replies).
     percentile: float | None = None
 
 
