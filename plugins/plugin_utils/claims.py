@@ -9,6 +9,7 @@ where the Holm-adjusted p-value is below 0.05. Nothing here runs a test.
 
 from __future__ import annotations
 
+import statistics
 from typing import Any
 
 from ansible_collections.volt.netbench.plugins.module_utils.backends import BRIDGE_BACKENDS
@@ -151,7 +152,7 @@ def score_text(scores: list[float] | None) -> str:
 
 
 def _mean(scores: list[float]) -> float:
-    return estimate(scores)["mean"] if scores else float("-inf")
+    return statistics.fmean(scores) if scores else float("-inf")
 
 
 def _order(verdicts: Verdicts, key: str) -> list[str]:
@@ -252,7 +253,7 @@ def ranking(verdicts: Verdicts) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         out.append({
             "backend": name,
             "rank": verdicts.ranks[COMPOSITE][name],
-            "score": estimate(composite[name])["mean"] if composite[name] else None,
+            "score": statistics.fmean(composite[name]) if composite[name] else None,
             "score_text": score_text(composite[name]),
             "scores": composite[name],
             "categories": {c: score_text(verdicts.scores[c].get(name)) for c in CATEGORIES if c in verdicts.scores},

@@ -118,17 +118,15 @@ def _variance(values: Sequence[float], mean: float) -> float:
     return math.fsum((float(v) - mean) ** 2 for v in values) / (len(values) - 1)
 
 
-def _p_at(ma: float, va: float, na: int, mb: float, vb: float, nb: int, rho: float) -> float:
+def _p_at(stdtr, ma: float, va: float, na: int, mb: float, vb: float, nb: int, rho: float) -> float:
     """Welch's two-sided p-value for H0: mean_a = RHO x mean_b (VA, VB: squared standard errors of the means;
-    Satterthwaite's degrees of freedom at RHO)."""
-    from scipy.special import stdtr  # pylint: disable=import-outside-toplevel
-
+    Satterthwaite's degrees of freedom at RHO). STDTR: scipy.special.stdtr, Student's t CDF as a ufunc (the
+    same as scipy.stats.t.sf without its per-call overhead), imported once per ratio by the caller."""
     var = va + rho * rho * vb
     if var <= 0:
         return 1.0 if ma == rho * mb else 0.0
     denom = (va * va / (na - 1) if va else 0.0) + (rho ** 4 * vb * vb / (nb - 1) if vb else 0.0)
     df = var * var / denom
-    # Student's t CDF as a ufunc: the same as scipy.stats.t.sf, without its per-call overhead
     return float(2 * stdtr(df, -abs(ma - rho * mb) / math.sqrt(var)))
 
 
@@ -173,8 +171,10 @@ def ratio(values: Sequence[float], base: Sequence[float]) -> dict[str, Any]:
         return out
     rho = ma / mb
 
+    from scipy.special import stdtr  # pylint: disable=import-outside-toplevel
+
     def pfun(r: float) -> float:
-        return _p_at(ma, va, na, mb, vb, nb, r)
+        return _p_at(stdtr, ma, va, na, mb, vb, nb, r)
 
     # half the delta-method standard error of the ratio: the first step of the bracket search
     step = max(0.5 * math.sqrt(va + rho * rho * vb) / abs(mb), max(abs(rho), 1.0) * 1e-9)
