@@ -13,7 +13,7 @@ from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_p
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PARSERS, headline
 from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import (
     COLLECT_SLACK, JOB_DIR, RunControlError, append_progress, classify, collect_command, parse_clock, parse_envelope,
-    start_command, tool_clock, write_outputs)
+    read_progress, start_command, tool_clock, write_outputs)
 
 # A dropped SSH session while the job runs on is retried this many times before the client counts as lost.
 COLLECT_ATTEMPTS = 3
@@ -36,7 +36,6 @@ class ActionModule(VoltActionBase):
     ARGSPEC = {
         "test": {"type": "dict", "required": True},
         "run_dir": {"type": "path", "required": True},
-        "progress": {"type": "dict", "default": {}},
         "not_run": {"type": "str", "default": ""},
     }
 
@@ -56,7 +55,9 @@ class ActionModule(VoltActionBase):
         host, job_dir = bool(test.get("host")), test.get("job_dir", JOB_DIR)
         sent = answered = 0.0
         clock_up = None
-        if not args["not_run"]:
+        # a guest lost earlier in the lab (run_note) stops the tests on the guests, not the hypervisor's own
+        not_run = args["not_run"] or ("" if host else (read_progress(args["run_dir"]) or {}).get("lost", ""))
+        if not not_run:
             try:
                 sent = time.time()
                 res = self._shell(start_command(test.get("job", test["name"]), test["argv"], int(test["timeout"]),
@@ -72,7 +73,7 @@ class ActionModule(VoltActionBase):
             except RunControlError as err:
                 start_error = str(err)
         collected = time.time()
-        entry = classify(test, job=job, start_error=start_error, client_lost=client_lost, not_run=args["not_run"])
+        entry = classify(test, job=job, start_error=start_error, client_lost=client_lost, not_run=not_run)
         if entry["status"] == "ok":
             # the tool's run on the controller's clock, from the client's own timestamps (the hypervisor's CPU
             # samples are cut to the part of it the tool measured: matrix.cpu_window); without them, it ended
@@ -84,8 +85,7 @@ class ActionModule(VoltActionBase):
                 entry["window"] = [round(collected - float(job["seconds"]), 3), round(collected, 3)]
         try:
             write_outputs(args["run_dir"], entry, job or {})
-            if args["progress"]:
-                append_progress(args["run_dir"], args["progress"], entry)
+            append_progress(args["run_dir"], None, entry)
         except OSError as err:
             # the outcome could not be kept: the run stops here, and what was written before stays
             return {"failed": True, "msg": f"guest_test: {test['name']}: {write_problem(err, args['run_dir'])}",

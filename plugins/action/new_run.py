@@ -5,24 +5,49 @@
 from __future__ import annotations
 
 from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
+from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_problem
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PATHS
-from ansible_collections.volt.netbench.plugins.plugin_utils.results import ResultsError, create_run_dir
+from ansible_collections.volt.netbench.plugins.plugin_utils.results import ResultsError, create_run_dir, reserve_room
+from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import start_progress
 
 
 class ActionModule(VoltActionBase):
-    """Create a fresh results/<backend>/<UTC timestamp>/ directory."""
+    """Create fresh results/<backend>/<UTC timestamp>/ directories, each with its progress file."""
 
     ARGSPEC = {
         "results_dir": {"type": "path", "required": True},
-        "backend": {"type": "str", "required": True, "choices": list(PATHS)},
+        "backend": {"type": "str", "choices": list(PATHS)},
+        "backends": {"type": "list", "elements": "str", "default": []},
         "run_id": {"type": "str"},
+        "progress": {"type": "dict", "default": {}},
     }
+    MUTUALLY_EXCLUSIVE = [["backend", "backends"]]
 
     def execute(self, args, task_vars):
+        backends = args["backends"] or ([args["backend"]] if args["backend"] else [])
+        if not backends:
+            return {"failed": True, "msg": "new_run: give backend (one run) or backends (one run each)"}
+        unknown = [b for b in backends if b not in PATHS]
+        missing = [b for b in args["progress"] if b not in backends]
+        if unknown or missing:
+            return {"failed": True, "msg": f"new_run: {', '.join(unknown + missing)} is not one of the runs to "
+                                           f"create ({', '.join(PATHS)})"}
         if self._task.check_mode:
             return {"changed": True, "skipped_reason": "check mode: no run directory created"}
-        try:
-            run_dir, run_id = create_run_dir(args["results_dir"], args["backend"], args["run_id"])
-        except ResultsError as err:
-            return {"failed": True, "msg": str(err)}
-        return {"changed": True, "run_dir": str(run_dir), "run_id": run_id}
+        run_dirs, run_ids = {}, {}
+        for backend in backends:
+            try:
+                run_dir, run_ids[backend] = create_run_dir(args["results_dir"], backend, args["run_id"])
+            except ResultsError as err:
+                return {"failed": True, "msg": str(err), "run_dirs": run_dirs}
+            run_dirs[backend] = str(run_dir)
+            header = args["progress"].get(backend)
+            if header:
+                try:
+                    start_progress(run_dir, dict(header, backend=backend))
+                    reserve_room(run_dir, len(header.get("planned") or []))
+                except OSError as err:
+                    return {"failed": True, "msg": f"new_run: {write_problem(err, run_dir)}", "run_dirs": run_dirs}
+        first = backends[0]
+        return {"changed": True, "run_dir": run_dirs[first], "run_id": run_ids[first], "run_dirs": run_dirs,
+                "run_ids": run_ids}

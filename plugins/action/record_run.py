@@ -17,10 +17,10 @@ class ActionModule(VoltActionBase):
 
     ARGSPEC = {
         "run_dir": {"type": "path", "required": True},
-        "backend": {"type": "str", "required": True, "choices": list(PATHS)},
+        "backend": {"type": "str", "choices": list(PATHS)},
         "tests": {"type": "list", "elements": "dict", "default": []},
         "planned": {"type": "list", "elements": "dict", "default": []},
-        "unreached_reason": {"type": "str", "default": "the run stopped early"},
+        "unreached_reason": {"type": "str", "default": ""},
         "config": {"type": "dict", "default": {}},
         "environment": {"type": "dict", "default": {}},
         "status": {"type": "str", "choices": list(RUN_STATUSES)},
@@ -35,17 +35,21 @@ class ActionModule(VoltActionBase):
             return {"changed": True, "skipped_reason": "check mode: nothing recorded"}
         try:
             if args["from_progress"]:
-                if args["tests"] or args["status"]:
-                    return {"failed": True, "msg": "record_run: from_progress takes the tests and the status from "
-                                                   "the run's progress file; do not give tests or status"}
-                header = {k: args[k] for k in ("backend", "planned", "config", "environment", "started")}
+                given = [k for k in ("backend", "tests", "planned", "config", "environment", "status", "wall_times",
+                                     "started") if args[k]]
+                if given:
+                    return {"failed": True, "msg": "record_run: from_progress takes everything from the run's "
+                                                   f"progress file; do not give {', '.join(given)}"}
                 run = record_from_progress(args["run_dir"], unreached_reason=args["unreached_reason"],
-                                           reason=args["reason"], wall_times=args["wall_times"], header=header)
+                                           reason=args["reason"])
             else:
+                if not args["backend"]:
+                    return {"failed": True, "msg": "record_run: give the run's backend (or from_progress)"}
                 run = record_run(
                     args["run_dir"],
                     backend=args["backend"],
-                    tests=args["tests"] + unreached(args["planned"], args["tests"], args["unreached_reason"],
+                    tests=args["tests"] + unreached(args["planned"], args["tests"],
+                                                    args["unreached_reason"] or "the run stopped early",
                                                     status=UNREACHED_STATUS),
                     config=args["config"],
                     environment=args["environment"],

@@ -13,6 +13,7 @@ from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import BACKEN
 from ansible_collections.volt.netbench.plugins.plugin_utils.report import (
     build_report, render_markdown, report_files, write_report)
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import ResultsError
+from ansible_collections.volt.netbench.plugins.plugin_utils.summary import failures, outcomes, stats, summary_text
 
 
 class ActionModule(VoltActionBase):
@@ -24,6 +25,7 @@ class ActionModule(VoltActionBase):
         "baseline": {"type": "str", "default": "virtio", "choices": list(BACKENDS)},
         "run_ids": {"type": "list", "elements": "str", "default": []},
         "display_dir": {"type": "str"},
+        "run_id": {"type": "str"},
     }
 
     def execute(self, args, task_vars):
@@ -73,6 +75,11 @@ class ActionModule(VoltActionBase):
                 for b in model["backends"] if model["reference"]["measured"] and b["measured"]
             },
         }
+        if args["run_id"]:
+            # the run that just ended: its outcomes, the closing summary and AWX's data
+            ran, not_run = outcomes(results_dir, args["run_id"])
+            result.update(summary=summary_text(result, ran, not_run), stats=stats(result, ran, not_run),
+                          failures=failures(ran))
         if self._task.diff and changed:
             result["diff"] = {"after_header": str(md_path), "after": render_markdown(model)}
         return result

@@ -31,6 +31,7 @@ class ActionModule(VoltActionBase):
         "state_dir": {"type": "path"},
         "chardev_dir": {"type": "path"},
         "controller_dir": {"type": "path"},
+        "cpu_samples": {"type": "path"},
         "results_dir": {"type": "path"},
         "display_dir": {"type": "str"},
         "baseline": {"type": "str", "default": "virtio", "choices": list(BACKENDS)},

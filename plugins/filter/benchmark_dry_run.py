@@ -17,7 +17,9 @@ description:
 positional: _input
 options:
   _input:
-    description: The run's plan (M(volt.netbench.lab_plan) output), or an empty dict when no backend can run.
+    description:
+      - The lab as M(volt.netbench.run_plan) decided it (its C(plan), C(guests) and C(native_endpoints); an empty
+        C(plan) when no backend can run), or a bare M(volt.netbench.lab_plan) output with O(guests) and O(native_netns).
     type: dict
     required: true
   requested:
@@ -42,7 +44,7 @@ options:
     type: str
     default: ""
   native_netns:
-    description: The native reference's namespaces.
+    description: The native reference's namespaces (with a bare plan; run_plan's lab names them itself).
     type: list
     elements: str
     default: []
@@ -53,7 +55,7 @@ options:
     elements: dict
     default: []
   guests:
-    description: The guests (name, data_addresses).
+    description: The guests (name, data_addresses; with a bare plan, run_plan's lab names them itself).
     type: list
     elements: dict
     default: []
@@ -67,7 +69,7 @@ EXAMPLES = r"""
 - name: What a run would do
   ansible.builtin.debug:
     msg: >-
-      {{ plan | volt.netbench.benchmark_dry_run(requested=['virtio'], decisions=hypervisor_capabilities.backends,
+      {{ lab | volt.netbench.benchmark_dry_run(requested=['virtio'], decisions=hypervisor_capabilities.backends,
          accelerator='tcg', image=guest_image_plan) }}
 """
 
@@ -86,6 +88,12 @@ from ansible_collections.volt.netbench.plugins.plugin_utils.dry_run import descr
 def benchmark_dry_run(plan, requested, decisions, accelerator, image, netns="", native_netns=(), devices=(),
                       guests=(), results_dir="results"):
     """volt.netbench.benchmark_dry_run (documented above)."""
+    plan = dict(plan or {})
+    if "plan" in plan:  # run_plan's lab
+        lab = plan
+        plan = lab["plan"]
+        guests = lab.get("guests") or []
+        native_netns = [e["netns"] for e in lab.get("native_endpoints") or []]
     try:
         return describe(requested=list(requested), decisions=dict(decisions or {}), plan=dict(plan) if plan else None,
                         accelerator=str(accelerator), image=dict(image or {}), netns=str(netns or ""),

@@ -61,6 +61,14 @@ samples:
   description: Samples written (C(stopped)).
   returned: state is stopped
   type: int
+path:
+  description: The samples file.
+  returned: always
+  type: str
+pidfile:
+  description: The sampler's pidfile beside it (the watchdog removes both).
+  returned: always
+  type: str
 """
 
 import json
@@ -71,6 +79,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.volt.netbench.plugins.module_utils.hostcpu import sample
+from ansible_collections.volt.netbench.plugins.module_utils.lab import sampler_pidfile
 from ansible_collections.volt.netbench.plugins.module_utils.qemu import guest_paths, recorded_pid
 
 
@@ -90,7 +99,7 @@ def _sampler(path, pids, interval, max_seconds):
 
 
 def _start(module, path, pids):
-    pidfile = f"{path}.pid"
+    pidfile = sampler_pidfile(path)
     if os.path.exists(pidfile):
         _stop(pidfile)
     open(path, "w", encoding="utf-8").close()
@@ -163,14 +172,14 @@ def main():
     path = module.params["path"]
     if module.params["state"] == "stopped":
         if module.check_mode:
-            module.exit_json(changed=os.path.exists(f"{path}.pid"))
-        changed = _stop(f"{path}.pid")
+            module.exit_json(changed=os.path.exists(sampler_pidfile(path)), path=path, pidfile=sampler_pidfile(path))
+        changed = _stop(sampler_pidfile(path))
         try:
             with open(path, encoding="utf-8") as handle:
                 count = sum(1 for line in handle if line.strip())
         except OSError:
             count = 0
-        module.exit_json(changed=changed, samples=count)
+        module.exit_json(changed=changed, samples=count, path=path, pidfile=sampler_pidfile(path))
     if module.params["interval"] <= 0:
         module.fail_json(msg=f"interval must be above 0 seconds, got {module.params['interval']}")
     pids = {}
@@ -181,8 +190,8 @@ def main():
                                  "start the sampler after volt.netbench.qemu_guest booted the guests")
         pids[name] = pid
     if module.check_mode:
-        module.exit_json(changed=True)
-    module.exit_json(changed=True, pid=_start(module, path, pids))
+        module.exit_json(changed=True, path=path, pidfile=sampler_pidfile(path))
+    module.exit_json(changed=True, pid=_start(module, path, pids), path=path, pidfile=sampler_pidfile(path))
 
 
 if __name__ == "__main__":

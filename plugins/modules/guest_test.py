@@ -18,7 +18,10 @@ description:
     runs on.
   - On the controller it decides the test's status and message (volt.netbench's run control, the same
     code the watchdog uses), writes the raw output as C(<test>.<ext>) and stderr as C(<test>.stderr)
-    into O(run_dir), and adds the entry to the run's progress file for the watchdog.
+    into O(run_dir), and adds the entry to the run's progress file (C(.progress.json), started by
+    M(volt.netbench.new_run); the file the run is recorded from, and the watchdog after an interruption).
+  - When the progress file notes a lost guest (M(volt.netbench.run_note)), a test on the guests is not
+    started and is recorded as not run with that reason; the native reference's tests (C(host)) still run.
   - A client that cannot be reached does not fail the task. The entry says so and RV(lost) is set.
 options:
   test:
@@ -29,12 +32,6 @@ options:
     description: The run directory (controller) the raw output goes to.
     type: path
     required: true
-  progress:
-    description:
-      - The progress file's header (backend, planned (name, tool and repetition of each test), config, environment, wall_times, started).
-        Empty keeps no progress file.
-    type: dict
-    default: {}
   not_run:
     description: When set, the test is not started and is recorded as failed with C(not run) and this reason.
     type: str

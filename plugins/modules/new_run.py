@@ -9,11 +9,14 @@ DOCUMENTATION = r"""
 module: new_run
 author: volt.netbench maintainers (@volt)
 version_added: "0.1.0"
-short_description: Create a new, never reused benchmark run directory
+short_description: Create new, never reused benchmark run directories
 description:
   - Creates C(<results_dir>/<backend>/<run_id>/) where the run id is the current UTC time
-    (C(20261126T173224Z)). The directory is created exclusively; when the id is taken a C(-N)
-    suffix is added, so an existing run is never written into.
+    (C(20261126T173224Z)), for one backend or for each of several (one run id). A directory is created
+    exclusively; when the id is taken a C(-N) suffix is added, so an existing run is never written into.
+  - With O(progress), each run starts its progress file from its header (the one file a run is recorded
+    from by M(volt.netbench.record_run), and by the watchdog after an interruption) and keeps room for its
+    record, so a results disk that fills up during the matrix still takes the run's C(run.json).
   - Runs on the controller.
 options:
   results_dir:
@@ -23,8 +26,19 @@ options:
   backend:
     description: Network backend the run measures, or C(native) for the native reference.
     type: str
-    required: true
     choices: [virtio, vhost-net, macvtap, native]
+  backends:
+    description: Several runs at once (one run id), instead of O(backend).
+    type: list
+    elements: str
+    default: []
+  progress:
+    description:
+      - Per backend, the header its progress file starts with - C(planned) (name, tool and repetition of
+        each planned test), C(config), C(environment), C(started); the run plan of the benchmark role
+        (M(volt.netbench.run_plan)) gives it as C(headers).
+    type: dict
+    default: {}
   run_id:
     description: Use this UTC timestamp instead of the current time.
     type: str
@@ -54,4 +68,12 @@ run_id:
   description: Its run id.
   returned: success
   type: str
+run_dirs:
+  description: Every new run directory by backend.
+  returned: success
+  type: dict
+run_ids:
+  description: Every new run id by backend.
+  returned: success
+  type: dict
 """

@@ -24,9 +24,8 @@ options:
     type: path
     required: true
   backend:
-    description: Network backend the run measured, or C(native) for the native reference.
+    description: Network backend the run measured, or C(native) for the native reference (not with O(from_progress)).
     type: str
-    required: true
     choices: [virtio, vhost-net, macvtap, native]
   tests:
     description:
@@ -46,17 +45,19 @@ options:
     default: []
   from_progress:
     description:
-      - Take the tests from the run's progress file (C(.progress.json), written by M(volt.netbench.guest_test))
-        instead of O(tests) - the one way a run is recorded, the same function the watchdog uses for an
-        interrupted run. O(backend), O(planned), O(config), O(environment) and O(started) stand in for the
-        progress file's header where no test wrote one, and win over it where given; O(wall_times) are added to
-        its wall times, with each test's own time. The status follows the tests (O(status) is not allowed).
+      - Record the run from its progress file (C(.progress.json) - started by M(volt.netbench.new_run), one
+        entry per test by M(volt.netbench.guest_test), phases, environment, a lost guest and the error that
+        stopped the run by M(volt.netbench.run_note)) - the one way a run is recorded, the same function the
+        watchdog uses for an interrupted run. Everything comes from that file; only O(run_dir),
+        O(unreached_reason) and O(reason) may be given. The status follows the tests.
     type: bool
     default: false
   unreached_reason:
-    description: Why the planned tests without an entry were never run.
+    description:
+      - Why the planned tests without an entry were never run. Empty - with O(from_progress), the error that
+        stopped the run, else the lost guest, else C(the run stopped early).
     type: str
-    default: the run stopped early
+    default: ""
   config:
     description: Benchmark configuration (durations, counts, sizes, profile, extra vars, server commands).
     type: dict
@@ -72,7 +73,7 @@ options:
     type: str
     choices: [complete, partial, failed, not_run]
   reason:
-    description: Why the run is C(failed) or C(not_run).
+    description: Why the run is C(failed) or C(not_run) (with O(from_progress), default the noted error).
     type: str
     default: ""
   wall_times:

@@ -58,6 +58,11 @@ options:
   display_dir:
     description: How the results directory is written in the report (Raw Data, Reproducibility). Defaults to O(results_dir).
     type: str
+  run_id:
+    description:
+      - The run that just ended. Adds RV(summary), RV(stats) and RV(failures) from the run.json of each of its
+        runs (a run without one is C(unrecorded)).
+    type: str
 attributes:
   check_mode:
     support: full
@@ -87,6 +92,18 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+summary:
+  description: The closing summary of the run O(run_id) (report, each run's status and cells, % of native, ranking).
+  returned: with run_id
+  type: str
+stats:
+  description: The data for set_stats (volt_netbench) - status, error, report, runs, figures, of_native, outcomes, not_run ...
+  returned: with run_id
+  type: dict
+failures:
+  description: The runs of O(run_id) that did not complete.
+  returned: with run_id
+  type: list
 report:
   description: Path of the Markdown report.
   returned: success

@@ -62,6 +62,9 @@ options:
   controller_dir:
     description: Controller SSH state of the lab (control sockets).
     type: path
+  cpu_samples:
+    description: The CPU sampler's samples file (its C(path) as M(volt.netbench.cpu_sampler) returns it), removed with its pidfile.
+    type: path
   results_dir:
     description: Results directory whose report is rewritten.
     type: path

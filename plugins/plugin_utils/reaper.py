@@ -21,7 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ansible_collections.volt.netbench.plugins.module_utils.lab import kill_netns, lock_held_by
+from ansible_collections.volt.netbench.plugins.module_utils.lab import (
+    control_match, kill_netns, lock_held_by, sampler_pidfile)
 
 
 INTERRUPTED = "interrupted: ansible-playbook ended before the run finished"
@@ -67,7 +68,7 @@ def teardown(cfg: dict[str, Any]) -> None:
         for error in stop_all(cfg["state_dir"]):
             print(f"watchdog: {error}", file=sys.stderr)
     if cfg.get("controller_dir"):
-        kill_matching(f"ControlPath={cfg['controller_dir']}/cp-")
+        kill_matching(control_match(cfg["controller_dir"]))
     for extra in cfg.get("extra_netns") or []:
         kill_netns(extra)  # the native reference's namespaces and the traffic servers in them
     netns = cfg.get("netns")
@@ -76,10 +77,10 @@ def teardown(cfg: dict[str, Any]) -> None:
     for key in ("state_dir", "chardev_dir", "controller_dir", "job_dir"):
         if cfg.get(key):
             shutil.rmtree(cfg[key], ignore_errors=True)
-    if cfg.get("chardev_dir"):
-        # the CPU sampler's file beside the lab's chardev directory (it ends by itself with the guests)
-        for suffix in (".cpu.jsonl", ".cpu.jsonl.pid"):
-            Path(f"{cfg['chardev_dir'].rstrip('/')}{suffix}").unlink(missing_ok=True)
+    if cfg.get("cpu_samples"):
+        # the CPU sampler's files, as volt.netbench.cpu_sampler named them (it ends by itself with the guests)
+        for path in (cfg["cpu_samples"], sampler_pidfile(cfg["cpu_samples"])):
+            Path(path).unlink(missing_ok=True)
 
 
 def record_interrupted(cfg: dict[str, Any]) -> None:

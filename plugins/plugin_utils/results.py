@@ -20,11 +20,13 @@ import json
 import math
 import os
 import re
+import time
 from pathlib import Path
 from typing import Any
 
 from ansible_collections.volt.netbench.plugins.module_utils import hostcpu
 from ansible_collections.volt.netbench.plugins.plugin_utils.errors import ParseError
+from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_atomic
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PARSERS, PATHS, cpu_cost, cpu_window, unit_of
 from ansible_collections.volt.netbench.plugins.plugin_utils.ping import reply_rtts_us
 from ansible_collections.volt.netbench.plugins.plugin_utils.sockperf import full_log_rtts_us
@@ -66,6 +68,19 @@ def create_run_dir(results_dir: str | os.PathLike, backend: str, run_id: str | N
             candidate = f"{run_id}-{n}"
         except OSError as err:
             raise ResultsError(f"cannot create run directory {base / candidate}: {err.strerror}") from err
+
+
+# Room kept in a run directory from its start until it is recorded, so that a results disk that fills up
+# during the matrix still takes the run's run.json and samples.jsonl (about 2 KiB a test; kept generous).
+RESERVE_FILE = ".reserve"
+RESERVE_BASE = 16 * 1024
+RESERVE_PER_TEST = 8 * 1024
+
+
+def reserve_room(run_dir: str | os.PathLike, planned_tests: int) -> None:
+    """Keep room for the run's record (released by record_run just before it writes)."""
+    with open(Path(run_dir, RESERVE_FILE), "wb") as handle:
+        handle.write(b"\0" * (RESERVE_BASE + RESERVE_PER_TEST * max(0, planned_tests)))
 
 
 def check_backend(backend: str) -> None:
@@ -148,12 +163,10 @@ def record_run(
         "counts": counts,
         "wall_times": dict(wall_times or {}),
     }
-    with open(run_path / "samples.jsonl", "x", encoding="utf-8") as handle:
-        for sample in samples:
-            handle.write(json.dumps(sample, sort_keys=True) + "\n")
-    with open(run_path / "run.json", "x", encoding="utf-8") as handle:
-        json.dump(run, handle, indent=2, sort_keys=True)
-        handle.write("\n")
+    # the room kept since the run started is what these two files are written into
+    (run_path / RESERVE_FILE).unlink(missing_ok=True)
+    write_atomic(run_path / "samples.jsonl", "".join(json.dumps(sample, sort_keys=True) + "\n" for sample in samples))
+    write_atomic(run_path / "run.json", json.dumps(run, indent=2, sort_keys=True) + "\n")
     return run
 
 
@@ -373,25 +386,26 @@ def run_status(counts: dict[str, int]) -> str:
 UNREACHED_STATUS = "skipped"
 
 
-def record_from_progress(run_dir: str | os.PathLike, *, unreached_reason: str, reason: str = "",
-                         wall_times: dict[str, Any] | None = None, header: dict[str, Any] | None = None
-                         ) -> dict[str, Any]:
-    """Seal a run from its progress file (run_control.append_progress): the one way a run is recorded,
-    for a normal end and for the watchdog's alike. The tests it never reached are ``skipped`` with
-    'not run: UNREACHED_REASON'; the status follows :func:`run_status`. HEADER (backend, planned, config,
-    environment, started) stands in for the progress file's when no test wrote one; WALL_TIMES are
-    added to the progress file's."""
+def record_from_progress(run_dir: str | os.PathLike, *, unreached_reason: str = "", reason: str = "",
+                         now: float | None = None) -> dict[str, Any]:
+    """Seal a run from its progress file (run_control.start_progress, append_progress, note_progress): the
+    one way a run is recorded, for a normal end and for the watchdog's alike. The tests it never reached
+    are ``skipped`` with 'not run: UNREACHED_REASON' (default: the error that stopped the run, the lost
+    guest, else 'the run stopped early'); REASON defaults to that error; the status follows
+    :func:`run_status`; the lab's phases are timed from their marks up to NOW."""
     from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import (  # pylint: disable=import-outside-toplevel
-        read_progress, unreached)
+        phase_times, read_progress, unreached)
 
     progress = read_progress(run_dir) or {}
-    progress.update({k: v for k, v in (header or {}).items() if v})
     if not progress.get("backend"):
-        raise ResultsError(f"run {run_dir} has no progress file and no header to record it from")
+        raise ResultsError(f"run {run_dir} has no progress file to record it from")
+    reason = reason or progress.get("error") or ""
+    unreached_reason = unreached_reason or reason or progress.get("lost") or "the run stopped early"
     done = list(progress.get("tests") or [])
     tests = done + unreached(progress.get("planned") or [], done, unreached_reason, status=UNREACHED_STATUS)
     # the lab's phases, then each test's own time (the last repetition's under the test's name)
-    walls = dict(progress.get("wall_times") or {}, **(wall_times or {}))
+    walls = dict(phase_times(progress.get("marks") or {}, time.time() if now is None else now),
+                 **(progress.get("wall_times") or {}))
     walls.update({f"{t['name']}_s": t["wall_s"] for t in done if t.get("wall_s") is not None})
     return record_run(run_dir, backend=progress["backend"], tests=tests, config=progress.get("config"),
                       environment=progress.get("environment"), reason=reason, wall_times=walls,

@@ -276,11 +276,54 @@ def read_progress(run_dir: str | os.PathLike) -> dict[str, Any] | None:
         return None
 
 
-def append_progress(run_dir: str | os.PathLike, header: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
-    """Add ENTRY to the run's progress file (created from HEADER: backend, planned (name, tool and
-    repetition of each planned test), config, environment, wall_times, started) and write it atomically. Returns the new progress."""
-    progress = read_progress(run_dir) or dict(header, tests=[])
-    progress.update({k: v for k, v in header.items() if k != "tests"})
+def append_progress(run_dir: str | os.PathLike, header: dict[str, Any] | None, entry: dict[str, Any]
+                    ) -> dict[str, Any]:
+    """Add ENTRY to the run's progress file (created from HEADER when the run has none yet) and write it
+    atomically. Returns the new progress."""
+    progress = read_progress(run_dir) or dict(header or {}, tests=[])
     progress["tests"] = [t for t in progress.get("tests", []) if _key(t) != _key(entry)] + [entry]
     write_atomic(Path(run_dir, PROGRESS_FILE), json.dumps(progress))
     return progress
+
+
+def start_progress(run_dir: str | os.PathLike, header: dict[str, Any]) -> None:
+    """Start the run's progress file with its HEADER: backend, planned (name, tool and repetition of each
+    planned test), config, environment, started - everything run.json needs besides the tests."""
+    write_atomic(Path(run_dir, PROGRESS_FILE), json.dumps(dict(header, tests=[], marks={}, wall_times={})))
+
+
+# The lab's phases in the order a run enters them; each lasts until the next one's mark (the last one,
+# the teardown, until the run is recorded).
+PHASES = ("lab", "boot", "matrix", "teardown")
+
+
+def note_progress(run_dir: str | os.PathLike, *, mark: str = "", at: float | None = None,
+                  environment: dict[str, Any] | None = None, wall_times: dict[str, Any] | None = None,
+                  lost: str = "", error: str = "") -> dict[str, Any]:
+    """Note what the run learnt in its progress file: the start of a phase (MARK, one of PHASES, AT a
+    time.time()), the environment's new fields, wall times, a lost guest (LOST: later tests on the guests
+    are not run, the first reason stays) and the error that stopped the run. Returns the new progress."""
+    progress = read_progress(run_dir) or {"tests": []}
+    if mark:
+        if mark not in PHASES:
+            raise RunControlError(f"mark must be one of {', '.join(PHASES)}, got {mark!r}")
+        progress.setdefault("marks", {})[mark] = at
+    progress["environment"] = dict(progress.get("environment") or {}, **(environment or {}))
+    progress["wall_times"] = dict(progress.get("wall_times") or {}, **(wall_times or {}))
+    if lost and not progress.get("lost"):
+        progress["lost"] = lost
+    if error:
+        progress["error"] = error
+    write_atomic(Path(run_dir, PROGRESS_FILE), json.dumps(progress))
+    return progress
+
+
+def phase_times(marks: dict[str, float], end: float) -> dict[str, float]:
+    """Each phase's wall time (``lab_s``, ``boot_s``, ``matrix_s``, ``teardown_s``) from the marks: a phase
+    that started and was followed by the next one's mark; the teardown lasts until END."""
+    out = {}
+    for phase, after in zip(PHASES, PHASES[1:] + ("",)):
+        start, stop = marks.get(phase), marks.get(after) if after else end
+        if start is not None and stop is not None:
+            out[f"{phase}_s"] = round(float(stop) - float(start), 2)
+    return out

@@ -368,6 +368,36 @@ def test_server_vm_killed_mid_matrix(tmp_path, lab_ns):
     assert_clean(lab_ns)
 
 
+def test_a_results_disk_that_fills_up_mid_matrix(tmp_path, lab_ns):
+    """The results directory on a small tmpfs: room for the run's record (its reserve) and a few pages more. A
+    later test's output no longer fits: the run stops, the lab still goes (guests, devices, namespace, lock),
+    run.json keeps what was measured, no temporary file is left and the message names the full directory."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    # reserve 16 + 4 x 8 KiB, the progress file and 6 pages: the first test fits, the 8-stream one does not
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=76k,mode=0755", "tmpfs", str(disk)], check=True)
+    try:
+        results = disk / "results"
+        log = tmp_path / "full.log"
+        proc = start(bench_args(results, lab_ns, "-e", "backend=virtio", "-e",
+                                '{"tests": ["iperf3_tcp_single", "iperf3_tcp_multi", "iperf3_tcp_reverse", "ping"]}'),
+                     log)
+        code = proc.wait(timeout=1200)
+        text = flat(log.read_text())
+        assert code != 0, text[-3000:]
+        assert_clean(lab_ns)
+        (run_,) = runs(results, "virtio")
+        run_dir = results / "virtio" / run_["run_id"]
+        assert f"could not write in {run_dir}: No space left on device (" in text, text[-3000:]
+        status = {t["name"]: t for t in run_["tests"]}
+        assert status["iperf3_tcp_single"]["status"] == "ok" and run_["status"] in ("partial", "failed")
+        assert "No space left on device" in run_["reason"], run_["reason"]
+        assert any(s["test"] == "iperf3_tcp_single" for s in samples(run_dir)), "the measured test's samples"
+        assert not list(results.rglob("*.tmp")) and not (run_dir / ".reserve").exists()
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
+
+
 def test_iperf3_server_killed_then_sigint(tmp_path, lab_ns):
     """Two faults in one run (one boot): the iperf3 server dies on the server VM (the next iperf3 test fails with
     iperf3's own error, the others go on), then ansible-playbook gets Ctrl-C during the last test (the watchdog

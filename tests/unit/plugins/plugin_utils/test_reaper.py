@@ -80,10 +80,13 @@ def _progress_run(results: Path, backend: str = "virtio") -> Path:
     shutil.copy(FIXTURES / "ping" / "iputils_20.txt", run_dir / "ping.txt")
     header = {"backend": backend, "planned": [{"name": "ping", "tool": "ping", "repetition": 1},
                                               {"name": "netperf_tcp_rr", "tool": "netperf", "repetition": 1}],
-              "config": {"repeat": 1}, "environment": {"accelerator": "tcg"}, "started": "2026-11-27T08:00:00+00:00",
-              "wall_times": {"boot_s": 20.5}}
-    run_control.append_progress(run_dir, header, {"name": "ping", "tool": "ping", "status": "ok", "message": "",
-                                                  "raw": "ping.txt", "wall_s": 2.5})
+              "config": {"repeat": 1}, "environment": {"accelerator": "tcg"}, "started": "2026-11-27T08:00:00+00:00"}
+    run_control.start_progress(run_dir, header)
+    for mark, at in (("lab", 1000.0), ("boot", 1012.0), ("matrix", 1032.5)):
+        run_control.note_progress(run_dir, mark=mark, at=at)
+    run_control.note_progress(run_dir, environment={"vm_vcpus": 1}, wall_times={"boot_to_ssh_s": {"server": 20.0}})
+    run_control.append_progress(run_dir, None, {"name": "ping", "tool": "ping", "status": "ok", "message": "",
+                                                "raw": "ping.txt", "wall_s": 2.5})
     return run_dir
 
 
@@ -101,7 +104,8 @@ def test_the_normal_ending_and_the_watchdog_record_a_progress_file_alike(tmp_pat
         for test in run["tests"]:
             test.get("parsed", {}).pop("timestamp", None)
     assert runs[0] == runs[1]
-    assert runs[0]["status"] == "partial" and runs[0]["wall_times"] == {"boot_s": 20.5, "ping_s": 2.5}
+    assert runs[0]["status"] == "partial" and runs[0]["environment"] == {"accelerator": "tcg", "vm_vcpus": 1}
+    assert runs[0]["wall_times"] == {"lab_s": 12.0, "boot_s": 20.5, "boot_to_ssh_s": {"server": 20.0}, "ping_s": 2.5}
     assert [(t["name"], t["status"]) for t in runs[0]["tests"]] == [("ping", "ok"), ("netperf_tcp_rr", "skipped")]
 
 

@@ -127,13 +127,34 @@ def test_outputs_and_progress_are_kept_on_the_controller(tmp_path):
     rc.write_outputs(tmp_path, entry, job(1, '{"error": "x"}', "boom\n"))
     assert (tmp_path / "iperf3_tcp_single.json").read_text() == '{"error": "x"}'
     assert (tmp_path / "iperf3_tcp_single.stderr").read_text() == "boom\n"
-    header = {"backend": "virtio", "planned": ["iperf3_tcp_single", "ping"], "tools": {}, "started": "t0"}
-    rc.append_progress(tmp_path, header, entry)
-    rc.append_progress(tmp_path, dict(header, wall_times={"lab_s": 1.0}), dict(entry, status="ok"))
+    header = {"backend": "virtio", "planned": ["iperf3_tcp_single", "ping"], "started": "t0"}
+    rc.start_progress(tmp_path, header)
+    rc.append_progress(tmp_path, None, entry)
+    rc.append_progress(tmp_path, None, dict(entry, status="ok"))
     progress = json.loads((tmp_path / rc.PROGRESS_FILE).read_text())
     assert [t["status"] for t in progress["tests"]] == ["ok"]  # the same test again replaces its entry
-    assert progress["wall_times"] == {"lab_s": 1.0} and progress["backend"] == "virtio"
+    assert progress["backend"] == "virtio" and progress["started"] == "t0"
     assert rc.read_progress(tmp_path / "missing") is None
+
+
+def test_the_run_state_is_noted_in_the_progress_file(tmp_path):
+    """What the role used to carry in facts: phase marks, environment, wall times, a lost guest, the error."""
+    rc.start_progress(tmp_path, {"backend": "macvtap", "environment": {"host_kernel": "6.1"}})
+    rc.note_progress(tmp_path, mark="lab", at=100.0)
+    rc.note_progress(tmp_path, mark="boot", at=112.5, environment={"host_nic": "veth (vnbveth0)"})
+    rc.note_progress(tmp_path, environment={"vm_vcpus": 1}, wall_times={"boot_to_ssh_s": {"server": 20.1}})
+    rc.note_progress(tmp_path, lost="server VM unreachable: timed out")
+    rc.note_progress(tmp_path, lost="client gone", mark="matrix", at=140.0)
+    progress = rc.note_progress(tmp_path, mark="teardown", at=200.0, error="boom")
+    assert progress["environment"] == {"host_kernel": "6.1", "host_nic": "veth (vnbveth0)", "vm_vcpus": 1}
+    assert progress["lost"] == "server VM unreachable: timed out"  # the first reason stays
+    assert progress["error"] == "boom" and progress["wall_times"] == {"boot_to_ssh_s": {"server": 20.1}}
+    assert rc.phase_times(progress["marks"], end=212.0) == {
+        "lab_s": 12.5, "boot_s": 27.5, "matrix_s": 60.0, "teardown_s": 12.0}
+    # an interrupted run: a phase without the next one's mark has no time
+    assert rc.phase_times({"lab": 1.0, "boot": 3.0}, end=50.0) == {"lab_s": 2.0}
+    with pytest.raises(rc.RunControlError, match="mark must be one of lab, boot, matrix, teardown"):
+        rc.note_progress(tmp_path, mark="report")
 
 
 def test_a_log_the_tool_writes_is_collected_gzipped_and_kept(tmp_path):

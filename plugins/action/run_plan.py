@@ -1,0 +1,34 @@
+# Copyright: volt.netbench contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin for volt.netbench.run_plan (documentation: plugins/modules/run_plan.py)."""
+
+from __future__ import annotations
+
+from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
+from ansible_collections.volt.netbench.plugins.plugin_utils.run_model import RunModelError, plan_lab, plan_request
+
+
+class ActionModule(VoltActionBase):
+    """The benchmark run as one model: the request before anything is touched, the lab after the preflight."""
+
+    ARGSPEC = {
+        "settings": {"type": "dict"},
+        "request": {"type": "dict"},
+        "capabilities": {"type": "dict"},
+        "image": {"type": "dict", "default": {}},
+    }
+    MUTUALLY_EXCLUSIVE = [["settings", "request"]]
+
+    def execute(self, args, task_vars):
+        if args["settings"] is not None:
+            try:
+                return {"changed": False, **plan_request(args["settings"])}
+            except RunModelError as err:
+                return {"failed": True, "msg": str(err)}
+        if args["request"] is None or args["capabilities"] is None:
+            return {"failed": True, "msg": "run_plan: give settings (the run as asked for), or request (run_plan's "
+                                           "answer to them) with capabilities (the hypervisor's decisions)"}
+        try:
+            return {"changed": False, **plan_lab(args["request"], args["capabilities"], args["image"])}
+        except (RunModelError, ValueError) as err:
+            return {"failed": True, "msg": f"run_plan: {err}"}

@@ -1,0 +1,89 @@
+#!/usr/bin/python
+# Copyright: volt.netbench contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Documentation only: volt.netbench.run_plan runs on the controller (plugins/action/run_plan.py).
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: run_plan
+author: volt.netbench maintainers (@volt)
+version_added: "0.5.0"
+short_description: The benchmark run as one model, decided in Python
+description:
+  - With O(settings) (the benchmark role's variables without the C(benchmark_) prefix), checks every
+    setting - one message per problem, before anything is touched, the controller's results directory
+    included (a probe directory made and removed in it, or in its nearest existing parent) - and returns
+    the run as asked for - C(settings) (the profile's duration, ping_count and repeat filled in),
+    C(requested) (the backends), C(run_id), C(display_dir), C(paths) (the lab's files and directories, as
+    the volt.netbench.lab_paths filter names them), C(guest_tools), C(config) and C(configs) (per backend,
+    with its traffic servers' commands) with C(extra_vars) (what reproduces the run).
+  - With O(request) (the answer above) and O(capabilities) (the hypervisor role's C(hypervisor_capabilities)),
+    returns the lab - C(run_backends), C(unsupported) (backend and why not), C(plan) (the matrix of
+    volt.netbench.lab_plan with the native reference), C(runs) (the backends that run, then C(native)),
+    C(guests) (name, SSH port, data address per backend), C(native_endpoints), C(macvtap_vhost),
+    C(environment), C(headers) (each run's progress header for M(volt.netbench.new_run)) and C(started).
+  - Changes nothing; runs on the controller.
+options:
+  settings:
+    description:
+      - backend, profile, results_dir, display_dir, duration, ping_count, repeat, ping_interval, streams,
+        pps_sizes, tests, baseline, native, netns, mtu, server, client, prefix, vcpus, memory_mb, image,
+        test_margin. Missing keys take the benchmark role's defaults.
+    type: dict
+  request:
+    description: This module's answer to O(settings).
+    type: dict
+  capabilities:
+    description: The hypervisor's decisions (C(hypervisor_capabilities) of the volt.netbench.hypervisor role).
+    type: dict
+  image:
+    description: The guest image (C(guest_image_info) of the volt.netbench.guest_image role), for its kernel.
+    type: dict
+    default: {}
+attributes:
+  check_mode:
+    support: full
+    description: Changes nothing in any mode.
+seealso:
+  - module: volt.netbench.new_run
+"""
+
+EXAMPLES = r"""
+- name: Check the settings and plan the run
+  volt.netbench.run_plan:
+    settings:
+      backend: virtio
+      profile: quick
+      results_dir: /srv/results
+  register: run
+
+- name: Decide the lab from what the hypervisor can run
+  volt.netbench.run_plan:
+    request: "{{ run }}"
+    capabilities: "{{ hypervisor_capabilities }}"
+  register: lab
+"""
+
+RETURN = r"""
+requested:
+  description: The backends asked for.
+  returned: with settings
+  type: list
+paths:
+  description: The lab's files and directories.
+  returned: with settings
+  type: dict
+runs:
+  description: The backends that run, then C(native) when the reference runs.
+  returned: with request
+  type: list
+run_backends:
+  description: The backends this hypervisor runs.
+  returned: with request
+  type: list
+headers:
+  description: Each run's progress header.
+  returned: with request
+  type: dict
+"""
