@@ -65,6 +65,9 @@ class ActionModule(VoltActionBase):
                 return {"failed": True, "msg": f"run_note: {err}", "error": args["error"]}
             except OSError as err:
                 # the error is returned all the same: record_run can still take it as the run's reason
-                return {"failed": True, "msg": f"run_note: {write_problem(err, run_dir)}", "error": args["error"]}
+                problem = f"run_note: {write_problem(err, run_dir)}"
+                if args["error"]:
+                    problem = f"{args['error']} (and the run's progress file could not note it: {problem})"
+                return {"failed": True, "msg": problem, "error": args["error"]}
             noted = noted or progress.get("lost", "")
         return {"changed": True, "lost": noted, "error": args["error"]}

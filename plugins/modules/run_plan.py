@@ -15,13 +15,13 @@ description:
     setting - one message per problem, before anything is touched, the controller's results directory
     included (a probe directory made and removed in it, or in its nearest existing parent) - and returns
     the run as asked for - C(settings) (the profile's duration, ping_count and repeat filled in),
-    C(requested) (the backends), C(run_id), C(display_dir), C(paths) (the lab's files and directories, as
+    C(requested) (the backends), C(run_id), C(results_dir) and C(display_dir) (a fleet's host's own), C(paths) (the lab's files and directories, as
     the volt.netbench.lab_paths filter names them), C(guest_tools), C(config) and C(configs) (per backend,
     with its traffic servers' commands) with C(extra_vars) (what reproduces the run).
   - With O(request) (the answer above) and O(capabilities) (the hypervisor role's C(hypervisor_capabilities)),
     returns the lab - C(run_backends), C(unsupported) (backend and why not), C(plan) (the matrix of
     volt.netbench.lab_plan with the native reference), C(runs) (the backends that run, then C(native)),
-    C(guests) (name, SSH port, data address per backend), C(native_endpoints), C(macvtap_vhost),
+    C(guests) (name, inventory C(host), SSH port, data address per backend), C(guest_hosts), C(native_endpoints), C(macvtap_vhost),
     C(environment), C(headers) (each run's progress header for M(volt.netbench.new_run)) and C(started).
   - Changes nothing; runs on the controller.
 options:
@@ -29,7 +29,9 @@ options:
     description:
       - backend, profile, results_dir, display_dir, duration, ping_count, repeat, ping_interval, streams,
         pps_sizes, tests, baseline, native, netns, mtu, server, client, prefix, vcpus, memory_mb, image,
-        test_margin. Missing keys take the benchmark role's defaults.
+        test_margin, fleet, and hypervisor (the inventory name). Missing keys take the benchmark role's defaults.
+      - With C(fleet), the hypervisor's runs go under C(results_dir)/C(hypervisor) and its guests are named
+        C(hypervisor)-server and -client in the inventory (C(guest_hosts)).
     type: dict
   request:
     description: This module's answer to O(settings).

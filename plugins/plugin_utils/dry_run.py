@@ -15,12 +15,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-# Seconds measured on the local lab (2 cores, TCG, quick profile, 2026-11-27: 423 s for virtio, macvtap and
-# native, of which lab 12, boot 31, tests 248, teardown 12): the preflight and packages, the image check, the
-# guests' tool checks and traffic servers and the records (the rest of that run), building the lab network,
-# booting both guests to SSH (KVM guests boot faster), tearing down, writing the report and its charts.
-# measured by tests/perf/overhead.py on the local lab (TCG, warm image cache): 79 s outside a 248 s matrix
-PHASE_S = {"prepare": 25, "lab": 10, "boot": {"tcg": 30, "kvm": 20}, "teardown": 10, "report": 5}
+# Seconds measured on the local lab by tests/perf/overhead.py (2 cores, TCG, quick profile, warm image cache,
+# 2026-12-03: 304 s for virtio, macvtap and native, 68 s of it outside a 236 s span of tests - lab 7, boot 32
+# (the guests to SSH, their tool checks and traffic servers; KVM guests boot faster), teardown 8): the preflight,
+# packages and image check, and the records (the rest of that run), then the report and its charts.
+PHASE_S = {"prepare": 16, "lab": 7, "boot": {"tcg": 32, "kvm": 20}, "teardown": 8, "report": 5}
 # Beyond a test's own duration: the tool's fixed cost (sockperf's warm-up, TCP_CRR's connection churn) and
 # starting and collecting the job (about 0.5-1 s on the local lab).
 TOOL_EXTRA_S = {"iperf3": 0.3, "ping": 0.4, "sockperf": 2.7, "netperf": 0.3}

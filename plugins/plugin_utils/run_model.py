@@ -18,6 +18,8 @@ is written here (or in the module this imports it from) once.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
 from typing import Any
 
 from ansible.module_utils.parsing.convert_bool import boolean
@@ -27,7 +29,7 @@ from ansible_collections.volt.netbench.plugins.module_utils.lab import lab_paths
 from ansible_collections.volt.netbench.plugins.plugin_utils.dry_run import results_dir_problem
 from ansible_collections.volt.netbench.plugins.plugin_utils.inputs import benchmark_problems
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import NATIVE, PPS_SIZES, plan_matrix
-from ansible_collections.volt.netbench.plugins.plugin_utils.results import new_run_id
+from ansible_collections.volt.netbench.plugins.plugin_utils.results import CPU_SAMPLES, new_run_id
 
 # The profiles: what duration, ping_count and repeat mean when a run does not set them.
 PROFILES = {
@@ -46,8 +48,12 @@ SETTINGS = {
     "ping_count": None, "repeat": None, "ping_interval": 0.01, "streams": DEFAULT_STREAMS,
     "pps_sizes": list(PPS_SIZES), "tests": [], "baseline": "virtio", "native": True, "netns": "vnb-lab",
     "mtu": 1500, "server": "198.18.0.1", "client": "198.18.0.2", "prefix": 24, "vcpus": 0, "memory_mb": 0,
-    "image": "", "test_margin": 60,
+    "image": "", "test_margin": 60, "fleet": False,
+    # not a role variable: the hypervisor's inventory name (inventory_hostname)
+    "hypervisor": "localhost",
 }
+# The hypervisor's name becomes a directory of the results tree and part of the guests' inventory names.
+HOST_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 class RunModelError(ValueError):
@@ -73,6 +79,9 @@ def problems(settings: dict[str, Any]) -> list[str]:
         **{k: settings[k] for k in ("ping_interval", "streams", "mtu", "pps_sizes", "tests", "netns", "vcpus",
                                     "memory_mb", "server", "client", "prefix")},
     })
+    if not HOST_NAME_RE.match(str(settings["hypervisor"])) or str(settings["hypervisor"]) in (".", ".."):
+        out.append(f"the hypervisor's inventory name {settings['hypervisor']!r} cannot name its results directory: use "
+                   "letters, digits, '_', '.' and '-'")
     unwritable = results_dir_problem(settings["results_dir"])
     if unwritable:
         out.append(f"results_dir {settings['results_dir']} is not writable ({unwritable}): choose another one "
@@ -116,6 +125,12 @@ def plan_request(given: dict[str, Any], now: dt.datetime | None = None) -> dict[
         raise RunModelError(f"invalid benchmark settings: {'; '.join(found)}")
     settings.update({k: int(v) for k, v in _given(settings).items()})
     settings["native"] = boolean(settings["native"], strict=False)
+    settings["fleet"] = boolean(settings["fleet"], strict=False)
+    display_dir = settings["display_dir"] or settings["results_dir"]
+    if settings["fleet"]:
+        # a fleet: every hypervisor's runs and report under its own directory of the results tree
+        settings["results_dir"] = os.path.join(settings["results_dir"], settings["hypervisor"])
+        display_dir = f"{display_dir.rstrip('/')}/{settings['hypervisor']}"
     requested = list(BACKENDS) if settings["backend"] == "all" else [settings["backend"]]
     paths = lab_paths(settings["netns"])
     asked = _matrix(settings, requested)
@@ -137,11 +152,14 @@ def plan_request(given: dict[str, Any], now: dt.datetime | None = None) -> dict[
         "settings": settings,
         "requested": requested,
         "run_id": new_run_id(now),
-        "display_dir": settings["display_dir"] or settings["results_dir"],
+        "results_dir": settings["results_dir"],
+        "display_dir": display_dir,
         "paths": paths,
         # the native reference's namespaces (the watchdog deletes them with every process in them)
         "native_netns": list(paths["native_netns"].values()) if settings["native"] else [],
         "guest_tools": list(GUEST_TOOLS),
+        # the files the teardown keeps in every run directory (results.py reads the CPU samples by that name)
+        "run_files": {"cpu_samples": CPU_SAMPLES, "console": "console-{guest}.log"},
         # the configuration each backend's run records (its own traffic servers' commands)
         "configs": {b: dict(config, server_commands=[" ".join(c) for c in asked["servers_by_backend"][b]])
                     for b in requested},
@@ -201,6 +219,7 @@ def plan_lab(request: dict[str, Any], capabilities: dict[str, Any], image: dict[
         "runs": [],
         "plan": {},
         "guests": [],
+        "guest_hosts": {},
         "native_endpoints": [],
         "headers": {},
         "started": now.isoformat(),
@@ -216,12 +235,15 @@ def plan_lab(request: dict[str, Any], capabilities: dict[str, Any], image: dict[
     plan = _matrix(settings, run_backends, native)
     addresses = plan["addresses"]
     macvtap_vhost = capabilities.get("vhost_net") == "available"
+    guest_hosts = {name: f"{settings['hypervisor']}-{name}" if settings["fleet"] else name for name, _port in GUESTS}
     out.update(
         runs=plan["paths"],
         plan=plan,
         macvtap_vhost=macvtap_vhost,
-        guests=[{"name": name, "ssh_port": port,
+        guests=[{"name": name, "host": guest_hosts[name], "ssh_port": port,
                  "data_addresses": {b: addresses[b][f"{name}_cidr"] for b in run_backends}} for name, port in GUESTS],
+        # the guests' inventory names (distinct per hypervisor in a fleet, whose labs run at the same time)
+        guest_hosts=guest_hosts,
         native_endpoints=[{"name": name, "netns": paths["native_netns"][name], "address": addresses[NATIVE][f"{name}_cidr"]}
                           for name in ("server", "client")] if NATIVE in plan["paths"] else [],
     )

@@ -188,6 +188,46 @@ def ratio(values: Sequence[float], base: Sequence[float]) -> dict[str, Any]:
     return out
 
 
+def blocked_ratio(pairs: Sequence[tuple[float, float]]) -> dict[str, Any]:
+    """A over B measured in blocks (a fleet's hosts: each host measured both): the geometric mean over the blocks
+    of mean(A)/mean(B), with the Student t 95 % interval of the mean log ratio (k - 1 degrees of freedom) and the
+    one-sample t-test's two-sided p for a ratio of 1. Blocking removes what differs between hosts (their CPUs,
+    NICs, kernels) from the comparison: it asks whether A beats B on the same host, host after host.
+
+    PAIRS are the blocks' (A, B) means; blocks where either is not above 0 are left out. Returns the fields of
+    :func:`ratio` (``n`` is [blocks, blocks], ``means`` the geometric means)."""
+    kept = [(float(a), float(b)) for a, b in pairs if a is not None and b is not None and a > 0 and b > 0]
+    k = len(kept)
+    out: dict[str, Any] = {"n": [k, k], "means": [None, None], "ratio": None, "low": None, "high": None,
+                           "bounded": False, "p": None, "tested": False, "degenerate": False, "why": ""}
+    if not kept:
+        out["why"] = "no host measured both above 0"
+        return out
+    logs = [math.log(a / b) for a, b in kept]
+    mean = statistics.fmean(logs)
+    out.update(ratio=math.exp(mean), means=[math.exp(statistics.fmean(math.log(a) for a, _b in kept)),
+                                            math.exp(statistics.fmean(math.log(b) for _a, b in kept))])
+    if k < 2:
+        out["why"] = "one host"
+        return out
+    spread = statistics.stdev(logs)
+    if spread == 0:
+        out.update(degenerate=True, why="the same ratio on every host")
+        return out
+    t = _t().t
+    half = t.ppf(0.5 + CONFIDENCE / 2, k - 1) * spread / math.sqrt(k)
+    p = 2 * t.sf(abs(mean) / (spread / math.sqrt(k)), k - 1)
+    out.update(tested=True, p=float(p), low=math.exp(mean - half), high=math.exp(mean + half), bounded=True)
+    return out
+
+
+def blocked_compare(pairs: Sequence[tuple[float, float]], higher_is_better: bool = True) -> dict[str, Any]:
+    """:func:`blocked_ratio` as a comparison (the fields of :func:`compare`)."""
+    rat = blocked_ratio(pairs)
+    return dict(rat, **oriented(rat, higher_is_better), higher_is_better=higher_is_better, ratio_low=rat["low"],
+                ratio_high=rat["high"], p_adjusted=None, significant=False)
+
+
 def oriented(rat: dict[str, Any], higher_is_better: bool) -> dict[str, Any]:
     """A ratio as a change in percent where positive is better: (ratio - 1) for a rate, (1 - ratio) for a
     latency or a cost; ``low``/``high`` its interval (None = unbounded on that side)."""

@@ -153,7 +153,7 @@ def test_check_mode_says_what_a_run_would_do_and_changes_nothing(tmp_path, lab_n
     assert steps[0][2:4] == ("virtio", "iperf3_tcp_single")
     assert steps[0][4].startswith(f"iperf3 -c 198.18.0.1 -t {TEST_SECONDS} ")
     assert any(s[2] == "native" and s[4].startswith(f"ip netns exec {lab_ns}-native-client ping ") for s in steps)
-    assert re.search(r"take about 0:\d\d:\d\d \(preparing 25 s, lab 10 s, boot \d+ s, tests [0-9.]+ s, teardown 10 s, report 5 s\)", out)
+    assert re.search(r"take about 0:\d\d:\d\d \(preparing 16 s, lab 7 s, boot \d+ s, tests [0-9.]+ s, teardown 8 s, report 5 s\)", out)
     # no lock, no watchdog, no guest, no run: those tasks are skipped or not reached
     for task in ("Take the hypervisor lock", "Start the watchdog", "Boot the server and client guests", "Start a run record"):
         for shown in re.finditer(rf"TASK \[[^\]]*{task}[^\]]*\] \**\n(\S+)", out):

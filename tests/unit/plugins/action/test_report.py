@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.volt.netbench.plugins.plugin_utils import claims, report, results
+from ansible_collections.volt.netbench.plugins.plugin_utils import claims, matrix, report, results
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PARSERS
 from ansible_collections.volt.netbench.plugins.plugin_utils.stats import Family, compare
 
@@ -135,7 +135,7 @@ def test_sections_and_tables_follow_the_seed(md):
 @pytest.mark.parametrize("label", sorted(ROWS))
 def test_every_cell(md, label):
     section, digits = ROWS[label][0], ROWS[label][4]
-    title = {s[0]: s[1] for s in report.SECTIONS}[section]
+    title = {s[0]: s[1] for s in matrix.SECTIONS}[section]
     cells = md_table(md, title)[label]
     for column, backend in ((0, "virtio"), (2, "macvtap")):
         value = measured_value(0 if backend == "virtio" else 1, label)

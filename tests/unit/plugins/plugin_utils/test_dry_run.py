@@ -68,8 +68,8 @@ def test_the_dry_run_says_what_runs_what_is_refused_and_every_step():
     # three iperf3 runs (+0.3 s), three pings (+0.4 s), two TCP_CRR (+4 s), each +1 s to start and collect
     matrix = sum(t["duration_s"] + dry_run.PER_TEST_S for t in plan["tests"]) + 3 * 0.3 + 3 * 0.4 + 2 * 4.0
     assert est["matrix_s"] == pytest.approx(matrix, abs=0.05)
-    assert est["total_s"] == pytest.approx(25 + 10 + 30 + matrix + 10 + 5, abs=0.05)
-    assert f"(preparing 25 s, lab 10 s, boot 30 s, tests {est['matrix_s']:g} s, teardown 10 s, report 5 s)" in text
+    assert est["total_s"] == pytest.approx(16 + 7 + 32 + matrix + 8 + 5, abs=0.05)
+    assert f"(preparing 16 s, lab 7 s, boot 32 s, tests {est['matrix_s']:g} s, teardown 8 s, report 5 s)" in text
 
 
 def test_nothing_to_run_says_so_and_a_built_image_is_named():

@@ -37,6 +37,21 @@ def test_every_backend_of_the_lab_is_recorded_as_interrupted(tmp_path):
     assert (results / "REPORT.md").is_file()
 
 
+def test_teardown_removes_the_cpu_samplers_files_by_the_names_the_sampler_uses(tmp_path):
+    """The watchdog is told the samples file the run gave the sampler; its pidfile is named by the same function
+    the cpu_sampler module uses (module_utils/lab.sampler_pidfile)."""
+    from ansible_collections.volt.netbench.plugins.module_utils.lab import sampler_pidfile
+
+    samples = tmp_path / "vnb-lab.cpu.jsonl"
+    samples.write_text("{}\n")
+    Path(sampler_pidfile(str(samples))).write_text("4242")
+    other = tmp_path / "other-lab.cpu.jsonl"
+    other.write_text("{}\n")
+    reaper.teardown({"cpu_samples": str(samples)})
+    assert not samples.exists() and not Path(sampler_pidfile(str(samples))).exists()
+    assert other.exists(), "another lab's samples stay"
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to create a network namespace")
 def test_teardown_stops_the_native_servers_and_removes_their_namespaces_and_job_files(tmp_path):
     ns = f"vnbreap-{os.getpid()}"

@@ -19,7 +19,7 @@ from scipy import stats as scipy_stats
 from scipy.optimize import brentq
 
 from ansible_collections.volt.netbench.plugins.module_utils import hostcpu
-from ansible_collections.volt.netbench.plugins.plugin_utils import report, results
+from ansible_collections.volt.netbench.plugins.plugin_utils import matrix, report, results
 from ansible_collections.volt.netbench.plugins.plugin_utils.stats import p_text
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures"
@@ -276,13 +276,13 @@ def test_rows_follow_the_run_configuration(tmp_path):
 def test_default_configuration_gives_exactly_the_seeds_rows():
     seed = (Path(__file__).resolve().parents[4] / "../shared/seed/results-template.md")
     # the seed's sections; the host CPU cost is a section of its own after them
-    labels = [r.label for r in report.report_rows() if r.section != "cpu"]
+    labels = [r.label for r in matrix.report_rows() if r.section != "cpu"]
     if seed.is_file():
         text = seed.read_text()
         seed_labels = re.findall(r"^\| ([^|]+?) \| \| \| \|$", text, re.M)
         assert labels == seed_labels
     assert labels[:4] == ["TCP Single Stream", "TCP Multi-8 Stream", "UDP Maximum", "TCP Reverse"]
-    assert [r.label for r in report.report_rows(8, [64, 128, 256, 512])][9:13] == [
+    assert [r.label for r in matrix.report_rows(8, [64, 128, 256, 512])][9:13] == [
         "64 bytes", "128 bytes", "256 bytes", "512 bytes"]
 
 

@@ -34,6 +34,7 @@ def test_the_role_defaults_make_the_default_run(tmp_path):
     assert run["config"]["tests"][:2] == ["iperf3_tcp_single", "iperf3_tcp_multi"] and run["config"]["repeat"] == 3
     assert run["configs"]["virtio"]["server_commands"][0].startswith("iperf3 -s -B 198.18.0.1")
     assert run["paths"]["cpu_samples"] == "/run/volt-netbench/vnb-lab.cpu.jsonl"
+    assert run["run_files"]["cpu_samples"] == "host_cpu.jsonl"  # the name results.py reads the samples by
     assert run["native_netns"] == ["vnb-lab-native-server", "vnb-lab-native-client"]
     assert run["display_dir"] == str(tmp_path / "results") and not (tmp_path / "results").exists()
 
@@ -68,9 +69,9 @@ def test_the_lab_follows_the_hypervisors_decisions(tmp_path):
     assert lab["run_backends"] == ["virtio", "macvtap"] and lab["runs"] == ["virtio", "macvtap", "native"]
     assert lab["unsupported"]["vhost-net"].startswith("preflight: backend vhost-net is not available on this host")
     assert lab["guests"] == [
-        {"name": "server", "ssh_port": 10022,
+        {"name": "server", "host": "server", "ssh_port": 10022,
          "data_addresses": {"virtio": "198.18.0.1/24", "macvtap": "198.18.2.1/24"}},
-        {"name": "client", "ssh_port": 10023,
+        {"name": "client", "host": "client", "ssh_port": 10023,
          "data_addresses": {"virtio": "198.18.0.2/24", "macvtap": "198.18.2.2/24"}}]
     assert lab["native_endpoints"] == [
         {"name": "server", "netns": "vnb-lab-native-server", "address": "198.18.3.1/24"},
@@ -92,6 +93,19 @@ def test_a_host_that_runs_nothing_plans_no_lab(tmp_path):
     caps = dict(CAPABILITIES, backends={"vhost-net": CAPABILITIES["backends"]["vhost-net"]})
     lab = plan_lab(request(tmp_path, backend="vhost-net"), caps)
     assert lab["run_backends"] == [] and lab["runs"] == [] and lab["plan"] == {} and list(lab["unsupported"]) == ["vhost-net"]
+
+
+def test_a_fleets_hypervisor_keeps_its_runs_and_names_its_guests_apart(tmp_path):
+    run = request(tmp_path, fleet="true", hypervisor="hv-a", display_dir="results")
+    assert run["results_dir"] == str(tmp_path / "results" / "hv-a") and run["display_dir"] == "results/hv-a"
+    lab = plan_lab(run, CAPABILITIES, now=NOW)
+    assert lab["guest_hosts"] == {"server": "hv-a-server", "client": "hv-a-client"}
+    assert [g["host"] for g in lab["guests"]] == ["hv-a-server", "hv-a-client"]
+    # alone, a hypervisor keeps the results tree's top level and the guests their plain names
+    alone = plan_lab(request(tmp_path, hypervisor="hv-a"), CAPABILITIES, now=NOW)
+    assert alone["guest_hosts"] == {"server": "server", "client": "client"}
+    with pytest.raises(RunModelError, match="inventory name '../x' cannot name its results directory"):
+        request(tmp_path, fleet=True, hypervisor="../x")
 
 
 def test_the_data_paths_in_the_reports_words():
@@ -143,3 +157,20 @@ def test_the_summary_and_awx_data_come_from_the_runs_records(tmp_path):
     # the lost guest is why the unreached test did not run
     run = json.loads((ran / "run.json").read_text())
     assert run["tests"][1]["message"] == "not run: server VM unreachable: timed out"
+
+
+def test_the_models_defaults_are_the_roles():
+    """run_plan fills in what a direct caller leaves out with the benchmark role's defaults (and says what differs from
+    them in the extra vars that reproduce a run): they must not drift apart."""
+    import yaml  # pylint: disable=import-outside-toplevel
+
+    from ansible_collections.volt.netbench.plugins.plugin_utils.run_model import SETTINGS  # pylint: disable=import-outside-toplevel
+
+    role = yaml.safe_load((Path(__file__).resolve().parents[4] / "roles" / "benchmark" / "defaults" / "main.yml").read_text())
+    names = {"server": "server_address", "client": "client_address", "image": "guest_image_path"}
+    # the role's results directory is relative to the playbook, fleet follows the play's hosts, hypervisor is
+    # inventory_hostname
+    templated = {"results_dir", "display_dir", "fleet", "hypervisor"}
+    for key, value in SETTINGS.items():
+        if key not in templated:
+            assert role[f"benchmark_{names.get(key, key)}"] == value, key

@@ -1,0 +1,61 @@
+# Copyright: volt.netbench contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""How the controller reaches a lab's guests: their inventory entries (the qemu_guest role adds them with
+add_host), the SSH options and the ProxyCommand into the lab's namespace, quoted for the shell that runs it."""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from ansible_collections.volt.netbench.plugins.module_utils.lab import lab_paths
+
+
+def proxy_command(netns: str, proxy_host: str) -> str:
+    """The ProxyCommand that reaches 127.0.0.1:%p on the hypervisor (inside NETNS when given): through
+    PROXY_HOST over SSH for a remote hypervisor. Every word is quoted for the shell ssh runs it with."""
+    inner = ["ip", "netns", "exec", netns, "nc", "127.0.0.1", "%p"] if netns else []
+    if proxy_host and inner:
+        return " ".join(["ssh", "-o", "BatchMode=yes", shlex.quote(proxy_host), *map(_quote, inner)])
+    if proxy_host:
+        return " ".join(["ssh", "-o", "BatchMode=yes", "-W", "127.0.0.1:%p", shlex.quote(proxy_host)])
+    return " ".join(map(_quote, inner))
+
+
+def _quote(word: str) -> str:
+    return word if word == "%p" else shlex.quote(word)
+
+
+def guest_entries(guests: list[dict[str, Any]], *, netns: str, controller_root: str, ssh_key: str,
+                  group: str, proxy_host: str = "") -> list[dict[str, Any]]:
+    """One add_host entry per guest: its inventory name (``host``, default its name), group, SSH connection
+    (loopback port on the hypervisor, the lab's known_hosts under a per-guest alias, its control socket) and
+    its data addresses (``volt_guest_data_address``: the first; ``volt_guest_data_addresses``: per backend)."""
+    paths = lab_paths(netns, controller_root=controller_root)
+    proxy = proxy_command(netns, proxy_host)
+    out = []
+    for guest in guests:
+        addresses = guest.get("data_addresses") or {"data": guest["data_address"]}
+        options = ([f'-o ProxyCommand="{proxy}"'] if proxy else []) + [
+            f"-o HostKeyAlias=volt-{paths['lab']}-{guest['name']}",
+            f"-o UserKnownHostsFile={paths['known_hosts']}",
+            "-o StrictHostKeyChecking=yes",
+            "-o ControlMaster=auto -o ControlPersist=120s",
+            f"-o ControlPath={paths['control_path']}",
+        ]
+        out.append({
+            "name": guest.get("host") or guest["name"],
+            "groups": group,
+            "ansible_host": "127.0.0.1",
+            "ansible_port": int(guest["ssh_port"]),
+            "ansible_user": "root",
+            "ansible_connection": "ssh",
+            "ansible_ssh_private_key_file": ssh_key,
+            "ansible_python_interpreter": "/usr/bin/python3",
+            "ansible_ssh_pipelining": True,
+            "ansible_ssh_common_args": " ".join(options),
+            "volt_guest_data_address": next(iter(addresses.values())).split("/")[0],
+            "volt_guest_data_addresses": {k: v.split("/")[0] for k, v in addresses.items()},
+            "volt_guest_lab": paths["lab"],
+        })
+    return out

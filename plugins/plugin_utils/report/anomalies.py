@@ -1,0 +1,127 @@
+# Copyright: volt.netbench contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The report's Anomalies or Issues: what could not be measured or looks wrong in the chosen runs, and why."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import NATIVE, Row
+from ansible_collections.volt.netbench.plugins.plugin_utils.results import COMPARED_CONFIG
+from ansible_collections.volt.netbench.plugins.plugin_utils.report.context import (
+    COMPARED_ENV, GUEST_ENV, _sentence, _show)
+
+
+def _tname(test: dict[str, Any], repeat: int) -> str:
+    return f"{test['name']} #{test.get('repetition') or 1}" if repeat > 1 else test["name"]
+
+
+def _cell_anomalies(run: dict[str, Any], rows: tuple[Row, ...], cells: dict, name: str, repeat: int) -> list[str]:
+    out = []
+    for row in rows:
+        cell = cells[row][name]
+        for rep in (cell or {}).get("zeros", []):
+            which = f" in repetition {rep}" if repeat > 1 else ""
+            out.append(f"{name}: {row.label} measured 0 {row.unit}{which}; counted in that cell (a measurement, "
+                       "not a failure).")
+        if cell is None:
+            if row.test in _native_unavailable(run):
+                continue  # said once, with its reason, by _native_anomalies
+            planned = [t for t in run.get("tests", []) if t.get("name") == row.test]
+            if not planned:
+                out.append(f"{name}: {row.label} is n/a — test {row.test} was not part of the run.")
+            elif all(t.get("status") == "ok" for t in planned):
+                out.append(f"{name}: {row.label} is n/a — {row.test} recorded no {row.metric} sample.")
+            # failed/skipped tests are listed once each, with their message, by _test_anomalies
+    return out
+
+
+def _test_anomalies(run: dict[str, Any]) -> list[str]:
+    out = []
+    repeat = int((run.get("config") or {}).get("repeat") or 1)
+    for test in run.get("tests", []):
+        if test.get("status") == "failed":
+            out.append(f"{run['backend']}: {_tname(test, repeat)} failed — "
+                       f"{_sentence(test.get('message'), 'no message recorded')}")
+        elif test.get("status") == "skipped":
+            out.append(f"{run['backend']}: {_tname(test, repeat)} skipped — "
+                       f"{_sentence(test.get('message'), 'no reason recorded')}")
+    return out
+
+
+def _quality_anomalies(run: dict[str, Any]) -> list[str]:
+    out = []
+    backend = run["backend"]
+    repeat = int((run.get("config") or {}).get("repeat") or 1)
+    for test in run.get("tests", []):
+        parsed = test.get("parsed") or {}
+        name = _tname(test, repeat)
+        if parsed.get("lost_packets"):
+            out.append(
+                f"{backend}: {name} lost {parsed['lost_percent']:.2f}% of UDP datagrams "
+                f"({parsed['lost_packets']:,} of {parsed['packets']:,}); rates are receiver-side."
+            )
+        if parsed.get("retransmits"):
+            out.append(f"{backend}: {name} had {parsed['retransmits']:,} TCP retransmits.")
+        if "transmitted" in parsed and parsed["received"] < parsed["transmitted"]:
+            out.append(
+                f"{backend}: {name} incomplete — {parsed['received']:,} of {parsed['transmitted']:,} "
+                f"echo replies ({parsed['loss_percent']:.1f}% loss)."
+            )
+        if parsed.get("round_trip") is False:
+            out.append(
+                f"{backend}: {name} latency is one-way (sockperf without --full-rtt), not a round trip like ICMP."
+            )
+        if parsed.get("dropped"):
+            out.append(f"{backend}: {name} dropped {parsed['dropped']:,} messages.")
+    return out
+
+
+TCG_NOTE = ("ran under TCG (software emulation, no KVM): neither the absolute figures nor the differences between "
+            "the backends represent KVM hosts, where the guests' CPU cost and each backend's overhead are different.")
+
+
+def _tcg(chosen: dict[str, dict], measured: list[str]) -> list[str]:
+    return [n for n in measured if str((chosen[n].get("environment") or {}).get("accelerator", "")).lower() == "tcg"]
+
+
+def _environment_anomalies(chosen: dict[str, dict], measured: list[str], shown: list[str]) -> list[str]:
+    """TCG, and every configuration or environment key on which the compared runs differ - the native
+    reference's run checked like every backend's."""
+    out = []
+    tcg = _tcg(chosen, measured)
+    if tcg:
+        out.append(f"{', '.join(tcg)} {TCG_NOTE}")
+    unknown = [n for n in measured if not chosen[n].get("environment", {}).get("accelerator")]
+    if unknown:
+        out.append(f"{', '.join(unknown)}: accelerator not recorded.")
+    for scope, keys in (("config", COMPARED_CONFIG), ("environment", COMPARED_ENV)):
+        for key in keys:
+            # the native reference runs no guests: its guest-side environment is not compared
+            names = [n for n in shown if not (n == NATIVE and scope == "environment" and key in GUEST_ENV)]
+            seen = {n: (chosen[n].get(scope) or {}).get(key) for n in names}
+            distinct = {json.dumps(v, sort_keys=True) for v in seen.values()}
+            if len(distinct) > 1:
+                parts = "; ".join(f"{n}: {_show(v)}" for n, v in seen.items())
+                out.append(f"Mismatched {scope} between compared runs — {key} differs ({parts}).")
+    return out
+
+
+def _native_unavailable(run: dict[str, Any]) -> dict[str, str]:
+    """The tests the native reference could not run, with why (recorded in its environment)."""
+    return (run.get("environment") or {}).get("native_unavailable") or {}
+
+
+def _native_anomalies(chosen: dict[str, dict], reference: dict[str, Any], measured: list[str]) -> list[str]:
+    """Why the native reference column is missing or has holes."""
+    run = chosen.get(NATIVE)
+    if run is None or not measured:
+        return []
+    out = []
+    if not reference["measured"]:
+        out.append(f"native: no data — run {run['run_id']} {run.get('status')}: "
+                   f"{_sentence(run.get('reason'), 'every test failed')}")
+    for test, why in sorted(_native_unavailable(run).items()):
+        out.append(f"native: {test} not measured — {_sentence(why, 'no reason recorded')}")
+    return out

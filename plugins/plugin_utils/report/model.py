@@ -1,0 +1,221 @@
+# Copyright: volt.netbench contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The report model: which recorded runs count, and everything the report shows, computed from them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import Any
+
+from ansible_collections.volt.netbench.plugins.plugin_utils import charts, claims
+from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import BACKENDS, NATIVE, PATHS, SECTIONS, Row
+from ansible_collections.volt.netbench.plugins.plugin_utils.results import (
+    ResultsError, has_data, load_runs, select_runs)
+from ansible_collections.volt.netbench.plugins.plugin_utils.verdicts import evaluate, usable
+from ansible_collections.volt.netbench.plugins.plugin_utils.report.anomalies import (
+    _cell_anomalies, _environment_anomalies, _native_anomalies, _quality_anomalies, _tcg, _test_anomalies)
+from ansible_collections.volt.netbench.plugins.plugin_utils.report.cells import (
+    CPU_NOTE, NA, PPS_NOTE, _cell, _cpu_split, _of_native, _percentile_curves, _repeat, _rows, _table_row)
+from ansible_collections.volt.netbench.plugins.plugin_utils.report.context import (
+    _environment, _method, _reproducibility, _sentence, _test_config)
+
+
+def build_report(
+    results_dir: str | os.PathLike,
+    *,
+    baseline: str = "virtio",
+    run_ids: list[str] | None = None,
+    display_dir: str | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """The report model for the run that counts per backend (see results.select_runs) or the given run ids."""
+    if baseline not in BACKENDS:
+        raise ResultsError(f"baseline {baseline!r} is not one of {', '.join(BACKENDS)}")
+    runs = load_runs(results_dir)
+    if not runs:
+        raise ResultsError(
+            f"no recorded runs under {results_dir}: run 'ansible-playbook playbooks/benchmark.yml -e backend=virtio' first"
+        )
+    chosen, notes = select_runs(runs, run_ids)
+    shown_dir = display_dir or str(results_dir)
+    anomalies: list[str] = []
+
+    backends = []
+    for name in PATHS:
+        run = chosen.get(name)
+        measured = run is not None and has_data(run)
+        backends.append(
+            {
+                "name": name,
+                "run_id": run["run_id"] if run else None,
+                "status": run.get("status") if run else "absent",
+                "reason": (run.get("reason") or "") if run else "",
+                "measured": measured,
+                "path": f"{shown_dir}/{name}/{run['run_id']}/" if run else None,
+            }
+        )
+        if name == NATIVE:
+            continue  # the reference: its absence is no anomaly (-e native=false)
+        if run is None:
+            anomalies.append(f"{name}: not run — no recorded run under {shown_dir}/{name}/.")
+        elif run.get("status") == "not_run":
+            anomalies.append(f"{name}: not run — {_sentence(run.get('reason'), 'no reason recorded')}")
+        elif not measured:
+            anomalies.append(f"{name}: no data — run {run['run_id']} {run.get('status')}: "
+                             f"{_sentence(run.get('reason'), 'every test failed')}")
+    anomalies.extend(notes)
+    reference = backends.pop()
+    # the backends compared and ranked; the native reference is shown beside them, never ranked
+    measured = [b["name"] for b in backends if b["measured"]]
+    if reference["measured"] and not measured:
+        reference["measured"] = False
+    shown = measured + ([NATIVE] if reference["measured"] else [])
+
+    rows = _rows(chosen, measured)
+    cells = {row: {name: _cell(chosen[name], row, shown_dir) if name in shown else None
+                   for name in PATHS} for row in rows}
+    if not any(usable(cells[r][n]) for r in rows if r.section == "cpu" for n in measured):
+        rows = tuple(r for r in rows if r.section != "cpu")  # no CPU samples in these runs
+    repeat = _repeat(chosen, measured)
+    for name in shown:
+        anomalies.extend(_cell_anomalies(chosen[name], rows, cells, name, repeat))
+        anomalies.extend(_test_anomalies(chosen[name]))
+        anomalies.extend(_quality_anomalies(chosen[name]))
+    anomalies.extend(_environment_anomalies(chosen, measured, shown))
+    anomalies.extend(_native_anomalies(chosen, reference, measured))
+
+    curves = _percentile_curves(chosen, shown, rows, cells)
+    # each backend as a percentage of native, per row: shown in the tables and in the analysis
+    of_native = {row: _of_native(cells[row], measured) for row in rows} if reference["measured"] else {}
+    # every comparison the report can claim, as one family corrected once (plugin_utils/verdicts.py)
+    verdicts = evaluate(rows, cells, measured)
+
+    tables = []
+    for key, title, first in SECTIONS:
+        section_rows = [r for r in rows if r.section == key]
+        if not section_rows:
+            continue
+        tables.append({
+            "key": key,
+            "title": title,
+            "first_column": first,
+            "note": PPS_NOTE if key == "pps" else (CPU_NOTE if key == "cpu" else ""),
+            "rows": [_table_row(row, cells[row], measured, baseline, of_native.get(row, {}), repeat, verdicts)
+                     for row in section_rows],
+        })
+    ranking, scoring = claims.ranking(verdicts)
+    tested = any(c["n"] > 1 for row in rows for n, c in cells[row].items() if c and n in measured)
+    tcg = _tcg(chosen, measured)
+    model = {
+        "generated": (now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds"),
+        "results_dir": shown_dir,
+        "baseline": baseline,
+        "backends": backends,
+        "reference": reference,
+        # the table columns: the seed's three backends, then the native reference when it was measured
+        "columns": [b["name"] for b in backends] + ([NATIVE] if reference["measured"] else []),
+        "measured": measured,
+        "environment": _environment(chosen, measured),
+        "test_config": _test_config(chosen, measured, shown),
+        "statistics": _method(chosen, shown, repeat, tested, verdicts.size),
+        "tables": tables,
+        "analysis": _analysis(rows, cells, measured, baseline, of_native, verdicts),
+        "cpu_split": _cpu_split(chosen, rows, shown),
+        "hierarchy": ranking,
+        "ranking_text": claims.ranking_text(ranking),
+        "scoring": scoring,
+        "recommendations": claims.recommendations(ranking, verdicts, (
+            f"Measured under TCG ({', '.join(tcg)}): these recommendations describe this emulated lab only; "
+            "repeat the benchmark on a KVM host before choosing a backend for production.") if tcg else ""),
+        "anomalies": anomalies,
+        "raw_data": ([b["path"] or f"{shown_dir}/{b['name']}/ (no run)" for b in backends]
+                     + ([reference["path"]] if reference["path"] else [])),
+        "reproducibility": _reproducibility(chosen, measured, shown_dir),
+        "percentile_curves": curves,
+    }
+    model["charts_note"] = charts.unavailable()
+    model["charts"] = [] if model["charts_note"] else charts.plan(model)
+    return model
+
+
+def _analysis(rows: tuple[Row, ...], cells: dict, measured: list[str], baseline: str,
+              of_native: dict[Row, dict[str, dict[str, Any]]], verdicts) -> dict[str, Any]:
+    by_key = {(r.test, r.metric): r for r in rows}
+
+    def row(test: str, metric: str) -> Row | None:
+        return by_key.get((test, metric))
+
+    def versus(r: Row | None) -> list[dict[str, Any]]:
+        if r is None:
+            return []
+        base = cells[r][baseline]
+        lines = []
+        for name in BACKENDS:
+            cell = cells[r][name]
+            text = f"{cell['text']} {r.unit}" if usable(cell) else NA
+            cmp = None
+            if name == baseline:
+                note = "baseline" if usable(cell) else "baseline, not measured"
+            elif not usable(cell):
+                note = "not measured"
+            elif not usable(base):
+                note = f"{baseline} not measured, no baseline to compare"
+            else:
+                cmp = verdicts.pair(r, name, baseline)
+                note = claims.versus_note(cmp, baseline)
+            lines.append({"backend": name, "value": cell["value"] if usable(cell) else None, "text": text,
+                          "comparison": cmp, "note": note})
+        return lines
+
+    single = row("iperf3_tcp_single", "receiver_bps")
+    throughput_rows = [r for r in rows if r.section == "throughput"]
+    pps_rows = [r for r in rows if r.section == "pps"]
+    cpu_rows = [r for r in rows if r.section == "cpu"]
+    first_pps = pps_rows[0] if pps_rows else None
+    icmp_p99, tcp_p99 = row("ping", "rtt_p99_us"), row("sockperf_tcp", "latency_p99_us")
+    jitter = {label: {n: claims.jitter_estimate(r) for n, r in verdicts.jitter.get(label, {}).items()}
+              for label in ("ICMP", "TCP")}
+    latency_lines = []
+    for name in BACKENDS:
+        parts = []
+        for label, p99 in (("ICMP", icmp_p99), ("TCP", tcp_p99)):
+            cell = cells[p99][name] if p99 else None
+            parts.append(f"{cell['text']} µs {label}" if usable(cell) else f"{NA} {label}")
+        latency_lines.append({
+            "backend": name,
+            "p99": ", ".join(parts),
+            "jitter": f"{claims.ratio_text(jitter['ICMP'].get(name))} ICMP, "
+                      f"{claims.ratio_text(jitter['TCP'].get(name))} TCP",
+            "icmp_jitter": jitter["ICMP"].get(name),
+            "tcp_jitter": jitter["TCP"].get(name),
+        })
+    latency_sentences = [claims.lead_sentence(r, cells[r], measured, verdicts) for r in (icmp_p99, tcp_p99) if r]
+    latency_sentences += [claims.jitter_sentence(label, verdicts) for label in ("ICMP", "TCP")]
+    return {
+        "throughput_row": single.label if single else (throughput_rows[0].label if throughput_rows else ""),
+        "throughput": versus(single or (throughput_rows[0] if throughput_rows else None)),
+        "throughput_finding": claims.finding(throughput_rows, cells, measured, verdicts),
+        "latency": latency_lines,
+        "latency_finding": " ".join(s for s in latency_sentences if s) or "No backend was measured.",
+        "pps_size": first_pps.label.split()[0] if first_pps else "",
+        "pps": versus(first_pps),
+        "pps_finding": claims.finding(pps_rows, cells, measured, verdicts),
+        "cpu_finding": " ".join([claims.finding(cpu_rows, cells, measured, verdicts),
+                                 claims.cheapest(verdicts)]).strip() if cpu_rows else "",
+        "native": _native_lines(rows, cells, of_native),
+    }
+
+
+def _native_lines(rows: tuple[Row, ...], cells: dict, of_native: dict[Row, dict[str, dict[str, Any]]]
+                  ) -> list[dict[str, Any]]:
+    """Per row with a native value: native's cell and each backend's percentage of it (empty without native)."""
+    out = []
+    for r in rows:
+        native = cells[r][NATIVE]
+        if r not in of_native or not usable(native):
+            continue
+        of = of_native[r]
+        out.append({"label": r.label, "unit": r.unit, "native": f"{native['text']} {r.unit}",
+                    "cells": {n: of[n]["text"] if n in of else NA for n in BACKENDS}})
+    return out

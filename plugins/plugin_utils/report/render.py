@@ -1,0 +1,108 @@
+# Copyright: volt.netbench contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The report's files: Markdown and HTML from the Jinja2 templates (no numbers in them), summary.csv, and
+writing them with the charts."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from ansible_collections.volt.netbench.plugins.plugin_utils import charts
+from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_atomic
+
+
+TEMPLATE_DIR = Path(__file__).resolve().parents[3] / "templates"
+
+
+TEMPLATE = "REPORT.md.j2"
+
+
+HTML_TEMPLATE = "REPORT.html.j2"
+
+
+def _jinja(autoescape: bool) -> Environment:
+    return Environment(
+        loader=FileSystemLoader(str(TEMPLATE_DIR)),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=autoescape,
+    )
+
+
+def render_markdown(model: dict[str, Any]) -> str:
+    return _jinja(autoescape=False).get_template(TEMPLATE).render(report=model)
+
+
+def render_html(model: dict[str, Any], svgs: dict[str, str] | None = None) -> str:
+    """REPORT.html from the same model as REPORT.md (not from the Markdown): one self-contained file,
+    the charts inline as SVG (SVGS: chart key -> the SVG document), no external requests."""
+    inline = {key: Markup(_svg_element(text)) for key, text in (svgs or {}).items()}
+    return _jinja(autoescape=True).get_template(HTML_TEMPLATE).render(report=model, svgs=inline)
+
+
+def _svg_element(text: str) -> str:
+    """The <svg> element of an SVG document (without its XML declaration and doctype)."""
+    start = text.find("<svg")
+    return text[start:] if start >= 0 else ""
+
+
+SUMMARY_FIELDS = ("backend", "section", "metric", "unit", "n", "mean", "interval_half_width", "low", "high",
+                  "shown", "run_id")
+
+
+def summary_rows(model: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per backend (and native) x metric of the report's tables: n, mean, interval, unit, run id."""
+    run_ids = {b["name"]: b["run_id"] for b in model["backends"] + [model["reference"]]}
+    out = []
+    for table in model["tables"]:
+        for row in table["rows"]:
+            for name in model["columns"]:
+                cell = row["statistics"].get(name)
+                if not cell or not cell.get("n"):
+                    continue
+                out.append({
+                    "backend": name, "section": table["key"], "metric": row["label"], "unit": row["unit"],
+                    "n": cell["n"], "mean": cell["mean"], "interval_half_width": cell["half"],
+                    "low": cell["low"], "high": cell["high"], "shown": cell["value"], "run_id": run_ids.get(name),
+                })
+    return out
+
+
+def render_csv(model: dict[str, Any]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=SUMMARY_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for row in summary_rows(model):
+        writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+    return buffer.getvalue()
+
+
+def report_files(model: dict[str, Any]) -> list[str]:
+    """Every file write_report writes, relative to its directory."""
+    names = ["REPORT.md", "report.json", "REPORT.html", "summary.csv"]
+    for chart in model.get("charts") or []:
+        names += [chart["svg"], chart["png"]]
+    return names
+
+
+def write_report(model: dict[str, Any], out_dir: str | os.PathLike) -> tuple[Path, Path]:
+    """Write the charts, REPORT.md, report.json, REPORT.html and summary.csv atomically into ``out_dir``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    svgs = charts.draw(model, out) if model.get("charts") else {}
+    md_path, json_path = out / "REPORT.md", out / "report.json"
+    texts = ((md_path, render_markdown(model)), (json_path, json.dumps(model, indent=2, sort_keys=True) + "\n"),
+             (out / "REPORT.html", render_html(model, svgs)), (out / "summary.csv", render_csv(model)))
+    for path, text in texts:
+        write_atomic(path, text)
+    return md_path, json_path

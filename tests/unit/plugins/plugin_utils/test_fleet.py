@@ -1,0 +1,112 @@
+"""The fleet report: every host's cells side by side, backends compared with hosts as blocks (one Holm family),
+outlier hosts by median/MAD, environment differences, hosts without a report."""
+
+from __future__ import annotations
+
+import csv
+import gc
+import io
+import math
+
+import numpy as np
+import pytest
+
+from ansible_collections.volt.netbench.plugins.plugin_utils import fleet, report
+from ansible_collections.volt.netbench.plugins.plugin_utils.stats import Family, blocked_compare, blocked_ratio
+
+from test_report_statistics import record, values_of  # pylint: disable=import-error
+
+RUN = "20261203T100000Z"
+
+
+def scaled(factor: float, faster: float = 1.0) -> dict:
+    """A host's figures: its own speed (FACTOR: CPUs, NICs differ between hosts), a backend FASTER on it."""
+    base = values_of([1.00, 1.10, 0.95], [0.50, 0.55, 0.52], [0.40, 0.42, 0.41], [9000, 9500, 9200],
+                     [5000, 5100, 4950])
+    out = {}
+    for name, reps in base.items():
+        better = faster if name != "ping" else 1 / faster  # a faster backend has a lower round trip
+        out[name] = [v * factor * better for v in reps]
+    return out
+
+
+# how much each host's second backend differs from the stated factor (no two hosts measure alike)
+HOST_NOISE = (1.01, 0.98, 1.02, 0.99, 1.0, 1.015)
+
+
+def fleet_tree(root, factors: dict[str, float], macvtap_faster: float) -> None:
+    for (host, factor), noise in zip(factors.items(), HOST_NOISE):
+        record(root / host, "virtio", RUN, scaled(factor))
+        record(root / host, "macvtap", RUN, scaled(factor, macvtap_faster * noise))
+
+
+def test_a_backend_faster_on_every_host_is_claimed_across_the_fleet(tmp_path):
+    # the hosts differ by up to 3x among themselves: pooled, that would drown a 30 % difference; blocked, it does not
+    fleet_tree(tmp_path, {"hv-a": 1.0, "hv-b": 2.0, "hv-c": 3.0, "hv-d": 1.5}, macvtap_faster=1.3)
+    model = fleet.build_fleet(tmp_path, ["hv-a", "hv-b", "hv-c", "hv-d"], display_dir="results")
+    single = next(c for c in model["comparisons"] if c["label"] == "TCP Single Stream")
+    assert (single["a"], single["b"], single["hosts"]) == ("virtio", "macvtap", 4)
+    assert single["cmp"]["ratio"] == pytest.approx(1 / 1.3, rel=0.02) and single["significant"]
+    assert single["verdict"].startswith("macvtap better on the same host (adjusted p")
+    # each host's cells are exactly its own report's
+    own = report.build_report(tmp_path / "hv-b", display_dir="results/hv-b")
+    own_row = next(r for t in own["tables"] for r in t["rows"] if r["label"] == "TCP Single Stream")
+    table = next(t for t in model["tables"] if t["label"] == "TCP Single Stream")
+    row_b = next(r for r in table["rows"] if r["host"] == "hv-b")
+    assert row_b["cells"] == [own_row["cells"][c] for c in model["columns"]] and model["columns"] == ["virtio", "macvtap"]
+    text = fleet.render_fleet(model)
+    assert "| TCP Single Stream | virtio vs macvtap | 0.769x [" in text and "| 4 | macvtap better on the same host" in text
+    assert "[hv-a](results/hv-a/REPORT.md)" in text
+    rows = list(csv.DictReader(io.StringIO(fleet.fleet_csv(model))))
+    b_single = next(r for r in rows if r["host"] == "hv-b" and r["backend"] == "virtio" and r["metric"] == "TCP Single Stream")
+    assert float(b_single["mean"]) == pytest.approx(own_row["values"]["virtio"]) and b_single["n"] == "3"
+
+
+def test_identical_backends_are_not_separated_and_an_outlier_host_is_named(tmp_path):
+    fleet_tree(tmp_path, {"hv-a": 1.0, "hv-b": 1.05, "hv-c": 0.97, "hv-d": 1.02, "hv-e": 0.2}, macvtap_faster=1.0)
+    model = fleet.build_fleet(tmp_path, ["hv-a", "hv-b", "hv-c", "hv-d", "hv-e", "hv-f"],
+                              failures={"hv-f": "preflight: /dev/kvm is missing"})
+    assert model["claims"] == [] and model["family_size"] > 0
+    assert "No difference between backends is supported across the fleet." in fleet.render_fleet(model)
+    assert any(o.startswith("hv-e: virtio TCP Single Stream 0.20 Gbps against the fleet's median 1.02") for o in
+               model["outliers"]), model["outliers"]
+    assert not any(o.startswith(("hv-a", "hv-b", "hv-c", "hv-d")) for o in model["outliers"])
+    assert model["missing"] == {"hv-f": "preflight: /dev/kvm is missing"} and model["reported"][-1] == "hv-e"
+
+
+def test_the_blocked_ratio_is_the_one_sample_t_test_of_the_log_ratios():
+    from scipy import stats  # pylint: disable=import-outside-toplevel
+
+    pairs = [(10, 8), (12, 9.5), (9, 7.7), (11, 9)]
+    logs = [math.log(a / b) for a, b in pairs]
+    rat = blocked_ratio(pairs)
+    assert rat["p"] == pytest.approx(stats.ttest_1samp(logs, 0).pvalue)
+    half = stats.t.ppf(0.975, 3) * np.std(logs, ddof=1) / 2
+    assert (rat["low"], rat["high"]) == pytest.approx((math.exp(np.mean(logs) - half), math.exp(np.mean(logs) + half)))
+    assert blocked_ratio([(1, 2)])["why"] == "one host" and blocked_ratio([(2, 1), (4, 2)])["degenerate"]
+
+
+def test_blocked_comparisons_claim_nothing_for_identical_backends_and_cover_the_true_ratio(monkeypatch):
+    """Simulated fleets (fixed seed): host effects multiplicative and large (CV 50 %), measurement noise 5 %.
+    Identical backends: at most 5 % of fleets carry any claim over 10 rows; a true ratio of 1.1 is covered by
+    about 95 % of the intervals."""
+    # statsmodels' Holm branch runs gc.collect() on every call: harmless once per report, slow 1000 times
+    monkeypatch.setattr(gc, "collect", lambda *_args: 0)
+    rng = np.random.default_rng(20261203)
+    fleets, hosts, rows = 1000, 5, 10
+    with_claim = covered = 0
+    for _fleet in range(fleets):
+        family = Family()
+        for row in range(rows):
+            host = rng.lognormal(0, 0.5, hosts) * (row + 1)
+            pairs = list(zip(host * rng.lognormal(0, 0.05, hosts), host * rng.lognormal(0, 0.05, hosts)))
+            family.add(row, blocked_compare(pairs))
+        family.correct()
+        with_claim += any(c["significant"] for c in family.members.values())
+        host = rng.lognormal(0, 0.5, hosts)
+        rat = blocked_ratio(list(zip(1.1 * host * rng.lognormal(0, 0.05, hosts), host * rng.lognormal(0, 0.05, hosts))))
+        covered += rat["low"] <= 1.1 <= rat["high"]
+    print(f"\nfleets of {hosts} hosts, {rows} rows: {with_claim / fleets:.1%} of identical-backend fleets carry a claim; "
+          f"intervals cover a true ratio of 1.1 in {covered / fleets:.1%}")
+    assert with_claim / fleets <= 0.05
+    assert 0.93 <= covered / fleets <= 0.97

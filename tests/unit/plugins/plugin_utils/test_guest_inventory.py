@@ -1,0 +1,34 @@
+"""How the controller reaches a lab's guests: add_host's entries and the ProxyCommand into the lab."""
+
+from __future__ import annotations
+
+import shlex
+
+from ansible_collections.volt.netbench.plugins.plugin_utils.guest_inventory import guest_entries, proxy_command
+
+GUESTS = [{"name": "server", "host": "hv-a-server", "ssh_port": 10022,
+           "data_addresses": {"virtio": "198.18.0.1/24", "macvtap": "198.18.2.1/24"}},
+          {"name": "client", "ssh_port": 10023, "data_address": "198.18.0.2/24"}]
+
+
+def test_each_guest_is_reached_through_the_labs_namespace_with_its_own_alias_and_socket():
+    server, client = guest_entries(GUESTS, netns="vnb-a", controller_root="/root/.cache/volt-netbench/labs",
+                                   ssh_key="/var/cache/k", group="volt_guests")
+    assert (server["name"], client["name"]) == ("hv-a-server", "client")  # the inventory name, default the name
+    assert server["ansible_port"] == 10022 and server["ansible_host"] == "127.0.0.1"
+    assert server["volt_guest_data_addresses"] == {"virtio": "198.18.0.1", "macvtap": "198.18.2.1"}
+    assert client["volt_guest_data_address"] == "198.18.0.2" and server["volt_guest_lab"] == "vnb-a"
+    args = shlex.split(server["ansible_ssh_common_args"])
+    assert args[:2] == ["-o", "ProxyCommand=ip netns exec vnb-a nc 127.0.0.1 %p"]
+    assert "HostKeyAlias=volt-vnb-a-server" in args and "ControlPath=/root/.cache/volt-netbench/labs/vnb-a/cp-%C" in args
+    assert "UserKnownHostsFile=/root/.cache/volt-netbench/labs/vnb-a/known_hosts" in args
+
+
+def test_a_remote_hypervisors_name_is_one_word_of_the_proxy_command():
+    # a proxy host with a shell metacharacter stays one argument of ssh (it used to go into the shell unquoted)
+    command = proxy_command("vnb-a", "hv;touch /tmp/x")
+    assert shlex.split(command) == ["ssh", "-o", "BatchMode=yes", "hv;touch /tmp/x", "ip", "netns", "exec", "vnb-a",
+                                    "nc", "127.0.0.1", "%p"]
+    remote = ["ssh", "-o", "BatchMode=yes", "-W", "127.0.0.1:%p", "root@hv-a"]
+    assert shlex.split(proxy_command("", "root@hv-a")) == remote
+    assert proxy_command("", "") == ""
