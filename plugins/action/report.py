@@ -13,7 +13,8 @@ from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import BACKEN
 from ansible_collections.volt.netbench.plugins.plugin_utils.report import (
     build_report, render_markdown, report_files, write_report)
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import ResultsError
-from ansible_collections.volt.netbench.plugins.plugin_utils.summary import failures, outcomes, stats, summary_text
+from ansible_collections.volt.netbench.plugins.plugin_utils.summary import (
+    failures, outcomes, stats, stats_data, summary_text)
 
 
 class ActionModule(VoltActionBase):
@@ -26,6 +27,7 @@ class ActionModule(VoltActionBase):
         "run_ids": {"type": "list", "elements": "str", "default": []},
         "display_dir": {"type": "str"},
         "run_id": {"type": "str"},
+        "fleet_host": {"type": "str", "default": ""},
     }
 
     def execute(self, args, task_vars):
@@ -80,6 +82,7 @@ class ActionModule(VoltActionBase):
             ran, not_run = outcomes(results_dir, args["run_id"])
             result.update(summary=summary_text(result, ran, not_run), stats=stats(result, ran, not_run),
                           failures=failures(ran))
+            result["stats_data"] = stats_data(result["stats"], args["fleet_host"])
         if self._task.diff and changed:
             result["diff"] = {"after_header": str(md_path), "after": render_markdown(model)}
         return result

@@ -60,9 +60,15 @@ options:
     type: str
   run_id:
     description:
-      - The run that just ended. Adds RV(summary), RV(stats) and RV(failures) from the run.json of each of its
-        runs (a run without one is C(unrecorded)).
+      - The run that just ended. Adds RV(summary), RV(stats), RV(stats_data) and RV(failures) from the run.json of
+        each of its runs (a run without one is C(unrecorded)).
     type: str
+  fleet_host:
+    description:
+      - The hypervisor's name when it is part of a fleet - RV(stats_data) then keys its summary by host
+        (C(volt_netbench_hosts)), since set_stats merges every host's data.
+    type: str
+    default: ""
 attributes:
   check_mode:
     support: full
@@ -98,6 +104,10 @@ summary:
   type: str
 stats:
   description: The data for set_stats (volt_netbench) - status, error, report, runs, figures, of_native, outcomes, not_run ...
+  returned: with run_id
+  type: dict
+stats_data:
+  description: The set_stats data - C(volt_netbench), or C(volt_netbench_hosts) keyed by O(fleet_host).
   returned: with run_id
   type: dict
 failures:

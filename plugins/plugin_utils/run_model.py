@@ -154,6 +154,8 @@ def plan_request(given: dict[str, Any], now: dt.datetime | None = None) -> dict[
         "run_id": new_run_id(now),
         "results_dir": settings["results_dir"],
         "display_dir": display_dir,
+        # the name a fleet's host reports under ('' for a hypervisor on its own)
+        "fleet_host": settings["hypervisor"] if settings["fleet"] else "",
         "paths": paths,
         # the native reference's namespaces (the watchdog deletes them with every process in them)
         "native_netns": list(paths["native_netns"].values()) if settings["native"] else [],

@@ -74,3 +74,11 @@ def stats(result: dict[str, Any], ran: dict[str, dict[str, Any]], not_run: dict[
         "outcomes": ran,
         "not_run": not_run,
     }
+
+
+def stats_data(stats_: dict[str, Any], fleet_host: str = "") -> dict[str, Any]:
+    """What set_stats hands AWX: ``volt_netbench`` for a single hypervisor; in a fleet, where set_stats merges
+    every host's data, ``volt_netbench_hosts`` keyed by host (the fleet's verdict is ``volt_netbench_fleet``)."""
+    if fleet_host:
+        return {"volt_netbench_hosts": {fleet_host: stats_}}
+    return {"volt_netbench": stats_}

@@ -84,10 +84,10 @@ def flat(text: str) -> str:
 STARTED: list[subprocess.Popen] = []
 
 
-def start(args: list[str], log: Path) -> subprocess.Popen:
+def start(args: list[str], log: Path, env: dict | None = None) -> subprocess.Popen:
     handle = open(log, "w", encoding="utf-8")  # pylint: disable=consider-using-with
     proc = subprocess.Popen(args, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, **ENV, "ANSIBLE_FORCE_COLOR": "0"})
+                            env={**os.environ, **ENV, "ANSIBLE_FORCE_COLOR": "0", **(env or {})})
     STARTED.append(proc)
     return proc
 
@@ -117,10 +117,14 @@ def lab_ns():
             except subprocess.TimeoutExpired:
                 proc.kill()
     deadline = time.monotonic() + 60
-    while LOCK.exists() and time.monotonic() < deadline:
+    # the fleet tests' labs are this namespace with a or b appended, each with its own lock
+    labs = [ns, f"{ns}a", f"{ns}b"]
+    while any(p.exists() for p in [LOCK] + [Path(f"/run/volt-netbench/{lab}.lock") for lab in labs[1:]]) \
+            and time.monotonic() < deadline:
         time.sleep(0.5)
-    subprocess.run(["pkill", "-f", f"/run/volt-netbench/guests/{ns}/"], check=False)
-    subprocess.run(["ip", "netns", "delete", ns], capture_output=True, check=False)
+    for lab in labs:
+        subprocess.run(["pkill", "-f", f"/run/volt-netbench/guests/{lab}/"], check=False)
+        subprocess.run(["ip", "netns", "delete", lab], capture_output=True, check=False)
 
 
 # --- end to end ------------------------------------------------------------------------------------
@@ -230,27 +234,42 @@ def test_all_backends_quick_end_to_end_and_the_lock(tmp_path, lab_ns):
     assert_clean(lab_ns)
 
 
-def test_a_fleet_of_two_hypervisors_runs_its_labs_at_the_same_time(tmp_path, lab_ns):
-    """inventories/fleet-local's shape with this test's namespaces and locks: two inventory hosts on this machine,
-    each with its own lab, in one play (forks, the free strategy). Both matrices overlap in time, each host keeps
-    its runs and report under results/<host>/, and both labs are gone at the end."""
+def fleet_inventory(tmp_path: Path, lab_ns: str) -> tuple[Path, dict[str, str], dict[str, Path]]:
+    """inventories/fleet-local's shape with this test's namespaces and locks: two inventory hosts on this machine."""
     hosts = {"hv-a": f"{lab_ns}a", "hv-b": f"{lab_ns}b"}
     locks = {h: Path(f"/run/volt-netbench/{ns}.lock") for h, ns in hosts.items()}
     inventory = tmp_path / "fleet.yml"
     inventory.write_text(json.dumps({"all": {"children": {"hypervisors": {
         "vars": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable},
         "hosts": {h: {"benchmark_netns": ns, "benchmark_lock_path": str(locks[h])} for h, ns in hosts.items()}}}}}))
+    return inventory, hosts, locks
+
+
+def fleet_args(inventory: Path, results: Path, *extra: str) -> list[str]:
+    return [str(BIN / "ansible-playbook"), "-i", str(inventory), str(PLAYBOOK), "-e", f"results_dir={results}",
+            "-e", "profile=quick", "-e", f"duration={TEST_SECONDS}", "-e", f"ping_count={PINGS}",
+            "-e", f"benchmark_image_cache_dir={ENV['VOLT_NETBENCH_IMAGE_CACHE']}", "-e", "native=false",
+            "-e", "backend=virtio", *extra]
+
+
+def test_a_fleet_of_two_hypervisors_runs_its_labs_at_the_same_time(tmp_path, lab_ns):
+    """inventories/fleet-local's shape with this test's namespaces and locks: two inventory hosts on this machine,
+    each with its own lab, in one play (forks, the free strategy). Both matrices overlap in time, each host keeps
+    its runs and report under results/<host>/, and both labs are gone at the end."""
+    inventory, hosts, locks = fleet_inventory(tmp_path, lab_ns)
     results = tmp_path / "results"
     log = tmp_path / "fleet.log"
     try:
-        proc = start([str(BIN / "ansible-playbook"), "-i", str(inventory), str(PLAYBOOK), "-e", f"results_dir={results}",
-                      "-e", "profile=quick", "-e", f"duration={TEST_SECONDS}", "-e", f"ping_count={PINGS}",
-                      "-e", f"benchmark_image_cache_dir={ENV['VOLT_NETBENCH_IMAGE_CACHE']}", "-e", "native=false",
-                      "-e", "backend=virtio", "-e", '{"tests": ["iperf3_tcp_single", "ping", "netperf_tcp_rr"]}'], log)
+        proc = start(fleet_args(inventory, results, "-e", '{"tests": ["iperf3_tcp_single", "ping", "netperf_tcp_rr"]}'),
+                     log, env={"ANSIBLE_SHOW_CUSTOM_STATS": "1"})
         assert proc.wait(timeout=1800) == 0, log.read_text()[-6000:]
         text = log.read_text()
         fleet_md, fleet_csv = (results / "REPORT.md").read_text(), (results / "fleet.csv").read_text()
         assert "Fleet report: " in text and "2 of 2 hypervisors reported" in fleet_md
+        # AWX's artifacts: each host's summary under its name, and the fleet's verdict
+        stats = text.split("CUSTOM STATS:", 1)[1]
+        assert re.search(r"volt_netbench_hosts\W+hv-a\W", stats) and "hv-b" in stats, stats[:2000]
+        assert "volt_netbench_fleet" in stats and "reported" in stats, stats[:2000]
         spans = {}
         for host in hosts:
             (run_,) = [json.loads(p.read_text()) for p in (results / host / "virtio").glob("*/run.json")]
@@ -445,41 +464,45 @@ def test_a_results_disk_that_fills_up_mid_matrix(tmp_path, lab_ns):
         subprocess.run(["umount", str(disk)], check=False)
 
 
-def test_iperf3_server_killed_then_sigint(tmp_path, lab_ns):
-    """Two faults in one run (one boot): the iperf3 server dies on the server VM (the next iperf3 test fails with
-    iperf3's own error, the others go on), then ansible-playbook gets Ctrl-C during the last test (the watchdog
-    tears the lab down, records the run as interrupted and writes the report against the run's baseline)."""
+def test_iperf3_server_killed_then_sigint_in_a_two_host_fleet(tmp_path, lab_ns):
+    """Two faults in one fleet run (one boot of two labs): the iperf3 server dies on hv-a's server VM (its next
+    iperf3 test fails with iperf3's own error, the others go on; hv-b's does not), then ansible-playbook gets
+    Ctrl-C during the last test: each host's watchdog tears its lab down within the minute, records its run as
+    interrupted and writes its report against the run's baseline."""
+    inventory, hosts, locks = fleet_inventory(tmp_path, lab_ns)
     results = tmp_path / "results"
     log = tmp_path / "faults.log"
-    proc = start(bench_args(results, lab_ns, "-e", "backend=virtio", "-e", "baseline=vhost-net", "-e", FAULT_TESTS),
-                 log)
+    proc = start(fleet_args(inventory, results, "-e", "baseline=vhost-net", "-e", FAULT_TESTS), log)
     wait_for(log, r"\[2/5\] virtio ping \(", proc)
     # the lab key of the built image (cloud images have their own, under cloud-*) the guests were given
     key = max((p for p in Path.home().glob(".cache/volt-netbench/keys/*/id_ed25519")
                if not p.parent.name.startswith("cloud-")), key=lambda p: p.stat().st_mtime)
     kill = subprocess.run(["ssh", "-i", str(key), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-                           "-o", f"ProxyCommand=ip netns exec {lab_ns} nc 127.0.0.1 %p", "-p", "10022",
+                           "-o", f"ProxyCommand=ip netns exec {hosts['hv-a']} nc 127.0.0.1 %p", "-p", "10022",
                            "root@127.0.0.1", "pkill", "-x", "iperf3"], capture_output=True, text=True, timeout=120, check=False)
     assert kill.returncode == 0, kill.stderr
     wait_for(log, r"\[5/5\] virtio netperf_tcp_rr \(", proc)
     time.sleep(1)
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=120) != 0
-    assert_clean(lab_ns, timeout=120)  # the watchdog tears the lab down
-    (run_,) = runs(results, "virtio")
-    assert run_["reason"] == "interrupted: ansible-playbook ended before the run finished"
-    status = {t["name"]: t["status"] for t in run_["tests"]}
-    assert status["iperf3_tcp_single"] == "ok"
-    assert status["ping"] == "ok" and status["sockperf_tcp"] == "ok"
-    assert status["pps_64"] == "failed"
-    assert status["netperf_tcp_rr"] == "skipped"
+    for host, ns in hosts.items():
+        assert_clean(ns, timeout=60, lock=locks[host])  # each host's watchdog tears its lab down within a minute
+    for host in hosts:
+        (run_,) = runs(results / host, "virtio")
+        assert run_["reason"] == "interrupted: ansible-playbook ended before the run finished"
+        status = {t["name"]: t["status"] for t in run_["tests"]}
+        assert status["iperf3_tcp_single"] == "ok"
+        assert status["ping"] == "ok" and status["sockperf_tcp"] == "ok"
+        assert status["pps_64"] == ("failed" if host == "hv-a" else "ok"), (host, run_["tests"])
+        assert status["netperf_tcp_rr"] == "skipped"
+        # the watchdog's report keeps the run's -e baseline (it used to fall back to virtio)
+        assert json.loads((results / host / "report.json").read_text())["baseline"] == "vhost-net"
+    (run_,) = runs(results / "hv-a", "virtio")
     messages = {t["name"]: t["message"] for t in run_["tests"]}
     assert "unable to connect to server" in messages["pps_64"]
-    report = (results / "REPORT.md").read_text()
+    report = (results / "hv-a" / "REPORT.md").read_text()
     # iperf3 -J may exit 0 after printing its error; then the parser's message carries it
     (line,) = [x for x in report.splitlines() if x.startswith("- virtio: pps_64 failed — ")]
     assert "unable to connect to server: Connection refused" in line
     assert "| 64 bytes | n/a | n/a | n/a |" in report
     assert "virtio: netperf_tcp_rr skipped — not run: the benchmark was interrupted." in report
-    # the watchdog's report keeps the run's -e baseline (it used to fall back to virtio)
-    assert json.loads((results / "report.json").read_text())["baseline"] == "vhost-net"

@@ -98,6 +98,7 @@ def test_a_host_that_runs_nothing_plans_no_lab(tmp_path):
 def test_a_fleets_hypervisor_keeps_its_runs_and_names_its_guests_apart(tmp_path):
     run = request(tmp_path, fleet="true", hypervisor="hv-a", display_dir="results")
     assert run["results_dir"] == str(tmp_path / "results" / "hv-a") and run["display_dir"] == "results/hv-a"
+    assert run["fleet_host"] == "hv-a" and request(tmp_path, hypervisor="hv-a")["fleet_host"] == ""
     lab = plan_lab(run, CAPABILITIES, now=NOW)
     assert lab["guest_hosts"] == {"server": "hv-a-server", "client": "hv-a-client"}
     assert [g["host"] for g in lab["guests"]] == ["hv-a-server", "hv-a-client"]
@@ -153,6 +154,8 @@ def test_the_summary_and_awx_data_come_from_the_runs_records(tmp_path):
         "macvtap: unrecorded (0 ok, 0 failed)", "vhost-net: not run - preflight: no /dev/vhost-net",
         "Ranking: virtio", "Default: virtio", "Anomalies: 1 (listed in the report)"]
     stats = summary.stats(result, outcomes, not_run)
+    assert summary.stats_data(stats) == {"volt_netbench": stats}
+    assert summary.stats_data(stats, "hv-a") == {"volt_netbench_hosts": {"hv-a": stats}}
     assert stats["status"] == "failed" and stats["error"] == "virtio did not complete; macvtap did not complete"
     # the lost guest is why the unreached test did not run
     run = json.loads((ran / "run.json").read_text())
