@@ -85,7 +85,7 @@ class ActionModule(VoltActionBase):
                 entry["window"] = [round(collected - float(job["seconds"]), 3), round(collected, 3)]
         try:
             write_outputs(args["run_dir"], entry, job or {})
-            append_progress(args["run_dir"], None, entry)
+            append_progress(args["run_dir"], entry)
         except OSError as err:
             # the outcome could not be kept: the run stops here, and what was written before stays
             return {"failed": True, "msg": f"guest_test: {test['name']}: {write_problem(err, args['run_dir'])}",

@@ -7,7 +7,7 @@ from __future__ import annotations
 from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PATHS
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import (
-    RUN_STATUSES, UNREACHED_STATUS, ResultsError, record_from_progress, record_run)
+    RUN_STATUSES, UNREACHED_REASON, UNREACHED_STATUS, ResultsError, record_from_progress, record_run)
 from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_problem
 from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import unreached
 
@@ -49,7 +49,7 @@ class ActionModule(VoltActionBase):
                     args["run_dir"],
                     backend=args["backend"],
                     tests=args["tests"] + unreached(args["planned"], args["tests"],
-                                                    args["unreached_reason"] or "the run stopped early",
+                                                    args["unreached_reason"] or UNREACHED_REASON,
                                                     status=UNREACHED_STATUS),
                     config=args["config"],
                     environment=args["environment"],

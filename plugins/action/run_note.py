@@ -8,8 +8,7 @@ import time
 
 from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
 from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_problem
-from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import (
-    PHASES, RunControlError, note_progress, read_progress)
+from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import PHASES, RunControlError, note_progress
 
 
 def nic_environment(nic_facts: list[dict]) -> dict[str, dict[str, str]]:
@@ -56,11 +55,10 @@ class ActionModule(VoltActionBase):
         lost = lost_guest(args["lost"], args["server_check"])
         noted = ""
         for run_dir in args["run_dirs"]:
-            backend = (read_progress(run_dir) or {}).get("backend", "")
             try:
-                progress = note_progress(run_dir, mark=args["mark"] or "", at=now,
-                                         environment=dict(args["environment"], **by_backend.get(backend, {})),
-                                         wall_times=args["wall_times"], lost=lost, error=args["error"][:2000])
+                progress = note_progress(run_dir, mark=args["mark"] or "", at=now, environment=args["environment"],
+                                         environment_by_backend=by_backend, wall_times=args["wall_times"], lost=lost,
+                                         error=args["error"][:2000])
             except RunControlError as err:
                 return {"failed": True, "msg": f"run_note: {err}", "error": args["error"]}
             except OSError as err:

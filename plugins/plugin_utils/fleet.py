@@ -31,7 +31,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_atomic
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import BACKENDS, NATIVE, PATHS
-from ansible_collections.volt.netbench.plugins.plugin_utils.report import NA, build_report
+from ansible_collections.volt.netbench.plugins.plugin_utils.report import NA, build_report, fmt
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import ResultsError
 from ansible_collections.volt.netbench.plugins.plugin_utils.stats import (
     ALPHA, CORRECTION_NAME, Family, blocked_compare, p_text, reverse)
@@ -44,10 +44,6 @@ MIN_OUTLIER_HOSTS = 3
 # The environment rows compared between hosts (labels as the host reports name them).
 FLEET_ENV = ("Host CPU", "Host RAM", "Host NIC", "Host Kernel", "QEMU Version", "VM vCPUs", "VM RAM", "Guest Kernel")
 CSV_FIELDS = ("host", "backend", "section", "metric", "unit", "n", "mean", "interval_half_width", "cell")
-
-
-def _fmt(value: float | None, digits: int = 2) -> str:
-    return NA if value is None else f"{value:,.{digits}f}"
 
 
 def _robust_z(values: dict[str, float]) -> dict[str, float]:
@@ -121,8 +117,8 @@ def build_fleet(results_dir: str | os.PathLike, hosts: list[str], *, failures: d
             values = {h: row["values"][column] for h, row in entry["hosts"].items() if row["values"].get(column) is not None}
             for host, z in _robust_z(values).items():
                 if abs(z) > OUTLIER_Z:
-                    outliers.append(f"{host}: {column} {label} {_fmt(values[host])} {entry['unit']} against the "
-                                    f"fleet's median {_fmt(statistics.median(values.values()))} (robust z = {z:+.1f})")
+                    outliers.append(f"{host}: {column} {label} {fmt(values[host], 2)} {entry['unit']} against the "
+                                    f"fleet's median {fmt(statistics.median(values.values()), 2)} (robust z = {z:+.1f})")
         for i, a in enumerate(ranked):
             for b in ranked[i + 1:]:
                 pairs = [(row["values"].get(a), row["values"].get(b)) for row in entry["hosts"].values()]

@@ -384,6 +384,8 @@ def run_status(counts: dict[str, int]) -> str:
 
 # What a run's tests were never reached for is recorded as: the test did not run, it did not fail.
 UNREACHED_STATUS = "skipped"
+# ... with this reason when nothing more precise is known
+UNREACHED_REASON = "the run stopped early"
 
 
 def record_from_progress(run_dir: str | os.PathLike, *, unreached_reason: str = "", reason: str = "",
@@ -400,7 +402,7 @@ def record_from_progress(run_dir: str | os.PathLike, *, unreached_reason: str = 
     if not progress.get("backend"):
         raise ResultsError(f"run {run_dir} has no progress file to record it from")
     reason = reason or progress.get("error") or ""
-    unreached_reason = unreached_reason or reason or progress.get("lost") or "the run stopped early"
+    unreached_reason = unreached_reason or reason or progress.get("lost") or UNREACHED_REASON
     done = list(progress.get("tests") or [])
     tests = done + unreached(progress.get("planned") or [], done, unreached_reason, status=UNREACHED_STATUS)
     # the lab's phases, then each test's own time (the last repetition's under the test's name)

@@ -276,11 +276,10 @@ def read_progress(run_dir: str | os.PathLike) -> dict[str, Any] | None:
         return None
 
 
-def append_progress(run_dir: str | os.PathLike, header: dict[str, Any] | None, entry: dict[str, Any]
-                    ) -> dict[str, Any]:
-    """Add ENTRY to the run's progress file (created from HEADER when the run has none yet) and write it
-    atomically. Returns the new progress."""
-    progress = read_progress(run_dir) or dict(header or {}, tests=[])
+def append_progress(run_dir: str | os.PathLike, entry: dict[str, Any]) -> dict[str, Any]:
+    """Add ENTRY to the run's progress file (started by :func:`start_progress`) and write it atomically; the
+    same test and repetition again replaces its entry. Returns the new progress."""
+    progress = read_progress(run_dir) or {"tests": []}
     progress["tests"] = [t for t in progress.get("tests", []) if _key(t) != _key(entry)] + [entry]
     write_atomic(Path(run_dir, PROGRESS_FILE), json.dumps(progress))
     return progress
@@ -298,17 +297,20 @@ PHASES = ("lab", "boot", "matrix", "teardown")
 
 
 def note_progress(run_dir: str | os.PathLike, *, mark: str = "", at: float | None = None,
-                  environment: dict[str, Any] | None = None, wall_times: dict[str, Any] | None = None,
-                  lost: str = "", error: str = "") -> dict[str, Any]:
+                  environment: dict[str, Any] | None = None,
+                  environment_by_backend: dict[str, dict[str, Any]] | None = None,
+                  wall_times: dict[str, Any] | None = None, lost: str = "", error: str = "") -> dict[str, Any]:
     """Note what the run learnt in its progress file: the start of a phase (MARK, one of PHASES, AT a
-    time.time()), the environment's new fields, wall times, a lost guest (LOST: later tests on the guests
-    are not run, the first reason stays) and the error that stopped the run. Returns the new progress."""
+    time.time()), the environment's new fields (and those of this run's backend in ENVIRONMENT_BY_BACKEND),
+    wall times, a lost guest (LOST: later tests on the guests are not run, the first reason stays) and the
+    error that stopped the run. Returns the new progress."""
     progress = read_progress(run_dir) or {"tests": []}
     if mark:
         if mark not in PHASES:
             raise RunControlError(f"mark must be one of {', '.join(PHASES)}, got {mark!r}")
         progress.setdefault("marks", {})[mark] = at
-    progress["environment"] = dict(progress.get("environment") or {}, **(environment or {}))
+    progress["environment"] = dict(progress.get("environment") or {}, **(environment or {}),
+                                   **(environment_by_backend or {}).get(progress.get("backend", ""), {}))
     progress["wall_times"] = dict(progress.get("wall_times") or {}, **(wall_times or {}))
     if lost and not progress.get("lost"):
         progress["lost"] = lost

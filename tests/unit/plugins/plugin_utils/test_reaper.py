@@ -26,7 +26,8 @@ def test_every_backend_of_the_lab_is_recorded_as_interrupted(tmp_path):
         entry = {"name": "ping", "tool": "ping", "status": "ok", "message": "", "raw": "ping.txt"}
         header = {"backend": backend, "planned": [{"name": n, "tool": t, "repetition": 1} for n, t in planned.items()],
                   "config": {}, "environment": {}, "started": "t0"}
-        run_control.append_progress(run_dir, header, entry)
+        run_control.start_progress(run_dir, header)
+        run_control.append_progress(run_dir, entry)
     reaper.record_interrupted({"run_dirs": [str(d) for d in dirs.values()], "results_dir": str(results)})
     for backend, run_dir in dirs.items():
         run = json.loads((run_dir / "run.json").read_text())
@@ -100,8 +101,8 @@ def _progress_run(results: Path, backend: str = "virtio") -> Path:
     for mark, at in (("lab", 1000.0), ("boot", 1012.0), ("matrix", 1032.5)):
         run_control.note_progress(run_dir, mark=mark, at=at)
     run_control.note_progress(run_dir, environment={"vm_vcpus": 1}, wall_times={"boot_to_ssh_s": {"server": 20.0}})
-    run_control.append_progress(run_dir, None, {"name": "ping", "tool": "ping", "status": "ok", "message": "",
-                                                "raw": "ping.txt", "wall_s": 2.5})
+    run_control.append_progress(run_dir, {"name": "ping", "tool": "ping", "status": "ok", "message": "",
+                                          "raw": "ping.txt", "wall_s": 2.5})
     return run_dir
 
 

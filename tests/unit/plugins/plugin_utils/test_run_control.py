@@ -129,8 +129,8 @@ def test_outputs_and_progress_are_kept_on_the_controller(tmp_path):
     assert (tmp_path / "iperf3_tcp_single.stderr").read_text() == "boom\n"
     header = {"backend": "virtio", "planned": ["iperf3_tcp_single", "ping"], "started": "t0"}
     rc.start_progress(tmp_path, header)
-    rc.append_progress(tmp_path, None, entry)
-    rc.append_progress(tmp_path, None, dict(entry, status="ok"))
+    rc.append_progress(tmp_path, entry)
+    rc.append_progress(tmp_path, dict(entry, status="ok"))
     progress = json.loads((tmp_path / rc.PROGRESS_FILE).read_text())
     assert [t["status"] for t in progress["tests"]] == ["ok"]  # the same test again replaces its entry
     assert progress["backend"] == "virtio" and progress["started"] == "t0"
@@ -141,7 +141,8 @@ def test_the_run_state_is_noted_in_the_progress_file(tmp_path):
     """What the role used to carry in facts: phase marks, environment, wall times, a lost guest, the error."""
     rc.start_progress(tmp_path, {"backend": "macvtap", "environment": {"host_kernel": "6.1"}})
     rc.note_progress(tmp_path, mark="lab", at=100.0)
-    rc.note_progress(tmp_path, mark="boot", at=112.5, environment={"host_nic": "veth (vnbveth0)"})
+    rc.note_progress(tmp_path, mark="boot", at=112.5,
+                     environment_by_backend={"macvtap": {"host_nic": "veth (vnbveth0)"}, "virtio": {"host_nic": "br"}})
     rc.note_progress(tmp_path, environment={"vm_vcpus": 1}, wall_times={"boot_to_ssh_s": {"server": 20.1}})
     rc.note_progress(tmp_path, lost="server VM unreachable: timed out")
     rc.note_progress(tmp_path, lost="client gone", mark="matrix", at=140.0)

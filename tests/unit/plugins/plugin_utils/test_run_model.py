@@ -136,7 +136,7 @@ def test_the_summary_and_awx_data_come_from_the_runs_records(tmp_path):
     shutil.copy(FIXTURES / "ping" / "iputils_20.txt", ran / "ping.txt")
     run_control.start_progress(ran, {"backend": "virtio", "planned": [
         {"name": "ping", "tool": "ping", "repetition": 1}, {"name": "netperf_tcp_rr", "tool": "netperf", "repetition": 1}]})
-    run_control.append_progress(ran, None, {"name": "ping", "tool": "ping", "status": "ok", "message": "", "raw": "ping.txt"})
+    run_control.append_progress(ran, {"name": "ping", "tool": "ping", "status": "ok", "message": "", "raw": "ping.txt"})
     run_control.note_progress(ran, lost="server VM unreachable: timed out")
     record_from_progress(ran)
     refused = create_run_dir(results, "vhost-net", "20261203T093005Z")[0]
