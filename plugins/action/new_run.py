@@ -17,13 +17,16 @@ class ActionModule(VoltActionBase):
     ARGSPEC = {
         "results_dir": {"type": "path", "required": True},
         "backend": {"type": "str", "choices": list(PATHS)},
-        "backends": {"type": "list", "elements": "str", "default": []},
+        "backends": {"type": "list", "elements": "str"},
         "run_id": {"type": "str"},
         "progress": {"type": "dict", "default": {}},
     }
     MUTUALLY_EXCLUSIVE = [["backend", "backends"]]
 
     def execute(self, args, task_vars):
+        if args["backends"] == []:
+            # a hypervisor that records no run here (a cross-host pair's server side)
+            return {"changed": False, "run_dirs": {}, "run_ids": {}, "msg": "no run recorded on this hypervisor"}
         backends = args["backends"] or ([args["backend"]] if args["backend"] else [])
         if not backends:
             return {"failed": True, "msg": "new_run: give backend (one run) or backends (one run each)"}

@@ -5,7 +5,8 @@
 from __future__ import annotations
 
 from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
-from ansible_collections.volt.netbench.plugins.plugin_utils.run_model import RunModelError, plan_lab, plan_request
+from ansible_collections.volt.netbench.plugins.plugin_utils.run_model import (
+    RunModelError, plan_lab, plan_pair, plan_request)
 
 
 class ActionModule(VoltActionBase):
@@ -16,6 +17,8 @@ class ActionModule(VoltActionBase):
         "request": {"type": "dict"},
         "capabilities": {"type": "dict"},
         "image": {"type": "dict", "default": {}},
+        "peers": {"type": "dict"},
+        "pair_capabilities": {"type": "list", "elements": "dict", "default": []},
     }
     MUTUALLY_EXCLUSIVE = [["settings", "request"]]
 
@@ -25,10 +28,17 @@ class ActionModule(VoltActionBase):
                 return {"changed": False, **plan_request(args["settings"])}
             except RunModelError as err:
                 return {"failed": True, "msg": str(err)}
+        if args["request"] is not None and args["peers"] is not None:
+            try:
+                return {"changed": False, **plan_pair(args["request"], args["peers"])}
+            except RunModelError as err:
+                return {"failed": True, "msg": str(err)}
         if args["request"] is None or args["capabilities"] is None:
             return {"failed": True, "msg": "run_plan: give settings (the run as asked for), or request (run_plan's "
-                                           "answer to them) with capabilities (the hypervisor's decisions)"}
+                                           "answer to them) with peers (every hypervisor's request, for a pair) or "
+                                           "capabilities (the hypervisor's decisions)"}
         try:
-            return {"changed": False, **plan_lab(args["request"], args["capabilities"], args["image"])}
+            return {"changed": False, **plan_lab(args["request"], args["capabilities"], args["image"],
+                                                 pair_capabilities=args["pair_capabilities"])}
         except (RunModelError, ValueError) as err:
             return {"failed": True, "msg": f"run_plan: {err}"}

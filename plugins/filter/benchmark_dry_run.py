@@ -63,6 +63,11 @@ options:
     description: Where the results would go.
     type: str
     default: results
+  pair:
+    description: This hypervisor's part in the run (C(pair) of M(volt.netbench.run_plan)) - a cross-host pair's
+      server side keeps its guest up while the client's runs the tests and writes the results.
+    type: dict
+    default: {}
 """
 
 EXAMPLES = r"""
@@ -86,7 +91,7 @@ from ansible_collections.volt.netbench.plugins.plugin_utils.dry_run import descr
 
 
 def benchmark_dry_run(plan, requested, decisions, accelerator, image, netns="", native_netns=(), devices=(),
-                      guests=(), results_dir="results"):
+                      guests=(), results_dir="results", pair=None):
     """volt.netbench.benchmark_dry_run (documented above)."""
     plan = dict(plan or {})
     if "plan" in plan:  # run_plan's lab
@@ -98,7 +103,7 @@ def benchmark_dry_run(plan, requested, decisions, accelerator, image, netns="", 
         return describe(requested=list(requested), decisions=dict(decisions or {}), plan=dict(plan) if plan else None,
                         accelerator=str(accelerator), image=dict(image or {}), netns=str(netns or ""),
                         native_netns=list(native_netns or []), devices=list(devices or []), guests=list(guests or []),
-                        results_dir=str(results_dir))
+                        results_dir=str(results_dir), pair=dict(pair or {}))
     except (KeyError, TypeError, ValueError) as err:
         raise AnsibleFilterError(f"benchmark_dry_run: {err}") from err
 

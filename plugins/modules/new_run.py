@@ -28,10 +28,12 @@ options:
     type: str
     choices: [virtio, vhost-net, macvtap, native]
   backends:
-    description: Several runs at once (one run id), instead of O(backend).
+    description:
+      - Several runs at once (one run id), instead of O(backend).
+      - An empty list creates nothing and returns no C(run_dirs) (a hypervisor that records no run, such as a
+        cross-host pair's server side).
     type: list
     elements: str
-    default: []
   progress:
     description:
       - Per backend, the header its progress file starts with - C(planned) (name, tool and repetition of

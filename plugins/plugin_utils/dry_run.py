@@ -69,8 +69,12 @@ def _clock(seconds: float) -> str:
 
 def describe(*, requested: list[str], decisions: dict[str, dict[str, Any]], plan: dict[str, Any] | None,
              accelerator: str, image: dict[str, Any], netns: str, native_netns: list[str],
-             devices: list[dict[str, Any]], guests: list[dict[str, Any]], results_dir: str) -> list[str]:
-    """The dry run's report, one line per item (what ansible-playbook --check prints)."""
+             devices: list[dict[str, Any]], guests: list[dict[str, Any]], results_dir: str,
+             pair: dict[str, Any] | None = None) -> list[str]:
+    """The dry run's report, one line per item (what ansible-playbook --check prints); PAIR: this hypervisor's part
+    of a cross-host pair (run_plan's)."""
+    pair = pair or {}
+    cross = pair.get("topology") == "cross_host"
     lines = ["Check mode: nothing was installed, created, locked or written. A run would:"]
     for name in requested:
         decision = decisions.get(name) or {}
@@ -87,6 +91,12 @@ def describe(*, requested: list[str], decisions: dict[str, dict[str, Any]], plan
     if plan and plan.get("tests"):
         lines.append(f"  create the namespace {netns or '(none: the root namespace)'}"
                      + (f" and the native reference's {', '.join(native_netns)}" if native_netns else ""))
+        if cross:
+            lines.append(f"  take part in a cross-host pair: the server VM on {pair['server_host']}, the client VM on "
+                         f"{pair['client_host']}, across {pair['wire']}")
+        for cable in pair.get("cables") or []:
+            lines.append(f"  lay the simulated cable {cable['name']}: a veth pair from {cable['netns']} to "
+                         f"{cable['peer_netns']}")
         for device in devices:
             where = f" in {device['netns']}" if device.get("netns") else ""
             lower = f" on {device['lower']}" if device.get("lower") else ""
@@ -100,8 +110,11 @@ def describe(*, requested: list[str], decisions: dict[str, dict[str, Any]], plan
             addresses = ", ".join(f"{b} {a}" for b, a in sorted((guest.get("data_addresses") or {}).items()))
             lines.append(f"  boot guest {guest['name']} under {accelerator.upper()}: {addresses}")
         total = plan["tests"][-1]["total"]
-        lines.append(f"  run {total} tests, {plan['repeat']} repetition(s) each, the backends alternating:")
-        for test in plan["tests"]:
+        if cross and pair.get("side") == "server":
+            lines.append(f"  keep its guest up while {pair['client_host']} runs the {total} tests from the client VM")
+        else:
+            lines.append(f"  run {total} tests, {plan['repeat']} repetition(s) each, the backends alternating:")
+        for test in plan["tests"] if not (cross and pair.get("side") == "server") else []:
             lines.append(f"    [{test['position']}/{total}] {test['backend']} {test['name']} ({test['duration_s']:g} s): "
                          f"{test['command']}")
         for name, why in sorted((plan.get("native_unavailable") or {}).items()):
@@ -110,7 +123,10 @@ def describe(*, requested: list[str], decisions: dict[str, dict[str, Any]], plan
         lines.append(f"  take about {_clock(est['total_s'])} (preparing {est['prepare_s']:g} s, lab {est['lab_s']:g} s, "
                      f"boot {est['boot_s']:g} s, tests {est['matrix_s']:g} s, teardown {est['teardown_s']:g} s, "
                      f"report {est['report_s']:g} s)")
-        lines.append(f"  write results/<backend>/<timestamp>/ and the report under {results_dir}")
+        if pair.get("records", True):
+            lines.append(f"  write results/<backend>/<timestamp>/ and the report under {results_dir}")
+        else:
+            lines.append(f"  leave the results and the report to {pair['client_host']}")
     else:
         lines.append("  measure nothing: no requested backend can run here; it would record each as not run "
                      f"under {results_dir}")

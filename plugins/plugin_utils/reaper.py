@@ -98,7 +98,9 @@ def record_interrupted(cfg: dict[str, Any]) -> None:
         except (ResultsError, OSError) as err:
             print(f"watchdog: could not record {run_dir}: {err}", file=sys.stderr)
     results_dir = cfg.get("results_dir")
-    if results_dir:
+    # only a watchdog that had runs to record rewrites the report (a cross-host pair's server side has none: its
+    # client's watchdog writes the pair's)
+    if results_dir and run_dirs:
         try:
             write_report(build_report(results_dir, baseline=cfg.get("baseline") or "virtio",
                                       display_dir=cfg.get("display_dir")), results_dir)

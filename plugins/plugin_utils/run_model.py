@@ -48,10 +48,23 @@ SETTINGS = {
     "ping_count": None, "repeat": None, "ping_interval": 0.01, "streams": DEFAULT_STREAMS,
     "pps_sizes": list(PPS_SIZES), "tests": [], "baseline": "virtio", "native": True, "netns": "vnb-lab",
     "mtu": 1500, "server": "198.18.0.1", "client": "198.18.0.2", "prefix": 24, "vcpus": 0, "memory_mb": 0,
-    "image": "", "test_margin": 60, "fleet": False,
-    # not a role variable: the hypervisor's inventory name (inventory_hostname)
-    "hypervisor": "localhost",
+    "image": "", "test_margin": 60, "fleet": False, "topology": "same_host", "uplink": "", "macvtap_lower": "",
+    # not role variables: the hypervisor's inventory name (inventory_hostname), its ansible_connection and
+    # ansible_host (a simulated cross-host cable joins two labs of one machine)
+    "hypervisor": "localhost", "connection": "", "address": "",
 }
+# same_host: both guests on each hypervisor; cross_host: a pair of hypervisors, the server VM on the first,
+# the client VM on the second, the traffic across the wire between their NICs.
+TOPOLOGIES = ("same_host", "cross_host")
+# A cross-host pair whose labs live in namespaces of one machine (inventories/fleet-local) is wired by a simulated
+# cable: a veth pair between the two labs' namespaces per wiring, each end named the same on both sides - the
+# bridge's uplink (virtio, vhost-net) and macvtap's lower device.
+CABLES = {"uplink": "vnbwire0", "macvtap_lower": "vnbwire1"}
+# What the two hypervisors of a cross-host pair must agree on: one run, measured from the client.
+PAIR_AGREES = ("backend", "profile", "duration", "ping_count", "repeat", "ping_interval", "streams", "pps_sizes",
+               "tests", "native", "mtu", "server", "client", "prefix", "vcpus", "memory_mb", "results_dir")
+# The host's side of the environment: a cross-host run shows each hypervisor's where they differ.
+HOST_ENV = ("host_cpu", "host_ram", "host_kernel", "qemu_version", "accelerator")
 # The hypervisor's name becomes a directory of the results tree and part of the guests' inventory names.
 HOST_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -79,6 +92,8 @@ def problems(settings: dict[str, Any]) -> list[str]:
         **{k: settings[k] for k in ("ping_interval", "streams", "mtu", "pps_sizes", "tests", "netns", "vcpus",
                                     "memory_mb", "server", "client", "prefix")},
     })
+    if settings["topology"] not in TOPOLOGIES:
+        out.append(f"topology must be one of {', '.join(TOPOLOGIES)} (got {settings['topology']})")
     if not HOST_NAME_RE.match(str(settings["hypervisor"])) or str(settings["hypervisor"]) in (".", ".."):
         out.append(f"the hypervisor's inventory name {settings['hypervisor']!r} cannot name its results directory: use "
                    "letters, digits, '_', '.' and '-'")
@@ -87,6 +102,83 @@ def problems(settings: dict[str, Any]) -> list[str]:
         out.append(f"results_dir {settings['results_dir']} is not writable ({unwritable}): choose another one "
                    "with -e results_dir=PATH.")
     return out
+
+
+def _same_host(settings: dict[str, Any]) -> dict[str, Any]:
+    """One hypervisor boots both guests, runs the matrix and records the run."""
+    return {"topology": "same_host", "hosts": [], "side": "", "peer": "", "guests": [name for name, _port in GUESTS],
+            "records": True, "server_host": settings["hypervisor"], "client_host": settings["hypervisor"],
+            "cables": [], "wire": ""}
+
+
+def _machine(settings: dict[str, Any]) -> str:
+    return "this machine" if settings["connection"] == "local" else str(settings["address"] or settings["hypervisor"])
+
+
+def plan_pair(request: dict[str, Any], peers: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A cross-host pair, from every hypervisor's request (plan_request's answers by inventory name, in the play's
+    order; an empty one: that host failed its own checks): the first boots the server VM, the second the client VM,
+    runs the matrix and records the run. Returns REQUEST with its pair (side, guests, who records, the cable to
+    lay, the wire's description) and wiring (the NICs the lab uses). A same-host REQUEST comes back unchanged.
+    Raises RunModelError with every problem, before anything is touched."""
+    settings = request["settings"]
+    if settings["topology"] == "same_host":
+        return request
+    me, names = settings["hypervisor"], list(peers)
+    if len(names) != 2 or me not in names:
+        raise RunModelError(
+            f"topology=cross_host measures VM to VM between two hypervisors, but the play has {len(names)} "
+            f"({', '.join(names)}): the first boots the server VM, the second the client VM - limit the play to a "
+            "pair (-l host-a,host-b) or use topology=same_host")
+    stopped = [n for n in names if not peers[n]]
+    if stopped:
+        raise RunModelError(f"the other hypervisor of the cross-host pair, {stopped[0]}, stopped at its own checks "
+                            "(see its error): the pair cannot run")
+    server_host, client_host = names
+    other = client_host if me == server_host else server_host
+    sides = {n: peers[n]["settings"] for n in names}
+    found = [f"{key} differs ({server_host}: {sides[server_host][key]}, {client_host}: {sides[client_host][key]})"
+             for key in PAIR_AGREES if sides[server_host][key] != sides[client_host][key]]
+    needs = [k for k, used in (("uplink", any(on_bridge(b) for b in request["requested"])),
+                               ("macvtap_lower", "macvtap" in request["requested"])) if used]
+    in_netns = {n: bool(s["netns"]) for n, s in sides.items()}
+    cables: list[dict[str, str]] = []
+    if all(in_netns.values()):
+        # both labs in namespaces: they can only meet on one machine, through a simulated cable
+        if len({_machine(s) for s in sides.values()}) != 1:
+            found.append(f"{server_host} and {client_host} keep their labs in namespaces on different machines, "
+                         "which no cable joins: a pair of real hosts runs its labs outside namespaces "
+                         "(benchmark_netns='') with benchmark_uplink / benchmark_macvtap_lower naming the NICs "
+                         "wired to each other")
+        if sides[server_host]["netns"] == sides[client_host]["netns"]:
+            found.append(f"both hypervisors use the lab namespace {settings['netns']}: give each its own "
+                         "(benchmark_netns)")
+        wiring = {k: CABLES[k] if k in needs else "" for k in CABLES}
+        if me == server_host:
+            cables = [{"name": CABLES[k], "netns": settings["netns"], "peer_netns": sides[other]["netns"]}
+                      for k in needs]
+        wire = (f"a veth pair per wiring between {server_host}'s and {client_host}'s lab namespaces "
+                f"({', '.join(CABLES[k] for k in needs)}), standing in for the cable between two hosts' NICs")
+    elif not any(in_netns.values()):
+        for name, side in sides.items():
+            found += [f"{name} needs benchmark_{k}: the NIC wired to the other hypervisor "
+                      f"({'the bridge uplink of virtio and vhost-net' if k == 'uplink' else 'the lower device of macvtap'})"
+                      for k in needs if not side[k]]
+            if len(needs) == 2 and side["uplink"] and side["uplink"] == side["macvtap_lower"]:
+                found.append(f"{name}'s benchmark_uplink and benchmark_macvtap_lower are both {side['uplink']}: a "
+                             "bridge port cannot carry macvtaps - name a second NIC, or run backend=macvtap on its own")
+        wiring = {k: settings[k] for k in CABLES}
+        wire = "; ".join(f"{server_host}'s {sides[server_host][k]} to {client_host}'s {sides[client_host][k]}" for k in needs)
+    else:
+        shown = ", ".join(f"{n}: {s['netns'] or 'none'}" for n, s in sides.items())
+        found.append(f"one hypervisor's lab is in a namespace and the other's is not ({shown}): both or neither")
+        wiring, wire = {k: settings[k] for k in CABLES}, ""
+    if found:
+        raise RunModelError(f"topology=cross_host: {'; '.join(found)}")
+    pair = {"topology": "cross_host", "hosts": names, "side": "server" if me == server_host else "client",
+            "peer": other, "guests": ["server"] if me == server_host else ["client"], "records": me == client_host,
+            "server_host": server_host, "client_host": client_host, "cables": cables, "wire": wire}
+    return dict(request, pair=pair, wiring=wiring)
 
 
 def extra_vars(settings: dict[str, Any]) -> dict[str, Any]:
@@ -103,6 +195,8 @@ def extra_vars(settings: dict[str, Any]) -> dict[str, Any]:
         out["image"] = settings["image"]
     if not boolean(settings["native"], strict=False):
         out["native"] = False
+    if settings["topology"] != "same_host":
+        out["topology"] = settings["topology"]
     return out
 
 
@@ -127,7 +221,8 @@ def plan_request(given: dict[str, Any], now: dt.datetime | None = None) -> dict[
     settings["native"] = boolean(settings["native"], strict=False)
     settings["fleet"] = boolean(settings["fleet"], strict=False)
     display_dir = settings["display_dir"] or settings["results_dir"]
-    if settings["fleet"]:
+    # a cross-host pair makes one run (recorded by the client's hypervisor): the results tree keeps its top level
+    if settings["fleet"] and settings["topology"] == "same_host":
         # a fleet: every hypervisor's runs and report under its own directory of the results tree
         settings["results_dir"] = os.path.join(settings["results_dir"], settings["hypervisor"])
         display_dir = f"{display_dir.rstrip('/')}/{settings['hypervisor']}"
@@ -146,6 +241,7 @@ def plan_request(given: dict[str, Any], now: dt.datetime | None = None) -> dict[
         "iperf3_omit_s": asked["iperf3_omit_s"],
         "mtu": int(settings["mtu"]),
         "netns": settings["netns"],
+        "topology": settings["topology"],
         "extra_vars": extra_vars({**SETTINGS, **given}),
     }
     return {
@@ -155,7 +251,11 @@ def plan_request(given: dict[str, Any], now: dt.datetime | None = None) -> dict[
         "results_dir": settings["results_dir"],
         "display_dir": display_dir,
         # the name a fleet's host reports under ('' for a hypervisor on its own)
-        "fleet_host": settings["hypervisor"] if settings["fleet"] else "",
+        "fleet_host": settings["hypervisor"] if settings["fleet"] and settings["topology"] == "same_host" else "",
+        # how this hypervisor takes part (plan_pair fills a cross-host pair in)
+        "pair": _same_host(settings),
+        # the NICs the lab's wiring uses: the bridge's uplink and macvtap's lower device ('' = none / built)
+        "wiring": {"uplink": settings["uplink"], "macvtap_lower": settings["macvtap_lower"]},
         "paths": paths,
         # the native reference's namespaces (the watchdog deletes them with every process in them)
         "native_netns": list(paths["native_netns"].values()) if settings["native"] else [],
@@ -169,20 +269,28 @@ def plan_request(given: dict[str, Any], now: dt.datetime | None = None) -> dict[
     }
 
 
-def data_path(backend: str, run_backends: list[str], macvtap_vhost: bool) -> str:
-    """What BACKEND's data path is, in the report's words."""
+def data_path(backend: str, run_backends: list[str], macvtap_vhost: bool, pair: dict[str, Any] | None = None) -> str:
+    """What BACKEND's data path is, in the report's words (PAIR: a cross-host pair, plan_pair's)."""
+    cross = bool(pair) and pair["topology"] == "cross_host"
     if backend == NATIVE:
-        if any(on_bridge(b) for b in run_backends):
-            return "two network namespaces on the bridge (veth pairs), no VM: the tools run on the hypervisor"
-        return ("two network namespaces on the macvtap lower device (macvlan, bridge mode), no VM: the tools run "
-                "on the hypervisor")
+        wiring = ("the bridge (veth pairs)" if any(on_bridge(b) for b in run_backends)
+                  else "the macvtap lower device (macvlan, bridge mode)")
+        if cross:
+            return (f"two network namespaces, the server's on {pair['server_host']} and the client's on "
+                    f"{pair['client_host']}, each on its host's {wiring.replace('the ', '', 1)}, across "
+                    f"{pair['wire']}; no VM: the tools run on the hypervisors")
+        return f"two network namespaces on {wiring}, no VM: the tools run on the hypervisor"
     if backend == "virtio":
-        return "tap on a Linux bridge, virtio-net in QEMU's userspace (vhost=off)"
-    if backend == "vhost-net":
-        return "tap on a Linux bridge, virtio-net in the vhost-net kernel thread (vhost=on)"
-    if macvtap_vhost:
-        return "macvtap (bridge mode) on the lower device, virtio-net in the vhost-net kernel thread (vhost=on)"
-    return "macvtap (bridge mode) on the lower device, virtio-net in QEMU userspace"
+        text = "tap on a Linux bridge, virtio-net in QEMU's userspace (vhost=off)"
+    elif backend == "vhost-net":
+        text = "tap on a Linux bridge, virtio-net in the vhost-net kernel thread (vhost=on)"
+    elif macvtap_vhost:
+        text = "macvtap (bridge mode) on the lower device, virtio-net in the vhost-net kernel thread (vhost=on)"
+    else:
+        text = "macvtap (bridge mode) on the lower device, virtio-net in QEMU userspace"
+    if cross:
+        text += f"; server VM on {pair['server_host']}, client VM on {pair['client_host']}, across {pair['wire']}"
+    return text
 
 
 def host_environment(capabilities: dict[str, Any], image: dict[str, Any] | None = None,
@@ -203,26 +311,70 @@ def host_environment(capabilities: dict[str, Any], image: dict[str, Any] | None 
     }
 
 
+def _pair_view(pair: dict[str, Any], capabilities: dict[str, Any], pair_capabilities: list[dict[str, Any]],
+               hypervisor: str) -> dict[str, dict[str, Any]]:
+    """Each hypervisor's capabilities by name (a cross-host pair's two; one host's own otherwise)."""
+    if pair["topology"] != "cross_host":
+        return {hypervisor: capabilities}
+    by_host = {**dict(zip(pair["hosts"], pair_capabilities or [])), hypervisor: capabilities}
+    stopped = [h for h in pair["hosts"] if not by_host.get(h)]
+    if stopped:
+        raise RunModelError(f"the other hypervisor of the cross-host pair, {stopped[0]}, stopped before its preflight "
+                            "(see its error): the pair cannot run")
+    return {h: by_host[h] for h in pair["hosts"]}
+
+
+def _decisions(by_host: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """A backend runs when every hypervisor of the run can run it; the reason names the host that cannot."""
+    if len(by_host) == 1:
+        return next(iter(by_host.values())).get("backends") or {}
+    out: dict[str, dict[str, Any]] = {}
+    for host, caps in by_host.items():
+        for backend, decision in (caps.get("backends") or {}).items():
+            mine = out.setdefault(backend, {"usable": True, "reason": ""})
+            if not decision.get("usable"):
+                mine["usable"] = False
+                mine["reason"] = "; ".join(r for r in (mine["reason"], f"on {host}: {decision.get('reason', '')}") if r)
+    return out
+
+
 def plan_lab(request: dict[str, Any], capabilities: dict[str, Any], image: dict[str, Any] | None = None,
-             now: dt.datetime | None = None) -> dict[str, Any]:
-    """The lab of a run, from its request (plan_request's answer) and the hypervisor's decisions
-    (hypervisor_capabilities: backends with usable/reason, tools, vhost_net and the host's description)."""
-    settings, paths = request["settings"], request["paths"]
+             now: dt.datetime | None = None, pair_capabilities: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The lab of a run, from its request (plan_request's answer, plan_pair's for a cross-host pair) and the
+    hypervisor's decisions (hypervisor_capabilities: backends with usable/reason, tools, vhost_net and the
+    host's description); a cross-host pair's also from PAIR_CAPABILITIES (both hypervisors', in the pair's
+    order): a backend runs when both can run it, the environment shows each host where they differ."""
+    settings, paths, pair = request["settings"], request["paths"], request["pair"]
     now = now or dt.datetime.now(dt.timezone.utc)
-    decisions = capabilities.get("backends") or {}
+    by_host = _pair_view(pair, capabilities, pair_capabilities or [], settings["hypervisor"])
+    decisions = _decisions(by_host)
     run_backends = [b for b in request["requested"] if (decisions.get(b) or {}).get("usable")]
     unsupported = {b: f"preflight: {d.get('reason', '')}" for b, d in decisions.items() if not d.get("usable")}
     environment = host_environment(capabilities, image, now)
+    if len(by_host) > 1:
+        shown = {h: host_environment(c, image, now) for h, c in by_host.items()}
+        for key in HOST_ENV:
+            values = {h: e[key] for h, e in shown.items()}
+            environment[key] = (next(iter(values.values())) if len(set(values.values())) == 1
+                                else "; ".join(f"{h}: {v}" for h, v in values.items()))
+        environment["topology"] = (f"cross-host: server VM on {pair['server_host']}, client VM on "
+                                   f"{pair['client_host']}, across {pair['wire']}")
+        environment["cpu_sampled"] = f"{pair['client_host']} (the client VM's hypervisor)"
     out: dict[str, Any] = {
         "run_backends": run_backends,
         "unsupported": unsupported,
+        # the backends this hypervisor records as not run (a cross-host pair's client records the pair's)
+        "not_run": unsupported if pair["records"] else {},
         "environment": environment,
-        # the runs of the lab: the backends that run, then the native reference
+        # the runs of the lab: the backends that run, then the native reference (none where the run is not recorded)
         "runs": [],
         "plan": {},
+        "tests": [],
         "guests": [],
         "guest_hosts": {},
+        "guest_checks": [],
         "native_endpoints": [],
+        "native_servers": [],
         "headers": {},
         "started": now.isoformat(),
     }
@@ -230,30 +382,41 @@ def plan_lab(request: dict[str, Any], capabilities: dict[str, Any], image: dict[
         return out
     native = None
     if settings["native"]:
-        tools = capabilities.get("tools") or {}
+        missing = sorted({t for caps in by_host.values() for t, present in (caps.get("tools") or {}).items()
+                          if not present})
         native = {"server_netns": paths["native_netns"]["server"], "client_netns": paths["native_netns"]["client"],
-                  "job_dir": paths["native_job_dir"],
-                  "missing": [t for t, present in tools.items() if not present]}
+                  "job_dir": paths["native_job_dir"], "missing": missing}
     plan = _matrix(settings, run_backends, native)
     addresses = plan["addresses"]
-    macvtap_vhost = capabilities.get("vhost_net") == "available"
-    guest_hosts = {name: f"{settings['hypervisor']}-{name}" if settings["fleet"] else name for name, _port in GUESTS}
+    macvtap_vhost = all(c.get("vhost_net") == "available" for c in by_host.values())
+    owner = {"server": pair["server_host"], "client": pair["client_host"]}
+    # the guests' inventory names (distinct per hypervisor in a fleet or a pair, whose labs run at the same time)
+    guest_hosts = {name: f"{owner[name]}-{name}" if settings["fleet"] else name for name, _port in GUESTS}
+    mine = [name for name, _port in GUESTS if name in pair["guests"]]
     out.update(
-        runs=plan["paths"],
+        runs=plan["paths"] if pair["records"] else [],
         plan=plan,
+        # the matrix runs from the client: where it is booted
+        tests=plan["tests"] if "client" in mine else [],
         macvtap_vhost=macvtap_vhost,
-        guests=[{"name": name, "host": guest_hosts[name], "ssh_port": port,
-                 "data_addresses": {b: addresses[b][f"{name}_cidr"] for b in run_backends}} for name, port in GUESTS],
-        # the guests' inventory names (distinct per hypervisor in a fleet, whose labs run at the same time)
+        # index: the guest's place in the lab (its MACs), also when the other guest boots on another hypervisor
+        guests=[{"name": name, "host": guest_hosts[name], "ssh_port": port, "index": index,
+                 "data_addresses": {b: addresses[b][f"{name}_cidr"] for b in run_backends}}
+                for index, (name, port) in enumerate(GUESTS) if name in mine],
         guest_hosts=guest_hosts,
-        native_endpoints=[{"name": name, "netns": paths["native_netns"][name], "address": addresses[NATIVE][f"{name}_cidr"]}
-                          for name in ("server", "client")] if NATIVE in plan["paths"] else [],
+        # each guest of this hypervisor checked (the client first), the traffic servers started on the server
+        guest_checks=[{"name": name, "servers": plan["server_commands"] if name == "server" else []}
+                      for name in reversed(mine)],
+        native_endpoints=[{"name": name, "netns": paths["native_netns"][name],
+                           "address": addresses[NATIVE][f"{name}_cidr"]}
+                          for name in mine] if NATIVE in plan["paths"] else [],
+        native_servers=plan["servers_by_backend"].get(NATIVE, []) if "server" in mine else [],
     )
-    for path in plan["paths"]:
+    for path in out["runs"]:
         config = request["configs"].get(path) or request["config"]
         if path == NATIVE:
             config = dict(config, server_commands=[" ".join(c) for c in plan["servers_by_backend"][NATIVE]])
-        env = dict(environment, data_path=data_path(path, run_backends, macvtap_vhost),
+        env = dict(environment, data_path=data_path(path, run_backends, macvtap_vhost, pair),
                    data_subnet=addresses[path]["subnet"], lab_backends=run_backends)
         if path == NATIVE:
             env["native_unavailable"] = plan["native_unavailable"]

@@ -24,7 +24,8 @@ def _first_line(option: dict[str, Any]) -> str:
 
 
 def survey_spec(argument_specs: dict[str, Any]) -> dict[str, Any]:
-    """The survey: backend and profile as multiple choice, repeat, the native reference (true/false), the tests
+    """The survey: backend and profile as multiple choice, repeat, the native reference (true/false), the topology
+    (same_host, cross_host), the tests
     as a multiselect, results_dir.
     Each question's variable is the playbook's short extra var; its choices and description come from the
     role's ``main`` argument spec."""
@@ -48,6 +49,10 @@ def survey_spec(argument_specs: dict[str, Any]) -> dict[str, Any]:
             {"question_name": "Native reference", "question_description": _first_line(options["benchmark_native"]),
              "required": True, "type": "multiplechoice", "variable": "native", "choices": ["true", "false"],
              "default": str(options["benchmark_native"]["default"]).lower()},
+            {"question_name": "Topology", "question_description": _first_line(options["benchmark_topology"]),
+             "required": True, "type": "multiplechoice", "variable": "topology",
+             "choices": list(options["benchmark_topology"]["choices"]),
+             "default": options["benchmark_topology"]["default"]},
             {"question_name": "Tests", "question_description": _first_line(options["benchmark_tests"]),
              "required": False, "type": "multiselect", "variable": "tests", "choices": tests, "default": ""},
             {"question_name": "Results directory", "question_description":

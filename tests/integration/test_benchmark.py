@@ -313,40 +313,49 @@ def test_a_fleet_runs_its_labs_at_the_same_time_and_one_hosts_full_disk_stops_on
         subprocess.run(["umount", str(disk)], check=False)
 
 
-def awx_job(tmp_path: Path, lab_ns: str, **extravars):
-    """A private data directory laid out like AWX's, driven with ansible-runner (examples/run_with_ansible_runner.py)."""
+def awx_job(tmp_path: Path, lab_ns: str, inventory: Path | None = None, **extravars):
+    """A private data directory laid out like AWX's, driven with ansible-runner (examples/run_with_ansible_runner.py);
+    with INVENTORY (a fleet's: each host names its own namespace) the job's extra vars name none."""
     sys.path.insert(0, str(ROOT / "examples"))
     import run_with_ansible_runner as awx  # pylint: disable=import-outside-toplevel
 
     results = tmp_path / "results"
-    pdd = awx.prepare(tmp_path / "awx", {"results_dir": str(results), "benchmark_netns": lab_ns, "profile": "quick",
+    pdd = awx.prepare(tmp_path / "awx", {"results_dir": str(results), "profile": "quick",
+                                         **({} if inventory else {"benchmark_netns": lab_ns}),
                                          "duration": TEST_SECONDS, "ping_count": PINGS, "native": False,
-                                         "benchmark_image_cache_dir": ENV["VOLT_NETBENCH_IMAGE_CACHE"], **extravars})
+                                         "benchmark_image_cache_dir": ENV["VOLT_NETBENCH_IMAGE_CACHE"], **extravars},
+                      inventory=inventory)
     return awx.run_benchmark(pdd, "job1"), results
 
 
-def test_repetitions_through_ansible_runner_as_awx_runs_it(tmp_path, lab_ns):
-    """An AWX-shaped job (ansible-runner, project/ inventory/ env/extravars), -e repeat=2 with three tests:
-    the runner's events have a runner_on_ok for every [n/N] step and the set_stats summary; the progress
-    callback prints a line per test; each repetition keeps its own raw file (sockperf also its gzipped
-    --full-log), the backends alternate within a test, and every ± cell of REPORT.md is the mean and
-    t-interval of those files (latency: of each repetition's percentile), recomputed here; each test's host
-    CPU window is the interval iperf3 measured."""
+def test_a_cross_host_pair_with_repetitions_through_ansible_runner_as_awx_runs_it(tmp_path, lab_ns):
+    """An AWX-shaped job (ansible-runner, project/ inventory/ env/extravars) on a two-host inventory with the survey's
+    -e topology=cross_host, -e repeat=2, three tests and the native reference: the server VM boots on hv-a, the client
+    VM on hv-b, and every backend's traffic - and the native reference's, host to host - crosses the simulated
+    cable between the two labs' namespaces. The runner's events have a runner_on_ok for every [n/N] step and the
+    set_stats summary; the progress callback prints a line per test; each repetition keeps its own raw file
+    (sockperf also its gzipped --full-log), the backends alternate within a test, and every ± cell of REPORT.md is
+    the mean and t-interval of those files (latency: of each repetition's percentile), recomputed here; each test's
+    host CPU window is the interval iperf3 measured; the report names both hosts and the wire."""
     import gzip
 
     import numpy as np
     from scipy import stats as scipy_stats
 
     began = time.monotonic()
-    job, results = awx_job(tmp_path, lab_ns, backend="all", repeat=2,
-                           tests=["iperf3_tcp_single", "ping", "sockperf_tcp"])
+    inventory, hosts, locks = fleet_inventory(tmp_path, lab_ns)
+    job, results = awx_job(tmp_path, lab_ns, inventory=inventory, backend="all", repeat=2, topology="cross_host",
+                           native=True, tests=["iperf3_tcp_single", "ping", "sockperf_tcp"])
     assert (job["status"], job["rc"]) == ("successful", 0), job["stdout"][-6000:]
     assert (job["artifacts"] / "rc").read_text().strip() == "0"
     assert (job["artifacts"] / "status").read_text().strip() == "successful"
-    print(f"\n[e2e all, quick, repeat=2, 3 tests, ansible-runner] wall time {time.monotonic() - began:.0f} s")
+    print(f"\n[e2e cross-host all + native, quick, repeat=2, 3 tests, ansible-runner] wall time "
+          f"{time.monotonic() - began:.0f} s")
+    for host, ns in hosts.items():
+        assert_clean(ns, lock=locks[host])
     measured = ["virtio", "vhost-net", "macvtap"] if os.path.exists("/dev/vhost-net") else ["virtio", "macvtap"]
-    total = 3 * 2 * len(measured)
-    order = [(b, t) for t in ("iperf3_tcp_single", "ping", "sockperf_tcp") for _k in (1, 2) for b in measured]
+    total = 3 * 2 * (len(measured) + 1)
+    order = [(b, t) for t in ("iperf3_tcp_single", "ping", "sockperf_tcp") for _k in (1, 2) for b in measured + ["native"]]
     assert [(s["position"], s["backend"], s["test"]) for s in job["steps"]] == [
         (n, b, t) for n, (b, t) in enumerate(order, 1)]
     assert {s["total"] for s in job["steps"]} == {total}
@@ -354,11 +363,17 @@ def test_repetitions_through_ansible_runner_as_awx_runs_it(tmp_path, lab_ns):
     assert summary["status"] == "successful" and summary["error"] == ""
     assert summary["report"] == str(results / "REPORT.md")
     assert re.match(r"^[0-9.,]+ ± [0-9.,]+ CPU-s/Gbit$", summary["figures"]["virtio"]["TCP Single Stream, per Gbit"])
-    for backend in measured:
+    for backend in measured + ["native"]:
         assert summary["outcomes"][backend]["status"] == "complete"
         assert summary["outcomes"][backend]["counts"] == {"ok": 6, "failed": 0, "skipped": 0}
     # the progress callback, as AWX's job output shows it
     text = flat(job["stdout"])
+    # the pair: hv-a lays the cable from its lab's namespace to hv-b's and boots the server VM; hv-b boots the
+    # client VM, whose tests it runs (the guests named by their hypervisor); one report, at the top of the results
+    assert f"vnbwire0 {hosts['hv-a']} - {hosts['hv-b']}" in text and f"vnbwire1 {hosts['hv-a']} - {hosts['hv-b']}" in text
+    assert "[hv-b -> hv-b-client(127.0.0.1)]" in text and "[hv-a -> hv-a-server(127.0.0.1)]" in text
+    assert "hv-a-client" not in text and "hv-b-server" not in text
+    assert not (results / "hv-a").exists() and not (results / "hv-b").exists() and not (results / "fleet.csv").exists()
     for position, (backend, test) in enumerate(order, 1):
         assert re.search(rf"volt\.netbench \[{position}/{total}\] {backend} {test} #[12]: ", text), (position, test)
     assert re.search(rf"volt\.netbench \[1/{total}\] virtio iperf3_tcp_single #1: [0-9.]+ Gbps \| [0-9.]+ s \| "
@@ -392,6 +407,10 @@ def test_repetitions_through_ansible_runner_as_awx_runs_it(tmp_path, lab_ns):
             half = scipy_stats.t.ppf(0.975, 1) * np.std(per_rep, ddof=1) / np.sqrt(2)
             assert rows[label][column] == f"{np.mean(per_rep):,.1f} ± {half:,.1f}", (label, backend)
     assert "*Method:* Each backend ran every test 2 times" in report
+    assert ("| Topology | cross-host: server VM on hv-a, client VM on hv-b, across a veth pair per wiring between hv-a's "
+            "and hv-b's lab namespaces (vnbwire0, vnbwire1)") in report
+    assert "native (reference): two network namespaces, the server's on hv-a and the client's on hv-b" in flat(report)
+    assert "Host CPU per unit of work counts hv-b (the client VM's hypervisor) only" in flat(report)
     # host CPU per test: the sampler's samples kept with each run, a cost per Gbit in the report
     for column, backend in ((0, "virtio"), (2, "macvtap")):
         (run_,) = runs(results, backend)
@@ -411,7 +430,6 @@ def test_repetitions_through_ansible_runner_as_awx_runs_it(tmp_path, lab_ns):
             assert test["clock_error_s"] < 1.0 and test["parsed"]["host_cpu_window"][1] == test["window"][1]
         assert re.match(r"^[0-9.,]+ ± [0-9.,]+$", rows["TCP Single Stream, per Gbit"][column]), rows
     assert "### CPU Cost Analysis" in report and "Where the host CPU went" in report
-    assert_clean(lab_ns)
 
 
 @pytest.mark.skipif(os.path.exists("/dev/vhost-net"), reason="vhost-net runs on this host, so it is not refused")

@@ -55,6 +55,8 @@ def fixture_lab_ns():
          "invalid benchmark settings: lab addresses (benchmark_server_address=8.8.8.8, benchmark_client_address=8.8.8.9, "
          "benchmark_prefix=24): 8.8.8.8, 8.8.8.9 is a public address"),
         (["-e", "image=/nonexistent/cloud.qcow2"], "image /nonexistent/cloud.qcow2 is not a file on"),
+        (["-e", "topology=cross_host"], "topology=cross_host measures VM to VM between two hypervisors, but the play "
+                                        "has 1 (localhost): the first boots the server VM, the second the client VM"),
     ],
 )
 def test_bad_input_is_refused_before_any_host_change(tmp_path, lab_ns, extra, message):

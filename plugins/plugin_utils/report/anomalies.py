@@ -93,6 +93,11 @@ def _environment_anomalies(chosen: dict[str, dict], measured: list[str], shown: 
     tcg = _tcg(chosen, measured)
     if tcg:
         out.append(f"{', '.join(tcg)} {TCG_NOTE}")
+    # a cross-host run samples the CPU of the client VM's hypervisor only
+    scopes = sorted({str((chosen[n].get("environment") or {}).get("cpu_sampled") or "") for n in measured} - {""})
+    if scopes:
+        out.append(f"Host CPU per unit of work counts {' and '.join(scopes)} only: in a cross-host run the server "
+                   "VM's hypervisor is not sampled, so the CPU cells are the client side's cost.")
     unknown = [n for n in measured if not chosen[n].get("environment", {}).get("accelerator")]
     if unknown:
         out.append(f"{', '.join(unknown)}: accelerator not recorded.")

@@ -28,7 +28,8 @@ ENV_ROWS = (
 )
 
 
-COMPARED_ENV = ("host_cpu", "host_kernel", "vm_vcpus", "vm_ram", "guest_kernel", "qemu_version", "accelerator")
+COMPARED_ENV = ("host_cpu", "host_kernel", "vm_vcpus", "vm_ram", "guest_kernel", "qemu_version", "accelerator",
+                "topology")
 
 
 # what only a guest has: not compared for the native reference (no VM)
@@ -70,6 +71,10 @@ def _environment(chosen: dict[str, dict], measured: list[str]) -> list[dict[str,
         else:
             text = "; ".join(f"{n}: {v}" for n, v in seen.items())
         rows.append({"label": label, "value": text})
+    # a cross-host pair: where each guest ran and the wire between them (a same-host lab has no row)
+    topology = sorted({str(chosen[n].get("environment", {}).get("topology") or "") for n in names} - {""})
+    if topology:
+        rows.append({"label": "Topology", "value": "; ".join(topology)})
     return rows
 
 

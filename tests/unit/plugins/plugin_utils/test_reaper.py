@@ -36,6 +36,10 @@ def test_every_backend_of_the_lab_is_recorded_as_interrupted(tmp_path):
         status = {t["name"]: (t["status"], t["message"]) for t in run["tests"]}
         assert status == {"ping": ("ok", ""), "netperf_tcp_rr": ("skipped", "not run: the benchmark was interrupted")}
     assert (results / "REPORT.md").is_file()
+    # a watchdog that had no run to record (a cross-host pair's server side) leaves the report to the one that had
+    (results / "REPORT.md").unlink()
+    reaper.record_interrupted({"run_dirs": [], "results_dir": str(results)})
+    assert not (results / "REPORT.md").exists()
 
 
 def test_teardown_removes_the_cpu_samplers_files_by_the_names_the_sampler_uses(tmp_path):

@@ -13,7 +13,7 @@ from ansible_collections.volt.netbench.plugins.module_utils.lab import control_m
 from ansible_collections.volt.netbench.plugins.plugin_utils import run_control, summary
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import create_run_dir, record_from_progress, record_run
 from ansible_collections.volt.netbench.plugins.plugin_utils.run_model import (
-    RunModelError, data_path, plan_lab, plan_request)
+    RunModelError, data_path, plan_lab, plan_pair, plan_request)
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures"
 # this machine's hypervisor_capabilities: TCG, no /dev/vhost-net, no netperf on the host (capabilities_*.cmd)
@@ -69,9 +69,9 @@ def test_the_lab_follows_the_hypervisors_decisions(tmp_path):
     assert lab["run_backends"] == ["virtio", "macvtap"] and lab["runs"] == ["virtio", "macvtap", "native"]
     assert lab["unsupported"]["vhost-net"].startswith("preflight: backend vhost-net is not available on this host")
     assert lab["guests"] == [
-        {"name": "server", "host": "server", "ssh_port": 10022,
+        {"name": "server", "host": "server", "ssh_port": 10022, "index": 0,
          "data_addresses": {"virtio": "198.18.0.1/24", "macvtap": "198.18.2.1/24"}},
-        {"name": "client", "host": "client", "ssh_port": 10023,
+        {"name": "client", "host": "client", "ssh_port": 10023, "index": 1,
          "data_addresses": {"virtio": "198.18.0.2/24", "macvtap": "198.18.2.2/24"}}]
     assert lab["native_endpoints"] == [
         {"name": "server", "netns": "vnb-lab-native-server", "address": "198.18.3.1/24"},
@@ -171,9 +171,118 @@ def test_the_models_defaults_are_the_roles():
 
     role = yaml.safe_load((Path(__file__).resolve().parents[4] / "roles" / "benchmark" / "defaults" / "main.yml").read_text())
     names = {"server": "server_address", "client": "client_address", "image": "guest_image_path"}
-    # the role's results directory is relative to the playbook, fleet follows the play's hosts, hypervisor is
-    # inventory_hostname
-    templated = {"results_dir", "display_dir", "fleet", "hypervisor"}
+    # the role's results directory is relative to the playbook, fleet follows the play's hosts, hypervisor,
+    # connection and address are inventory_hostname, ansible_connection and ansible_host
+    templated = {"results_dir", "display_dir", "fleet", "hypervisor", "connection", "address"}
     for key, value in SETTINGS.items():
         if key not in templated:
             assert role[f"benchmark_{names.get(key, key)}"] == value, key
+
+
+def pair_requests(tmp_path, a=None, b=None, **settings):
+    """Both hypervisors of inventories/fleet-local asked for one cross-host run (their own settings: A, B)."""
+    common = {"topology": "cross_host", "fleet": True, "connection": "local", **settings}
+    return {"hv-a": request(tmp_path, **{**common, "hypervisor": "hv-a", "netns": "vnb-a", **(a or {})}),
+            "hv-b": request(tmp_path, **{**common, "hypervisor": "hv-b", "netns": "vnb-b", **(b or {})})}
+
+
+def test_a_cross_host_pair_splits_the_guests_and_lays_one_cable_per_wiring(tmp_path):
+    peers = pair_requests(tmp_path, profile="quick")
+    server, client = plan_pair(peers["hv-a"], peers), plan_pair(peers["hv-b"], peers)
+    # one run, one report: the results tree keeps its top level
+    assert server["results_dir"] == client["results_dir"] == str(tmp_path / "results") and client["fleet_host"] == ""
+    assert (server["pair"]["guests"], server["pair"]["records"]) == (["server"], False)
+    assert (client["pair"]["guests"], client["pair"]["records"]) == (["client"], True)
+    assert server["pair"]["peer"] == "hv-b" and client["pair"]["peer"] == "hv-a"
+    # the server's side lays the simulated cable: a veth pair per wiring, from its namespace to the client's
+    assert server["pair"]["cables"] == [{"name": "vnbwire0", "netns": "vnb-a", "peer_netns": "vnb-b"},
+                                        {"name": "vnbwire1", "netns": "vnb-a", "peer_netns": "vnb-b"}]
+    assert client["pair"]["cables"] == []
+    assert server["wiring"] == client["wiring"] == {"uplink": "vnbwire0", "macvtap_lower": "vnbwire1"}
+    assert client["config"]["topology"] == "cross_host" and client["config"]["extra_vars"]["topology"] == "cross_host"
+    # a backend only one of the pair can run does not run; the reason names the host
+    caps_b = dict(CAPABILITIES, cpu_model="Intel Xeon", backends=dict(
+        CAPABILITIES["backends"], macvtap={"usable": False, "reason": "macvtap module missing"}))
+    lab_b = plan_lab(client, caps_b, now=NOW, pair_capabilities=[CAPABILITIES, caps_b])
+    lab_a = plan_lab(server, CAPABILITIES, now=NOW, pair_capabilities=[CAPABILITIES, caps_b])
+    assert lab_b["run_backends"] == lab_a["run_backends"] == ["virtio"]
+    assert lab_b["unsupported"]["macvtap"] == "preflight: on hv-b: macvtap module missing"
+    assert lab_b["unsupported"]["vhost-net"].startswith("preflight: on hv-a: backend vhost-net is not available")
+    assert "; on hv-b: backend vhost-net" in lab_b["unsupported"]["vhost-net"]
+    # the client's hypervisor runs the matrix and records the pair's runs; the server's starts the traffic servers
+    assert lab_b["runs"] == ["virtio", "native"] and lab_a["runs"] == [] and lab_a["headers"] == {}
+    assert lab_a["not_run"] == {} and set(lab_b["not_run"]) == {"vhost-net", "macvtap"}
+    assert lab_b["tests"] == lab_b["plan"]["tests"] and lab_b["tests"] and lab_a["tests"] == []
+    assert [g["host"] for g in lab_a["guests"]] == ["hv-a-server"] and [g["host"] for g in lab_b["guests"]] == ["hv-b-client"]
+    # each keeps its place in the lab (the MACs on the wire differ)
+    assert [g["index"] for g in lab_a["guests"] + lab_b["guests"]] == [0, 1]
+    assert lab_a["guest_hosts"] == lab_b["guest_hosts"] == {"server": "hv-a-server", "client": "hv-b-client"}
+    assert lab_a["guest_checks"] == [{"name": "server", "servers": lab_a["plan"]["server_commands"]}]
+    assert lab_b["guest_checks"] == [{"name": "client", "servers": []}]
+    # the native reference host to host: its server's namespace on hv-a, its client's on hv-b
+    assert lab_a["native_endpoints"] == [{"name": "server", "netns": "vnb-a-native-server", "address": "198.18.3.1/24"}]
+    assert lab_b["native_endpoints"] == [{"name": "client", "netns": "vnb-b-native-client", "address": "198.18.3.2/24"}]
+    assert lab_a["native_servers"] and lab_b["native_servers"] == []
+    assert all("vnb-b-native-client" in " ".join(t["argv"]) for t in lab_b["tests"] if t["backend"] == "native")
+    env = lab_b["headers"]["virtio"]["environment"]
+    assert env["host_cpu"] == "hv-a: AMD EPYC (2 CPUs); hv-b: Intel Xeon (2 CPUs)"
+    assert env["host_kernel"] == CAPABILITIES["kernel"]
+    assert env["topology"].startswith("cross-host: server VM on hv-a, client VM on hv-b, across a veth pair")
+    assert env["cpu_sampled"] == "hv-b (the client VM's hypervisor)"
+    assert env["data_path"].endswith("; server VM on hv-a, client VM on hv-b, across a veth pair per wiring between "
+                                     "hv-a's and hv-b's lab namespaces (vnbwire0, vnbwire1), standing in for the "
+                                     "cable between two hosts' NICs")
+    assert lab_b["headers"]["native"]["environment"]["data_path"].startswith(
+        "two network namespaces, the server's on hv-a and the client's on hv-b, each on its host's bridge")
+    # check mode says each side's part
+    from ansible_collections.volt.netbench.plugins.filter.benchmark_dry_run import benchmark_dry_run  # pylint: disable=import-outside-toplevel
+
+    image = {"action": "reuse", "dir": "/var/cache/volt-netbench/images/k", "key": "k"}
+    said = {side: benchmark_dry_run(lab, requested=req["requested"], decisions=CAPABILITIES["backends"],
+                                    accelerator="tcg", image=image, netns=req["settings"]["netns"], pair=req["pair"])
+            for side, lab, req in (("server", lab_a, server), ("client", lab_b, client))}
+    total = lab_b["tests"][-1]["total"]
+    assert "  lay the simulated cable vnbwire0: a veth pair from vnb-a to vnb-b" in said["server"]
+    assert f"  keep its guest up while hv-b runs the {total} tests from the client VM" in said["server"]
+    assert "  leave the results and the report to hv-b" in said["server"]
+    assert not any(line.startswith("    [1/") for line in said["server"])
+    assert not any("lay the simulated cable" in line for line in said["client"])
+    assert f"  run {total} tests, 1 repetition(s) each, the backends alternating:" in said["client"]
+    assert any(line.startswith("  take part in a cross-host pair: the server VM on hv-a") for line in said["client"])
+    # one hypervisor that stopped before its preflight stops the other
+    with pytest.raises(RunModelError, match="the other hypervisor of the cross-host pair, hv-a, stopped before"):
+        plan_lab(client, caps_b, now=NOW, pair_capabilities=[{}, caps_b])
+
+
+def test_a_cross_host_pair_is_refused_before_anything_is_touched(tmp_path):
+    peers = pair_requests(tmp_path, backend="macvtap")
+    # only the wiring a backend needs: macvtap's lower device
+    assert plan_pair(peers["hv-a"], peers)["pair"]["cables"] == [
+        {"name": "vnbwire1", "netns": "vnb-a", "peer_netns": "vnb-b"}]
+    three = {**peers, "hv-c": peers["hv-b"]}
+    with pytest.raises(RunModelError, match=r"between two hypervisors, but the play has 3 \(hv-a, hv-b, hv-c\)"):
+        plan_pair(peers["hv-a"], three)
+    with pytest.raises(RunModelError, match="the other hypervisor of the cross-host pair, hv-b, stopped at its own"):
+        plan_pair(peers["hv-a"], {"hv-a": peers["hv-a"], "hv-b": {}})
+    # labs in namespaces of two machines: no cable joins them; settings that differ
+    apart = pair_requests(tmp_path, a={"connection": "ssh", "address": "10.0.0.1"},
+                          b={"connection": "ssh", "address": "10.0.0.2", "duration": 9})
+    with pytest.raises(RunModelError) as err:
+        plan_pair(apart["hv-b"], apart)
+    assert "duration differs (hv-a: 30, hv-b: 9)" in str(err.value)
+    assert "keep their labs in namespaces on different machines, which no cable joins" in str(err.value)
+    # real hosts: the NICs wired to each other, distinct for the bridge and for macvtap
+    real = pair_requests(tmp_path, a={"netns": "", "uplink": "eno2", "macvtap_lower": "eno2"}, b={"netns": ""})
+    with pytest.raises(RunModelError) as err:
+        plan_pair(real["hv-a"], real)
+    assert "hv-a's benchmark_uplink and benchmark_macvtap_lower are both eno2" in str(err.value)
+    assert "hv-b needs benchmark_uplink: the NIC wired to the other hypervisor" in str(err.value)
+    wired = pair_requests(tmp_path, backend="virtio", a={"netns": "", "uplink": "eno2"}, b={"netns": "", "uplink": "ens1"})
+    pair = plan_pair(wired["hv-b"], wired)
+    assert pair["pair"]["cables"] == [] and pair["wiring"]["uplink"] == "ens1"
+    assert pair["pair"]["wire"] == "hv-a's eno2 to hv-b's ens1"
+    # a same-host run is its own: nothing to decide
+    alone = request(tmp_path)
+    assert plan_pair(alone, {}) is alone and alone["pair"]["guests"] == ["server", "client"] and alone["pair"]["records"]
+    with pytest.raises(RunModelError, match="topology must be one of same_host, cross_host"):
+        request(tmp_path, topology="ring")

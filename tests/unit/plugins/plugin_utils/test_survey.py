@@ -35,7 +35,7 @@ def test_every_question_is_a_valid_awx_question_the_playbook_reads():
     playbook = (ROOT / "playbooks/vars/benchmark.yml").read_text()
     options = SPEC["argument_specs"]["main"]["options"]
     variables = [q["variable"] for q in survey["spec"]]
-    assert variables == ["backend", "profile", "repeat", "native", "tests", "results_dir"]
+    assert variables == ["backend", "profile", "repeat", "native", "topology", "tests", "results_dir"]
     for question in survey["spec"]:
         assert question["type"] in AWX_TYPES
         assert {"question_name", "variable", "required", "type", "default"} <= set(question)
@@ -47,6 +47,7 @@ def test_every_question_is_a_valid_awx_question_the_playbook_reads():
     assert by_var["backend"]["choices"] == options["benchmark_backend"]["choices"]
     assert by_var["backend"]["default"] == options["benchmark_backend"]["default"]
     assert by_var["profile"]["choices"] == options["benchmark_profile"]["choices"]
+    assert by_var["topology"]["choices"] == ["same_host", "cross_host"] and by_var["topology"]["default"] == "same_host"
     assert by_var["tests"]["choices"][:2] == ["iperf3_tcp_single", "iperf3_tcp_multi"]
     assert len(by_var["tests"]["choices"]) == 13
     assert (by_var["repeat"]["min"], by_var["repeat"]["max"]) == (1, 50)
