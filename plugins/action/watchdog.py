@@ -20,7 +20,7 @@ class ActionModule(VoltActionBase):
     """Start (or update the configuration of) the reaper that finishes an interrupted run."""
 
     ARGSPEC = {
-        "state": {"type": "str", "default": "started", "choices": ["started", "updated"]},
+        "state": {"type": "str", "default": "started", "choices": ["started", "updated", "finished"]},
         "config_path": {"type": "path", "required": True},
         "lock": {"type": "path"},
         "local": {"type": "bool", "default": True},
@@ -37,6 +37,7 @@ class ActionModule(VoltActionBase):
         "baseline": {"type": "str", "default": "virtio", "choices": list(BACKENDS)},
         "run_dir": {"type": "path"},
         "run_dirs": {"type": "list", "elements": "path"},
+        "heartbeat": {"type": "dict"},
     }
 
     def execute(self, args, task_vars):
@@ -44,6 +45,11 @@ class ActionModule(VoltActionBase):
             return {"changed": False, "skipped_reason": "check mode"}
         config_path = Path(args.pop("config_path"))
         state = args.pop("state")
+        if state == "finished":
+            # the run ended normally: a remote lab's watchdog exits when its configuration is gone
+            existed = config_path.exists()
+            config_path.unlink(missing_ok=True)
+            return {"changed": existed}
         if state == "updated":
             # only what this task names changes; the rest stays as the watchdog was started with
             try:

@@ -43,6 +43,12 @@ options:
     description: The remote hypervisor to reach the guests through (empty for a local one).
     type: str
     default: ""
+  ssh:
+    description:
+      - A remote hypervisor as Ansible reaches it - C(host), C(port), C(user), C(key) and C(args)
+        (ansible_ssh_common_args); the ProxyCommand runs the same ssh. Takes precedence over O(proxy_host).
+    type: dict
+    default: {}
 """
 
 EXAMPLES = r"""
@@ -65,11 +71,12 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.volt.netbench.plugins.plugin_utils.guest_inventory import guest_entries
 
 
-def guest_inventory(guests, controller_root, ssh_key, netns="", group="volt_guests", proxy_host=""):
+def guest_inventory(guests, controller_root, ssh_key, netns="", group="volt_guests", proxy_host="", ssh=None):
     """volt.netbench.guest_inventory (documented above)."""
     try:
         return guest_entries(list(guests), netns=str(netns or ""), controller_root=str(controller_root),
-                             ssh_key=str(ssh_key), group=str(group), proxy_host=str(proxy_host or ""))
+                             ssh_key=str(ssh_key), group=str(group), proxy_host=str(proxy_host or ""),
+                             ssh=dict(ssh or {}))
     except (KeyError, TypeError, ValueError) as err:
         raise AnsibleFilterError(f"guest_inventory: {err}") from err
 

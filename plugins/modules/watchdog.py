@@ -19,13 +19,17 @@ description:
     skipped), rewrites the report and releases the lock. A run that releases the lock itself ends the
     watchdog without any action.
   - C(updated) changes only the options the task names in the running watchdog's configuration (for
-    example the current run directory).
+    example the current run directory). C(finished) removes the configuration - the run ended normally.
+  - For a remote hypervisor (O(local=false)) the lock is on the hypervisor, so the run's end is C(finished);
+    until then the watchdog refreshes the heartbeat of the hypervisor's guard (M(volt.netbench.lab_guard))
+    over SSH every 5 s (O(heartbeat)). When ansible-playbook dies first, it records the run and stops
+    refreshing - the guard tears the remote lab down once the heartbeat is stale.
 options:
   state:
-    description: Start the watchdog, or update its configuration.
+    description: Start the watchdog, update its configuration, or end it (the run ended normally).
     type: str
     default: started
-    choices: [started, updated]
+    choices: [started, updated, finished]
   config_path:
     description: The watchdog's configuration file (its log is written beside it).
     type: path
@@ -83,6 +87,11 @@ options:
     description: The run directories of an interrupted run (one per backend of a shared lab), each recorded from its progress file.
     type: list
     elements: path
+  heartbeat:
+    description:
+      - A remote hypervisor's heartbeat - C(ssh) (the argv that reaches the hypervisor, as the guests'
+        ProxyCommand does) and C(path) (the guard's heartbeat file), touched every 5 s while the run lives.
+    type: dict
 attributes:
   check_mode:
     support: none
@@ -105,6 +114,6 @@ pid:
   type: int
 config:
   description: The configuration written.
-  returned: success
+  returned: when started or updated
   type: dict
 """

@@ -11,10 +11,28 @@ from typing import Any
 from ansible_collections.volt.netbench.plugins.module_utils.lab import lab_paths
 
 
-def proxy_command(netns: str, proxy_host: str) -> str:
-    """The ProxyCommand that reaches 127.0.0.1:%p on the hypervisor (inside NETNS when given): through
-    PROXY_HOST over SSH for a remote hypervisor. Every word is quoted for the shell ssh runs it with."""
+def ssh_argv(ssh: dict[str, Any]) -> list[str]:
+    """The ssh command that reaches a remote hypervisor as Ansible does: SSH's ``host``, ``port``, ``user``,
+    ``key`` and ``args`` (ansible_ssh_common_args, split as the shell would), in batch mode."""
+    words = ["ssh", "-o", "BatchMode=yes", *shlex.split(str(ssh.get("args") or ""))]
+    if ssh.get("port"):
+        words += ["-p", str(ssh["port"])]
+    if ssh.get("key"):
+        words += ["-i", str(ssh["key"])]
+    host = str(ssh["host"])
+    return [*words, f"{ssh['user']}@{host}" if ssh.get("user") else host]
+
+
+def proxy_command(netns: str, proxy_host: str, ssh: dict[str, Any] | None = None) -> str:
+    """The ProxyCommand that reaches 127.0.0.1:%p on the hypervisor (inside NETNS when given): for a remote
+    hypervisor over SSH, as SSH describes it (:func:`ssh_argv`) or to the destination PROXY_HOST. Every word
+    is quoted for the shell ssh runs it with."""
     inner = ["ip", "netns", "exec", netns, "nc", "127.0.0.1", "%p"] if netns else []
+    if ssh:
+        outer = ssh_argv(ssh)
+        if inner:
+            return " ".join([*map(shlex.quote, outer), *map(_quote, inner)])
+        return " ".join([*map(shlex.quote, outer[:-1]), "-W", "127.0.0.1:%p", shlex.quote(outer[-1])])
     if proxy_host and inner:
         return " ".join(["ssh", "-o", "BatchMode=yes", shlex.quote(proxy_host), *map(_quote, inner)])
     if proxy_host:
@@ -27,12 +45,12 @@ def _quote(word: str) -> str:
 
 
 def guest_entries(guests: list[dict[str, Any]], *, netns: str, controller_root: str, ssh_key: str,
-                  group: str, proxy_host: str = "") -> list[dict[str, Any]]:
+                  group: str, proxy_host: str = "", ssh: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """One add_host entry per guest: its inventory name (``host``, default its name), group, SSH connection
     (loopback port on the hypervisor, the lab's known_hosts under a per-guest alias, its control socket) and
     its data addresses (``volt_guest_data_address``: the first; ``volt_guest_data_addresses``: per backend)."""
     paths = lab_paths(netns, controller_root=controller_root)
-    proxy = proxy_command(netns, proxy_host)
+    proxy = proxy_command(netns, proxy_host, ssh)
     out = []
     for guest in guests:
         addresses = guest.get("data_addresses") or {"data": guest["data_address"]}

@@ -7,7 +7,9 @@ starts this process first (volt.netbench.watchdog). It polls the ansible-playboo
 process is gone while the lab lock is still held by it, it tears the local lab down (QEMU
 guests, SSH control masters, namespace, character devices, state), records the interrupted run
 from its progress file, rewrites the report and releases the lock. When the lock is released
-normally first, it exits without doing anything.
+normally first, it exits without doing anything. A remote hypervisor's lab is its guard's
+(module_utils.lab.guard, on the hypervisor): this process refreshes the guard's heartbeat over SSH
+while the run lives, and only records the run when ansible-playbook dies.
 """
 
 from __future__ import annotations
@@ -16,13 +18,13 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from ansible_collections.volt.netbench.plugins.module_utils.lab import (
-    control_match, kill_netns, lock_held_by, sampler_pidfile)
+from ansible_collections.volt.netbench.plugins.module_utils.lab import control_match, lock_held_by, teardown_lab
 
 
 INTERRUPTED = "interrupted: ansible-playbook ended before the run finished"
@@ -61,26 +63,15 @@ def kill_matching(needle: str) -> None:
                 pass
 
 
-def teardown(cfg: dict[str, Any]) -> None:
-    if cfg.get("state_dir"):
-        from ansible_collections.volt.netbench.plugins.module_utils.qemu import stop_all
-
-        for error in stop_all(cfg["state_dir"]):
-            print(f"watchdog: {error}", file=sys.stderr)
+def teardown(cfg: dict[str, Any], local: bool = True) -> None:
+    """An interrupted run's teardown: a local lab's hypervisor side (module_utils.lab.teardown_lab; a remote
+    lab's is its guard's) and, on the controller, the guests' SSH control masters."""
+    for line in teardown_lab(cfg) if local else []:
+        if line.startswith("guest error: "):
+            print(f"watchdog: {line[len('guest error: '):]}", file=sys.stderr)
     if cfg.get("controller_dir"):
         kill_matching(control_match(cfg["controller_dir"]))
-    for extra in cfg.get("extra_netns") or []:
-        kill_netns(extra)  # the native reference's namespaces and the traffic servers in them
-    netns = cfg.get("netns")
-    if netns and cfg.get("manage_netns", True):
-        kill_netns(netns)
-    for key in ("state_dir", "chardev_dir", "controller_dir", "job_dir"):
-        if cfg.get(key):
-            shutil.rmtree(cfg[key], ignore_errors=True)
-    if cfg.get("cpu_samples"):
-        # the CPU sampler's files, as volt.netbench.cpu_sampler named them (it ends by itself with the guests)
-        for path in (cfg["cpu_samples"], sampler_pidfile(cfg["cpu_samples"])):
-            Path(path).unlink(missing_ok=True)
+        shutil.rmtree(cfg["controller_dir"], ignore_errors=True)
 
 
 def record_interrupted(cfg: dict[str, Any]) -> None:
@@ -123,25 +114,50 @@ def finished(config_path: str, owner: int) -> int:
     return 0
 
 
+# How often the watchdog of a remote hypervisor's run refreshes the heartbeat its guard watches.
+HEARTBEAT_EVERY = 5.0
+
+
+def send_heartbeat(heartbeat: dict[str, Any]) -> None:
+    """Touch the hypervisor's heartbeat file over SSH (``ssh``: the argv that reaches the hypervisor)."""
+    try:
+        subprocess.run([*heartbeat["ssh"], "touch", "-c", "--", heartbeat["path"]], stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=20, check=False)
+    except (OSError, subprocess.SubprocessError) as err:
+        print(f"watchdog: heartbeat not sent: {err}", file=sys.stderr)
+
+
 def main(config_path: str) -> int:
-    cfg = json.loads(Path(config_path).read_text(encoding="utf-8"))
+    """Watch the run's ansible-playbook. A local lab's run ends normally when it releases the lock; a remote
+    one's when the run removes this configuration (volt.netbench.watchdog state=finished) - meanwhile this
+    refreshes the heartbeat of the hypervisor's guard. When ansible-playbook dies first: a local lab is torn
+    down here; a remote lab is left to its guard (the heartbeat stops); the runs are recorded either way."""
+    path = Path(config_path)
+    cfg = json.loads(path.read_text(encoding="utf-8"))
     owner = int(cfg["owner_pid"])
     lock = Path(cfg["lock"])
+    local = cfg.get("local", True)
+    beat = 0.0
     while pid_alive(owner):
-        if not lock_held_by(str(lock), owner):
-            return finished(config_path, owner)  # the run released its lab normally
+        current = read_json(path)
+        if (local and not lock_held_by(str(lock), owner)) or (not local and current is None):
+            return finished(config_path, owner)  # the run ended normally
+        if (current or {}).get("heartbeat") and time.monotonic() - beat >= HEARTBEAT_EVERY:
+            send_heartbeat(current["heartbeat"])
+            beat = time.monotonic()
         time.sleep(1)
-    if not lock_held_by(str(lock), owner):
+    current = read_json(path)
+    if (local and not lock_held_by(str(lock), owner)) or (not local and current is None):
         return finished(config_path, owner)
     # the run's configuration may have been updated (current run directory) while it ran
-    cfg.update(read_json(Path(config_path)) or {})
-    if cfg.get("local", True):
-        teardown(cfg)
+    cfg.update(current or {})
+    teardown(cfg, local)
     record_interrupted(cfg)
-    try:
-        lock.unlink()
-    except OSError:
-        pass
+    if local:
+        try:
+            lock.unlink()
+        except OSError:
+            pass
     return finished(config_path, owner)
 
 

@@ -27,6 +27,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible_collections.volt.netbench.plugins.module_utils.backends import BACKENDS, on_bridge
 from ansible_collections.volt.netbench.plugins.module_utils.lab import lab_paths
 from ansible_collections.volt.netbench.plugins.plugin_utils.dry_run import results_dir_problem
+from ansible_collections.volt.netbench.plugins.plugin_utils.guest_inventory import ssh_argv
 from ansible_collections.volt.netbench.plugins.plugin_utils.inputs import benchmark_problems
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import NATIVE, PPS_SIZES, plan_matrix
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import CPU_SAMPLES, new_run_id
@@ -50,8 +51,11 @@ SETTINGS = {
     "mtu": 1500, "server": "198.18.0.1", "client": "198.18.0.2", "prefix": 24, "vcpus": 0, "memory_mb": 0,
     "image": "", "test_margin": 60, "fleet": False, "topology": "same_host", "uplink": "", "macvtap_lower": "",
     # not role variables: the hypervisor's inventory name (inventory_hostname), its ansible_connection and
-    # ansible_host (a simulated cross-host cable joins two labs of one machine)
-    "hypervisor": "localhost", "connection": "", "address": "",
+    # ansible_host (a simulated cross-host cable joins two labs of one machine), ansible_port, ansible_user,
+    # ansible_ssh_private_key_file and ansible_ssh_common_args (how the guests' ProxyCommand and the watchdog's
+    # heartbeat reach a remote hypervisor)
+    "hypervisor": "localhost", "connection": "", "address": "", "port": "", "user": "", "key": "", "ssh_args": "",
+    "heartbeat_timeout": 120,
 }
 # same_host: both guests on each hypervisor; cross_host: a pair of hypervisors, the server VM on the first,
 # the client VM on the second, the traffic across the wire between their NICs.
@@ -92,6 +96,12 @@ def problems(settings: dict[str, Any]) -> list[str]:
         **{k: settings[k] for k in ("ping_interval", "streams", "mtu", "pps_sizes", "tests", "netns", "vcpus",
                                     "memory_mb", "server", "client", "prefix")},
     })
+    try:
+        if int(settings["heartbeat_timeout"]) < 10:
+            raise ValueError
+    except (TypeError, ValueError):
+        out.append(f"heartbeat_timeout must be a whole number of seconds, at least 10 (got {settings['heartbeat_timeout']}): "
+                   "the watchdog refreshes a remote hypervisor's heartbeat every 5 s")
     if settings["topology"] not in TOPOLOGIES:
         out.append(f"topology must be one of {', '.join(TOPOLOGIES)} (got {settings['topology']})")
     if not HOST_NAME_RE.match(str(settings["hypervisor"])) or str(settings["hypervisor"]) in (".", ".."):
@@ -112,7 +122,11 @@ def _same_host(settings: dict[str, Any]) -> dict[str, Any]:
 
 
 def _machine(settings: dict[str, Any]) -> str:
-    return "this machine" if settings["connection"] == "local" else str(settings["address"] or settings["hypervisor"])
+    """Which machine a hypervisor is: the controller for a local connection or an SSH one to its loopback."""
+    address = str(settings["address"] or settings["hypervisor"])
+    if settings["connection"] in ("", "local") or address in ("localhost", "::1") or address.startswith("127."):
+        return "the controller"
+    return address
 
 
 def plan_pair(request: dict[str, Any], peers: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -228,6 +242,9 @@ def plan_request(given: dict[str, Any], now: dt.datetime | None = None) -> dict[
         display_dir = f"{display_dir.rstrip('/')}/{settings['hypervisor']}"
     requested = list(BACKENDS) if settings["backend"] == "all" else [settings["backend"]]
     paths = lab_paths(settings["netns"])
+    ssh = ({"host": str(settings["address"] or settings["hypervisor"]), "port": str(settings["port"] or ""),
+            "user": str(settings["user"] or ""), "key": str(settings["key"] or ""), "args": str(settings["ssh_args"] or "")}
+           if settings["connection"] not in ("", "local") else {})
     asked = _matrix(settings, requested)
     config = {
         "profile": settings["profile"],
@@ -256,6 +273,11 @@ def plan_request(given: dict[str, Any], now: dt.datetime | None = None) -> dict[
         "pair": _same_host(settings),
         # the NICs the lab's wiring uses: the bridge's uplink and macvtap's lower device ('' = none / built)
         "wiring": {"uplink": settings["uplink"], "macvtap_lower": settings["macvtap_lower"]},
+        # a remote hypervisor as Ansible reaches it (the guests' ProxyCommand), and the heartbeat its guard
+        # watches (the watchdog refreshes it over the same ssh); both empty for a local one
+        "ssh": ssh,
+        "heartbeat": {"ssh": ssh_argv(ssh), "path": paths["heartbeat"], "recovered": paths["recovered"],
+                      "stale_after": int(settings["heartbeat_timeout"])} if ssh else {},
         "paths": paths,
         # the native reference's namespaces (the watchdog deletes them with every process in them)
         "native_netns": list(paths["native_netns"].values()) if settings["native"] else [],

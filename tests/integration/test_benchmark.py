@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -234,15 +235,43 @@ def test_all_backends_quick_end_to_end_and_the_lock(tmp_path, lab_ns):
     assert_clean(lab_ns)
 
 
-def fleet_inventory(tmp_path: Path, lab_ns: str) -> tuple[Path, dict[str, str], dict[str, Path]]:
-    """inventories/fleet-local's shape with this test's namespaces and locks: two inventory hosts on this machine."""
+def fleet_inventory(tmp_path: Path, lab_ns: str, remote: dict | None = None) -> tuple[Path, dict[str, str], dict[str, Path]]:
+    """inventories/fleet-local's shape with this test's namespaces and locks: two inventory hosts on this machine;
+    with REMOTE (a remote_hypervisor), hv-b is reached over SSH as a remote hypervisor is."""
     hosts = {"hv-a": f"{lab_ns}a", "hv-b": f"{lab_ns}b"}
     locks = {h: Path(f"/run/volt-netbench/{ns}.lock") for h, ns in hosts.items()}
+    entries = {h: {"benchmark_netns": ns, "benchmark_lock_path": str(locks[h])} for h, ns in hosts.items()}
+    entries["hv-b"].update(remote or {})
     inventory = tmp_path / "fleet.yml"
     inventory.write_text(json.dumps({"all": {"children": {"hypervisors": {
-        "vars": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable},
-        "hosts": {h: {"benchmark_netns": ns, "benchmark_lock_path": str(locks[h])} for h, ns in hosts.items()}}}}}))
+        "vars": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}, "hosts": entries}}}}))
     return inventory, hosts, locks
+
+
+@pytest.fixture
+def remote_hypervisor(tmp_path):
+    """This machine as a remote hypervisor: an SSH server on loopback (tests/integration/sshd.py) with a key of its
+    own, and the inventory variables that reach it over SSH - its host key pinned, a 10 s heartbeat."""
+    keys = tmp_path / "ssh"
+    keys.mkdir()
+    for name in ("host", "client"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(keys / name)], check=True)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    (keys / "known_hosts").write_text(f"[127.0.0.1]:{port} {(keys / 'host.pub').read_text()}")
+    server = subprocess.Popen([sys.executable, str(Path(__file__).with_name("sshd.py")), str(port), str(keys / "host"),
+                               str(keys / "client.pub"), str(keys / "commands.log")],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert server.stdout.readline().strip() == "listening"
+        yield {"ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": port, "ansible_user": "root",
+               "ansible_ssh_private_key_file": str(keys / "client"),
+               "ansible_ssh_common_args": f"-o UserKnownHostsFile={keys / 'known_hosts'} -o StrictHostKeyChecking=yes",
+               "benchmark_heartbeat_timeout": 10}
+    finally:
+        server.kill()
+        server.wait()
 
 
 def fleet_args(inventory: Path, results: Path, *extra: str) -> list[str]:
@@ -328,11 +357,13 @@ def awx_job(tmp_path: Path, lab_ns: str, inventory: Path | None = None, **extrav
     return awx.run_benchmark(pdd, "job1"), results
 
 
-def test_a_cross_host_pair_with_repetitions_through_ansible_runner_as_awx_runs_it(tmp_path, lab_ns):
+def test_a_cross_host_pair_with_repetitions_through_ansible_runner_as_awx_runs_it(tmp_path, lab_ns, remote_hypervisor):
     """An AWX-shaped job (ansible-runner, project/ inventory/ env/extravars) on a two-host inventory with the survey's
     -e topology=cross_host, -e repeat=2, three tests and the native reference: the server VM boots on hv-a, the client
     VM on hv-b, and every backend's traffic - and the native reference's, host to host - crosses the simulated
-    cable between the two labs' namespaces. The runner's events have a runner_on_ok for every [n/N] step and the
+    cable between the two labs' namespaces; hv-b is a remote hypervisor reached over SSH (its guard started and
+    stopped, its client VM through the ProxyCommand over that SSH, the CPU samples fetched over it). The runner's
+    events have a runner_on_ok for every [n/N] step and the
     set_stats summary; the progress callback prints a line per test; each repetition keeps its own raw file
     (sockperf also its gzipped --full-log), the backends alternate within a test, and every ± cell of REPORT.md is
     the mean and t-interval of those files (latency: of each repetition's percentile), recomputed here; each test's
@@ -343,7 +374,7 @@ def test_a_cross_host_pair_with_repetitions_through_ansible_runner_as_awx_runs_i
     from scipy import stats as scipy_stats
 
     began = time.monotonic()
-    inventory, hosts, locks = fleet_inventory(tmp_path, lab_ns)
+    inventory, hosts, locks = fleet_inventory(tmp_path, lab_ns, remote=remote_hypervisor)
     job, results = awx_job(tmp_path, lab_ns, inventory=inventory, backend="all", repeat=2, topology="cross_host",
                            native=True, tests=["iperf3_tcp_single", "ping", "sockperf_tcp"])
     assert (job["status"], job["rc"]) == ("successful", 0), job["stdout"][-6000:]
@@ -353,6 +384,13 @@ def test_a_cross_host_pair_with_repetitions_through_ansible_runner_as_awx_runs_i
           f"{time.monotonic() - began:.0f} s")
     for host, ns in hosts.items():
         assert_clean(ns, lock=locks[host])
+    # the remote hypervisor: its client reached over its SSH, its guard stopped when the run ended (no heartbeat,
+    # no guard process, nothing to recover)
+    commands = (Path(remote_hypervisor["ansible_ssh_private_key_file"]).parent / "commands.log").read_text()
+    assert f"ip netns exec {hosts['hv-b']} nc 127.0.0.1 10023" in commands
+    assert not Path(f"/run/volt-netbench/{hosts['hv-b']}.heartbeat").exists()
+    assert not Path(f"/run/volt-netbench/{hosts['hv-b']}.recovered.json").exists()
+    assert not subprocess.run(["pgrep", "-f", "lab_guard"], capture_output=True, check=False).stdout
     measured = ["virtio", "vhost-net", "macvtap"] if os.path.exists("/dev/vhost-net") else ["virtio", "macvtap"]
     total = 3 * 2 * (len(measured) + 1)
     order = [(b, t) for t in ("iperf3_tcp_single", "ping", "sockperf_tcp") for _k in (1, 2) for b in measured + ["native"]]
@@ -449,13 +487,16 @@ def test_a_refused_backend_through_ansible_runner_fails_with_its_reason(tmp_path
 FAULT_TESTS = '{"tests": ["iperf3_tcp_single", "ping", "sockperf_tcp", "pps_64", "netperf_tcp_rr"]}'
 
 
-def test_faults_then_sigint_in_a_two_host_fleet(tmp_path, lab_ns):
-    """Three faults in one fleet run (one boot of two labs): the iperf3 server dies on hv-a's server VM (its next
+def test_faults_then_sigint_in_a_two_host_fleet(tmp_path, lab_ns, remote_hypervisor):
+    """Three faults in one fleet run (one boot of two labs), hv-b a remote hypervisor reached over SSH (its
+    guests through the ProxyCommand over that SSH): the iperf3 server dies on hv-a's server VM (its next
     iperf3 test fails with iperf3's own error, the others go on); hv-b's server VM is killed (the test running
     then fails, a lost server is told from a failed tool, hv-b's later tests are not run with that reason while
-    hv-a goes on); then ansible-playbook gets Ctrl-C during the last test: each host's watchdog tears its lab
-    down within the minute, records its run as interrupted and writes its report against the run's baseline."""
-    inventory, hosts, locks = fleet_inventory(tmp_path, lab_ns)
+    hv-a goes on); then ansible-playbook gets Ctrl-C during the last test: hv-a's watchdog tears its lab down,
+    hv-b's guard on the hypervisor does once the heartbeat the controller's watchdog refreshed goes stale (10 s)
+    and leaves its record for the next run - both within the minute; each run is recorded as interrupted with
+    its report against the run's baseline."""
+    inventory, hosts, locks = fleet_inventory(tmp_path, lab_ns, remote=remote_hypervisor)
     results = tmp_path / "results"
     log = tmp_path / "faults.log"
     proc = start(fleet_args(inventory, results, "-e", "baseline=vhost-net", "-e", FAULT_TESTS), log)
@@ -474,6 +515,18 @@ def test_faults_then_sigint_in_a_two_host_fleet(tmp_path, lab_ns):
     assert proc.wait(timeout=120) != 0
     for host, ns in hosts.items():
         assert_clean(ns, timeout=60, lock=locks[host])  # each host's watchdog tears its lab down within a minute
+    # hv-b was reached over SSH: its guests through the ProxyCommand over that SSH; its guard left a record
+    text = flat(log.read_text())
+    commands = (Path(remote_hypervisor["ansible_ssh_private_key_file"]).parent / "commands.log").read_text()
+    assert f"ip netns exec {hosts['hv-b']} nc 127.0.0.1 10023" in commands, "hv-b's client reached over its SSH"
+    assert f"touch -c -- /run/volt-netbench/{hosts['hv-b']}.heartbeat" in commands, "the watchdog's heartbeat"
+    assert "[hv-b -> hv-b-client(127.0.0.1)]" in text
+    recovered = json.loads(Path(f"/run/volt-netbench/{hosts['hv-b']}.recovered.json").read_text())
+    assert recovered["stale_after_s"] == 10 and 10 <= recovered["silent_s"] <= 30, recovered
+    assert f"namespace {hosts['hv-b']}" in recovered["removed"] and f"lock {locks['hv-b']}" in recovered["removed"]
+    assert any(r.startswith("guest ") for r in recovered["removed"]), recovered
+    assert not Path(f"/run/volt-netbench/{hosts['hv-a']}.recovered.json").exists(), "a local lab has no guard"
+    Path(f"/run/volt-netbench/{hosts['hv-b']}.recovered.json").unlink()
     for host in hosts:
         (run_,) = runs(results / host, "virtio")
         assert run_["reason"] == "interrupted: ansible-playbook ended before the run finished"

@@ -93,6 +93,9 @@ def _environment_anomalies(chosen: dict[str, dict], measured: list[str], shown: 
     tcg = _tcg(chosen, measured)
     if tcg:
         out.append(f"{', '.join(tcg)} {TCG_NOTE}")
+    # a remote hypervisor's guard tore an earlier run's lab down before this run (the run notes what it said)
+    for text in sorted({str((chosen[n].get("environment") or {}).get("recovered") or "") for n in shown} - {""}):
+        out.append(f"Before this run, {text}.")
     # a cross-host run samples the CPU of the client VM's hypervisor only
     scopes = sorted({str((chosen[n].get("environment") or {}).get("cpu_sampled") or "") for n in measured} - {""})
     if scopes:

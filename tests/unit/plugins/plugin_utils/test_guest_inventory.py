@@ -32,3 +32,23 @@ def test_a_remote_hypervisors_name_is_one_word_of_the_proxy_command():
     remote = ["ssh", "-o", "BatchMode=yes", "-W", "127.0.0.1:%p", "root@hv-a"]
     assert shlex.split(proxy_command("", "root@hv-a")) == remote
     assert proxy_command("", "") == ""
+
+
+def test_a_remote_hypervisor_is_reached_as_ansible_reaches_it():
+    """The hypervisor's own SSH settings (port, user, key, common args) make the guests' ProxyCommand and the
+    watchdog's heartbeat command: one ssh, each word quoted once."""
+    from ansible_collections.volt.netbench.plugins.plugin_utils.guest_inventory import ssh_argv  # pylint: disable=import-outside-toplevel
+
+    ssh = {"host": "127.0.0.1", "port": "2222", "user": "root", "key": "/k/id ed25519",
+           "args": "-o UserKnownHostsFile=/k/known_hosts -o 'StrictHostKeyChecking=yes'"}
+    argv = ssh_argv(ssh)
+    assert argv == ["ssh", "-o", "BatchMode=yes", "-o", "UserKnownHostsFile=/k/known_hosts", "-o",
+                    "StrictHostKeyChecking=yes", "-p", "2222", "-i", "/k/id ed25519", "root@127.0.0.1"]
+    command = proxy_command("vnb-b", "", ssh)
+    assert shlex.split(command.replace("%p", "10022")) == [*argv, "ip", "netns", "exec", "vnb-b", "nc", "127.0.0.1",
+                                                           "10022"]
+    assert shlex.split(proxy_command("", "", ssh)) == [*argv[:-1], "-W", "127.0.0.1:%p", "root@127.0.0.1"]
+    (entry,) = guest_entries([{"name": "server", "ssh_port": 10022, "data_address": "198.18.0.1/24"}], netns="vnb-b",
+                             controller_root="/c", ssh_key="/k/lab", group="g", ssh=ssh)
+    assert f'-o ProxyCommand="{command}"' in entry["ansible_ssh_common_args"]
+    assert ssh_argv({"host": "hv01"}) == ["ssh", "-o", "BatchMode=yes", "hv01"]

@@ -518,3 +518,20 @@ def test_reproducibility_prints_the_command_that_was_run(tmp_path):
     assert model["reproducibility"]["benchmark"] == [
         "ansible-playbook playbooks/benchmark.yml -e backend=all -e profile=quick",
         "ansible-playbook playbooks/benchmark.yml -e backend=vhost-net"]
+
+
+def test_a_cross_host_run_and_a_recovered_lab_are_named_under_anomalies():
+    """What the run's environment notes - where the CPU was sampled (a cross-host pair), what a remote hypervisor's
+    guard tore down before the run - is said once, whichever backends carry it."""
+    from ansible_collections.volt.netbench.plugins.plugin_utils.report.anomalies import _environment_anomalies  # pylint: disable=import-outside-toplevel
+
+    env = {"accelerator": "kvm", "cpu_sampled": "hv-b (the client VM's hypervisor)",
+           "recovered": "the hypervisor's guard tore down an earlier run's lab at 2026-12-03T10:00:00Z after 12 s"}
+    chosen = {b: {"environment": dict(env), "config": {}} for b in ("virtio", "macvtap")}
+    lines = _environment_anomalies(chosen, ["virtio", "macvtap"], ["virtio", "macvtap"])
+    assert lines == [
+        "Before this run, the hypervisor's guard tore down an earlier run's lab at 2026-12-03T10:00:00Z after 12 s.",
+        "Host CPU per unit of work counts hv-b (the client VM's hypervisor) only: in a cross-host run the server VM's "
+        "hypervisor is not sampled, so the CPU cells are the client side's cost."]
+    plain = {b: {"environment": {"accelerator": "kvm"}, "config": {}} for b in ("virtio", "macvtap")}
+    assert _environment_anomalies(plain, ["virtio", "macvtap"], ["virtio", "macvtap"]) == []

@@ -173,7 +173,8 @@ def test_the_models_defaults_are_the_roles():
     names = {"server": "server_address", "client": "client_address", "image": "guest_image_path"}
     # the role's results directory is relative to the playbook, fleet follows the play's hosts, hypervisor,
     # connection and address are inventory_hostname, ansible_connection and ansible_host
-    templated = {"results_dir", "display_dir", "fleet", "hypervisor", "connection", "address"}
+    templated = {"results_dir", "display_dir", "fleet", "hypervisor", "connection", "address", "port", "user", "key",
+                 "ssh_args"}
     for key, value in SETTINGS.items():
         if key not in templated:
             assert role[f"benchmark_{names.get(key, key)}"] == value, key
@@ -281,8 +282,27 @@ def test_a_cross_host_pair_is_refused_before_anything_is_touched(tmp_path):
     pair = plan_pair(wired["hv-b"], wired)
     assert pair["pair"]["cables"] == [] and pair["wiring"]["uplink"] == "ens1"
     assert pair["pair"]["wire"] == "hv-a's eno2 to hv-b's ens1"
+    # an SSH connection to the controller's loopback is the controller: a simulated cable can join its labs
+    loop = pair_requests(tmp_path, b={"connection": "ssh", "address": "127.0.0.1", "port": 2222})
+    assert plan_pair(loop["hv-a"], loop)["pair"]["cables"]
     # a same-host run is its own: nothing to decide
     alone = request(tmp_path)
     assert plan_pair(alone, {}) is alone and alone["pair"]["guests"] == ["server", "client"] and alone["pair"]["records"]
     with pytest.raises(RunModelError, match="topology must be one of same_host, cross_host"):
         request(tmp_path, topology="ring")
+
+
+def test_a_remote_hypervisor_gets_a_proxy_and_a_heartbeat(tmp_path):
+    run = request(tmp_path, connection="ssh", address="127.0.0.1", port=2222, user="root", key="/k/key",
+                  ssh_args="-o UserKnownHostsFile=/k/kh", heartbeat_timeout="30", netns="vnb-b")
+    assert run["ssh"] == {"host": "127.0.0.1", "port": "2222", "user": "root", "key": "/k/key",
+                          "args": "-o UserKnownHostsFile=/k/kh"}
+    assert run["heartbeat"] == {
+        "ssh": ["ssh", "-o", "BatchMode=yes", "-o", "UserKnownHostsFile=/k/kh", "-p", "2222", "-i", "/k/key",
+                "root@127.0.0.1"],
+        "path": "/run/volt-netbench/vnb-b.heartbeat", "recovered": "/run/volt-netbench/vnb-b.recovered.json",
+        "stale_after": 30}
+    local = request(tmp_path, connection="local")
+    assert local["ssh"] == {} and local["heartbeat"] == {}
+    with pytest.raises(RunModelError, match=r"heartbeat_timeout must be a whole number of seconds, at least 10 \(got 5\)"):
+        request(tmp_path, connection="ssh", heartbeat_timeout=5)
