@@ -34,7 +34,8 @@ class ActionModule(VoltActionBase):
         return {
             "changed": True,
             "report": str(paths[0]),
-            "csv": str(paths[1]),
+            "html": str(paths[1]),
+            "csv": str(paths[2]),
             "reported": model["reported"],
             "missing": model["missing"],
             "claims": [f"{c['label']}: {c['verdict']}" for c in model["claims"]],

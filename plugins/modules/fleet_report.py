@@ -12,7 +12,9 @@ version_added: "0.5.0"
 short_description: Compare the backends across a fleet of hypervisors
 description:
   - Reads each host's runs under O(results_dir)/<host>/ (as the benchmark role writes them in a fleet run), builds
-    each host's report model and writes the fleet's C(REPORT.md) and C(fleet.csv) in O(results_dir).
+    each host's report model and writes the fleet's C(REPORT.md), C(REPORT.html) (self-contained, the chart
+    inline), C(fleet.csv) and its chart C(charts/fleet_ratios.svg|png) (a forest plot of the tested comparisons)
+    in O(results_dir).
   - Per row of the report, a host x backend table of the hosts' cells (as each host's report shows them); per row
     and pair of backends, a comparison with the hosts as blocks - the geometric mean over the hosts that measured
     both of the per-host ratio of means, its t interval and p - all of them one family corrected with Holm's
@@ -62,6 +64,14 @@ EXAMPLES = r"""
 RETURN = r"""
 report:
   description: The fleet's REPORT.md.
+  returned: success
+  type: str
+html:
+  description: The fleet's REPORT.html.
+  returned: success
+  type: str
+csv:
+  description: The fleet's fleet.csv.
   returned: success
   type: str
 reported:

@@ -109,16 +109,71 @@ def draw(model: dict[str, Any], out_dir: str | os.PathLike) -> dict[str, str]:
             else:
                 fig = _grouped(plt, _bars(sections[chart["section"]], columns), columns)
             fig.suptitle(chart["title"], fontsize=11)
-            fig.tight_layout()
-            for fmt in ("svg", "png"):
-                buffer = io.BytesIO()
-                fig.savefig(buffer, format=fmt, metadata=METADATA[fmt])
-                path = target / f"{key}.{fmt}"
-                write_atomic(path, buffer.getvalue())
-                if fmt == "svg":
-                    svgs[key] = buffer.getvalue().decode("utf-8")
-            plt.close(fig)
+            svgs[key] = _save(plt, fig, target, key)
     return svgs
+
+
+def _save(plt, fig, target: Path, key: str) -> str:
+    """Write FIG as TARGET/KEY.svg and .png (no date, no version in them); returns the SVG document."""
+    fig.tight_layout()
+    svg = ""
+    for fmt in ("svg", "png"):
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=fmt, metadata=METADATA[fmt])
+        write_atomic(target / f"{key}.{fmt}", buffer.getvalue())
+        if fmt == "svg":
+            svg = buffer.getvalue().decode("utf-8")
+    plt.close(fig)
+    return svg
+
+
+# The fleet's chart: every tested comparison of backends across the fleet (plugin_utils/fleet.py).
+FLEET_CHART = {"key": "fleet_ratios", "svg": f"{CHART_DIR}/fleet_ratios.svg", "png": f"{CHART_DIR}/fleet_ratios.png",
+               "title": "Backends across the fleet: ratio A/B (geometric mean of the hosts' ratios) and 95 % interval"}
+
+
+def fleet_plan(model: dict[str, Any]) -> list[dict[str, Any]]:
+    """The fleet's charts: the forest plot of its tested comparisons (none when nothing was tested)."""
+    tested = [c for c in model["comparisons"] if c["cmp"]["tested"] and c["cmp"]["ratio_low"] is not None
+              and c["cmp"]["ratio_high"] is not None]
+    return [dict(FLEET_CHART, rows=len(tested))] if tested else []
+
+
+def draw_fleet(model: dict[str, Any], out_dir: str | os.PathLike) -> dict[str, str]:
+    """The fleet's forest plot under OUT_DIR/charts (SVG and PNG): one line per tested comparison, its ratio and
+    interval on a log scale around 1; filled where the fleet supports a difference after the family's correction,
+    hollow where it does not. Returns the SVG document by key."""
+    if not model.get("charts"):
+        return {}
+    import matplotlib  # pylint: disable=import-outside-toplevel
+
+    matplotlib.use("Agg", force=True)
+    from matplotlib import pyplot as plt  # pylint: disable=import-outside-toplevel
+
+    rows = [c for c in model["comparisons"] if c["cmp"]["tested"] and c["cmp"]["ratio_low"] is not None
+            and c["cmp"]["ratio_high"] is not None][::-1]
+    target = Path(out_dir) / CHART_DIR
+    target.mkdir(parents=True, exist_ok=True)
+    with matplotlib.rc_context():
+        matplotlib.rcdefaults()
+        matplotlib.rcParams.update(STYLE)
+        fig, ax = plt.subplots(figsize=(9, 1.4 + 0.32 * len(rows)))
+        for y, row in enumerate(rows):
+            cmp = row["cmp"]
+            colour = COLOURS.get(row["a"], "#333333")
+            ax.errorbar([cmp["ratio"]], [y], xerr=[[cmp["ratio"] - cmp["ratio_low"]], [cmp["ratio_high"] - cmp["ratio"]]],
+                        fmt="o", color=colour, mfc=colour if row["significant"] else "white", capsize=3)
+        ax.axvline(1.0, color="#333333", linewidth=0.8)
+        ax.set_xscale("log")
+        from matplotlib.ticker import FuncFormatter  # pylint: disable=import-outside-toplevel
+
+        plain = FuncFormatter(lambda value, _pos: f"{value:.2f}")
+        ax.xaxis.set_major_formatter(plain)
+        ax.xaxis.set_minor_formatter(plain)
+        ax.set_yticks(range(len(rows)), labels=[f"{r['label']}: {r['a']} / {r['b']} ({r['hosts']} hosts)" for r in rows])
+        ax.set_xlabel("ratio A/B (log scale); filled: a difference the fleet supports after correction")
+        fig.suptitle(FLEET_CHART["title"], fontsize=11)
+        return {FLEET_CHART["key"]: _save(plt, fig, target, FLEET_CHART["key"])}
 
 
 def _series(rows: list[dict[str, Any]], column: str) -> tuple[list[float], list[float]]:

@@ -28,7 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
+from ansible_collections.volt.netbench.plugins.plugin_utils import charts
 from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_atomic
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import BACKENDS, NATIVE, PATHS
 from ansible_collections.volt.netbench.plugins.plugin_utils.report import NA, build_report, fmt
@@ -38,6 +40,7 @@ from ansible_collections.volt.netbench.plugins.plugin_utils.stats import (
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
 TEMPLATE = "FLEET.md.j2"
+HTML_TEMPLATE = "FLEET.html.j2"
 OUTLIER_Z = 3.5
 MAD_SCALE = 0.6745
 MIN_OUTLIER_HOSTS = 3
@@ -134,6 +137,7 @@ def build_fleet(results_dir: str | os.PathLike, hosts: list[str], *, failures: d
         cmp = item["cmp"]
         item.update(hosts=cmp["n"][0], ratio=_ratio_text(cmp), verdict=_verdict(cmp, item["a"], item["b"]),
                     significant=cmp["significant"])
+    charts_note = charts.unavailable()
     environment = []
     for label in FLEET_ENV:
         values = {h: next((r["value"] for r in m["environment"] if r["label"] == label), NA) for h, m in models.items()}
@@ -161,6 +165,8 @@ def build_fleet(results_dir: str | os.PathLike, hosts: list[str], *, failures: d
                          f"Hoaglin); needs {MIN_OUTLIER_HOSTS} or more hosts with the figure"),
         "outliers": outliers,
         "host_reports": {h: f"{shown_dir}/{h}/REPORT.md" for h in reported},
+        "charts_note": charts_note,
+        "charts": [] if charts_note else charts.fleet_plan({"comparisons": comparisons}),
     }
 
 
@@ -188,10 +194,21 @@ def fleet_csv(model: dict[str, Any]) -> str:
     return out.getvalue()
 
 
+def render_fleet_html(model: dict[str, Any], svgs: dict[str, str] | None = None) -> str:
+    """The fleet's REPORT.html from the same model as its REPORT.md: one self-contained file, the chart inline."""
+    env = Environment(loader=FileSystemLoader(str(TEMPLATE_DIR)), undefined=StrictUndefined, autoescape=True,
+                      keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+    inline = {key: Markup(text[text.find("<svg"):]) for key, text in (svgs or {}).items() if "<svg" in text}
+    return env.get_template(HTML_TEMPLATE).render(svgs=inline, **model)
+
+
 def write_fleet(model: dict[str, Any], out_dir: str | os.PathLike) -> list[Path]:
-    """REPORT.md (the fleet's) and fleet.csv in OUT_DIR, beside the hosts' own directories."""
+    """The fleet's REPORT.md, REPORT.html, fleet.csv and chart (charts/fleet_ratios.svg|png) in OUT_DIR, beside
+    the hosts' own directories."""
     out = Path(out_dir)
-    paths = [out / "REPORT.md", out / "fleet.csv"]
+    svgs = charts.draw_fleet(model, out)
+    paths = [out / "REPORT.md", out / "REPORT.html", out / "fleet.csv"]
     write_atomic(paths[0], render_fleet(model))
-    write_atomic(paths[1], fleet_csv(model))
-    return paths
+    write_atomic(paths[1], render_fleet_html(model, svgs))
+    write_atomic(paths[2], fleet_csv(model))
+    return paths + [out / chart[fmt] for chart in model["charts"] for fmt in ("svg", "png")]

@@ -305,6 +305,7 @@ def test_a_fleet_runs_its_labs_at_the_same_time_and_one_hosts_full_disk_stops_on
             assert_clean(ns, lock=locks[host])
         fleet_md, fleet_csv = (results / "REPORT.md").read_text(), (results / "fleet.csv").read_text()
         assert "Fleet report: " in text and "2 of 2 hypervisors reported" in fleet_md
+        assert "2 of 2 hypervisors reported" in (results / "REPORT.html").read_text()
         # AWX's artifacts: each host's summary under its name, and the fleet's verdict
         stats = text.split("CUSTOM STATS:", 1)[1]
         assert re.search(r"volt_netbench_hosts\W+hv-a\W", stats) and "hv-b" in stats, stats[:2000]

@@ -62,6 +62,9 @@ def _quality_anomalies(run: dict[str, Any]) -> list[str]:
                 f"{backend}: {name} lost {parsed['lost_percent']:.2f}% of UDP datagrams "
                 f"({parsed['lost_packets']:,} of {parsed['packets']:,}); rates are receiver-side."
             )
+        if parsed.get("iperf3_lost_packets"):
+            out.append(f"{backend}: {name}: iperf3 counted {parsed['iperf3_lost_packets']:,} datagrams lost of "
+                       f"{parsed['packets']:,} (its -O warm-up counted in); the loss is recounted from the bytes received.")
         if parsed.get("retransmits"):
             out.append(f"{backend}: {name} had {parsed['retransmits']:,} TCP retransmits.")
         if "transmitted" in parsed and parsed["received"] < parsed["transmitted"]:

@@ -60,6 +60,17 @@ def test_udp_small_datagrams(fixture_text):
     assert r["received_pps"] == pytest.approx((301110 - 137) / 2.000104)
 
 
+def test_udp_loss_that_iperf3_miscounted_with_its_warm_up_is_recounted_from_the_bytes(fixture_text):
+    """iperf3 3.12 with -O counted the warm-up's datagrams as lost: 8543 "lost" of 2040 (418 %). The bytes the
+    receiver got in the measured second (94336 = 1474 datagrams of 64 bytes) give the loss instead."""
+    r = parse_iperf3(fixture_text("iperf3/udp_64b_omit_miscount.json"))
+    assert r["iperf3_lost_packets"] == 8543 and r["packets"] == 2040 and r["bytes_received"] == 94336
+    assert r["received_packets"] == 1474 and r["lost_packets"] == 2040 - 1474
+    assert r["lost_percent"] == pytest.approx(566 / 2040 * 100)
+    assert r["received_pps"] == pytest.approx(1474 / 0.964782)
+    assert "iperf3_lost_packets" not in parse_iperf3(fixture_text("iperf3/udp_64b.json"))
+
+
 def test_udp_default_rate(fixture_text):
     r = parse_iperf3(fixture_text("iperf3/udp_1m.json"))
     assert r["target_bitrate"] == 1048576

@@ -62,6 +62,52 @@ def test_a_backend_faster_on_every_host_is_claimed_across_the_fleet(tmp_path):
     assert float(b_single["mean"]) == pytest.approx(own_row["values"]["virtio"]) and b_single["n"] == "3"
 
 
+def test_the_fleet_writes_its_markdown_html_csv_and_forest_plot(tmp_path):
+    """The fleet's files come from one model: the HTML is well-formed, self-contained and holds the same verdicts as
+    the Markdown; the forest plot has one line per tested comparison, filled where the fleet supports a difference,
+    and the same model draws byte-identical files."""
+    from html.parser import HTMLParser  # pylint: disable=import-outside-toplevel
+
+    fleet_tree(tmp_path, {"hv-a": 1.0, "hv-b": 2.0, "hv-c": 3.0}, macvtap_faster=1.3)
+    model = fleet.build_fleet(tmp_path, ["hv-a", "hv-b", "hv-c"], display_dir="results")
+    paths = fleet.write_fleet(model, tmp_path)
+    assert [p.relative_to(tmp_path).as_posix() for p in paths] == [
+        "REPORT.md", "REPORT.html", "fleet.csv", "charts/fleet_ratios.svg", "charts/fleet_ratios.png"]
+    assert all(p.stat().st_size > 0 for p in paths)
+    markdown, html = (tmp_path / "REPORT.md").read_text(), (tmp_path / "REPORT.html").read_text()
+    assert "![Backends across the fleet: ratio A/B" in markdown and "(charts/fleet_ratios.svg)" in markdown
+    assert "http" not in html.replace("http://www.w3.org", "")  # no external request (SVG's own namespaces aside)
+    cells = []
+
+    class Cells(HTMLParser):
+        """Every table row's cells, as text."""
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "tr":
+                cells.append([])
+            elif tag == "td":
+                cells[-1].append("")
+
+        def handle_data(self, data):
+            if cells and cells[-1] and self.get_starttag_text() and self.get_starttag_text().startswith("<td"):
+                cells[-1][-1] += data
+
+    Cells().feed(html)
+    cells = [[" ".join(x.split()) for x in row] for row in cells]
+    for c in model["comparisons"]:
+        assert [c["label"], f"{c['a']} vs {c['b']}", c["ratio"], str(c["hosts"]), c["verdict"]] in cells, c["label"]
+    claims = [c for c in model["comparisons"] if c["significant"]]
+    assert claims and html.count('<tr class="claim">') == len(claims)
+    svg = (tmp_path / "charts" / "fleet_ratios.svg").read_text()
+    tested = [c for c in model["comparisons"] if c["cmp"]["tested"]]
+    for c in tested:
+        assert f"{c['label']}: {c['a']} / {c['b']} (3 hosts)" in svg
+    assert '<a href="hv-a/REPORT.html">hv-a</a>' in html
+    first = {p.name: p.read_bytes() for p in paths}
+    fleet.write_fleet(model, tmp_path)
+    assert {p.name: p.read_bytes() for p in paths} == first
+
+
 def test_identical_backends_are_not_separated_and_an_outlier_host_is_named(tmp_path):
     fleet_tree(tmp_path, {"hv-a": 1.0, "hv-b": 1.05, "hv-c": 0.97, "hv-d": 1.02, "hv-e": 0.2}, macvtap_faster=1.0)
     model = fleet.build_fleet(tmp_path, ["hv-a", "hv-b", "hv-c", "hv-d", "hv-e", "hv-f"],
