@@ -30,7 +30,7 @@ from ansible_collections.volt.netbench.plugins.plugin_utils.dry_run import resul
 from ansible_collections.volt.netbench.plugins.plugin_utils.guest_inventory import ssh_argv
 from ansible_collections.volt.netbench.plugins.plugin_utils.inputs import benchmark_problems
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import NATIVE, PPS_SIZES, plan_matrix
-from ansible_collections.volt.netbench.plugins.plugin_utils.results import CPU_SAMPLES, new_run_id
+from ansible_collections.volt.netbench.plugins.plugin_utils.results import CPU_SAMPLES, ResultsError, new_run_id
 
 # The profiles: what duration, ping_count and repeat mean when a run does not set them.
 PROFILES = {
@@ -56,6 +56,8 @@ SETTINGS = {
     # heartbeat reach a remote hypervisor)
     "hypervisor": "localhost", "connection": "", "address": "", "port": "", "user": "", "key": "", "ssh_args": "",
     "heartbeat_timeout": 120,
+    # the regression gate after the run (playbooks/tasks/gate.yml): its baseline is checked before anything is touched
+    "against": "", "tolerance": 5.0,
 }
 # same_host: both guests on each hypervisor; cross_host: a pair of hypervisors, the server VM on the first,
 # the client VM on the second, the traffic across the wire between their NICs.
@@ -107,6 +109,11 @@ def problems(settings: dict[str, Any]) -> list[str]:
     if not HOST_NAME_RE.match(str(settings["hypervisor"])) or str(settings["hypervisor"]) in (".", ".."):
         out.append(f"the hypervisor's inventory name {settings['hypervisor']!r} cannot name its results directory: use "
                    "letters, digits, '_', '.' and '-'")
+    try:
+        if not 0 <= float(settings["tolerance"]) < 100:
+            raise ValueError
+    except (TypeError, ValueError):
+        out.append(f"tolerance must be a percentage from 0 to below 100 (got {settings['tolerance']})")
     unwritable = results_dir_problem(settings["results_dir"])
     if unwritable:
         out.append(f"results_dir {settings['results_dir']} is not writable ({unwritable}): choose another one "
@@ -240,6 +247,13 @@ def plan_request(given: dict[str, Any], now: dt.datetime | None = None) -> dict[
         # a fleet: every hypervisor's runs and report under its own directory of the results tree
         settings["results_dir"] = os.path.join(settings["results_dir"], settings["hypervisor"])
         display_dir = f"{display_dir.rstrip('/')}/{settings['hypervisor']}"
+    if str(settings["against"] or "").strip():
+        # the gate's baseline must exist before the lab is built, not after the run
+        from ansible_collections.volt.netbench.plugins.plugin_utils.regression import resolve  # pylint: disable=import-outside-toplevel
+        try:
+            resolve(settings["results_dir"], str(settings["against"]))
+        except ResultsError as err:
+            raise RunModelError(f"invalid benchmark settings: against: {err}") from err
     requested = list(BACKENDS) if settings["backend"] == "all" else [settings["backend"]]
     paths = lab_paths(settings["netns"])
     ssh = ({"host": str(settings["address"] or settings["hypervisor"]), "port": str(settings["port"] or ""),

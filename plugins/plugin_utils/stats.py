@@ -268,6 +268,39 @@ def reverse(cmp: dict[str, Any]) -> dict[str, Any]:
                 p_adjusted=None, significant=False)
 
 
+def margin_tests(values: Sequence[float], base: Sequence[float], higher_is_better: bool,
+                 margin_pct: float) -> dict[str, float | None]:
+    """The tests behind a gate with a tolerance: is mean(VALUES)/mean(BASE) worse, or better, than the ratio of
+    MARGIN_PCT percent (a rate: below 1 - m worse, above 1 + m better; a latency or a cost the other way round),
+    or within it? Each is Welch's one-sided test of the shifted ratio (the test Fieller's interval inverts):
+    ``worse``/``better`` - the p of "the change is not beyond the margin on that side"; ``within`` - the two
+    one-sided tests of equivalence (TOST: the larger of the two p-values, "the change is beyond the margin"
+    rejected on both sides). All None when :func:`ratio` would not test (one repetition, no spread, a zero
+    reference)."""
+    na, nb = len(values), len(base)
+    ma = float(statistics.fmean(values)) if na else 0.0
+    mb = float(statistics.fmean(base)) if nb else 0.0
+    va = _variance(values, ma) / na if na > 1 else 0.0
+    vb = _variance(base, mb) / nb if nb > 1 else 0.0
+    if na < 2 or nb < 2 or not mb or (va == 0 and vb == 0):
+        return {"worse": None, "better": None, "within": None}  # what ratio() does not test either
+    from scipy.special import stdtr  # pylint: disable=import-outside-toplevel
+
+    def above(rho: float) -> float:
+        """p of H0: ratio <= RHO against ratio > RHO."""
+        two = _p_at(stdtr, ma, va, na, mb, vb, nb, rho)
+        return two / 2 if ma - rho * mb > 0 else 1 - two / 2
+
+    m = margin_pct / 100.0
+    low, high = 1.0 - m, 1.0 + m
+    up, down = above(high), (1.0 - above(low)) if low > 0 else 1.0
+    # below(rho) = 1 - above(rho) for a continuous test statistic
+    out = {"worse": down, "better": up} if higher_is_better else {"worse": up, "better": down}
+    within = max(above(low) if low > 0 else 0.0, 1.0 - above(high)) if m > 0 else 1.0
+    out["within"] = within
+    return out
+
+
 class Family:
     """Every comparison one report may turn into a claim, corrected once (Holm).
 

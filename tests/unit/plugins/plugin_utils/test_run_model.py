@@ -306,3 +306,16 @@ def test_a_remote_hypervisor_gets_a_proxy_and_a_heartbeat(tmp_path):
     assert local["ssh"] == {} and local["heartbeat"] == {}
     with pytest.raises(RunModelError, match=r"heartbeat_timeout must be a whole number of seconds, at least 10 \(got 5\)"):
         request(tmp_path, connection="ssh", heartbeat_timeout=5)
+
+
+def test_the_gates_baseline_and_tolerance_are_checked_before_anything_is_touched(tmp_path):
+    with pytest.raises(RunModelError, match=r"against: no run with data under .*results: nothing to compare with"):
+        request(tmp_path, against="previous")
+    with pytest.raises(RunModelError, match=r"against: run 20261201T000000Z not found under .*results \(newest runs "
+                                            r"with data: none\)"):
+        request(tmp_path, against="20261201T000000Z")
+    with pytest.raises(RunModelError, match=r"against: /nonexistent/last-good is neither a run id"):
+        request(tmp_path, against="/nonexistent/last-good")
+    with pytest.raises(RunModelError, match=r"tolerance must be a percentage from 0 to below 100 \(got 120\)"):
+        request(tmp_path, tolerance="120")
+    assert request(tmp_path, against="")["settings"]["against"] == ""

@@ -35,7 +35,8 @@ def test_every_question_is_a_valid_awx_question_the_playbook_reads():
     playbook = (ROOT / "playbooks/vars/benchmark.yml").read_text()
     options = SPEC["argument_specs"]["main"]["options"]
     variables = [q["variable"] for q in survey["spec"]]
-    assert variables == ["backend", "profile", "repeat", "native", "topology", "tests", "results_dir"]
+    assert variables == ["backend", "profile", "repeat", "native", "topology", "tests", "against", "tolerance",
+                         "results_dir"]
     for question in survey["spec"]:
         assert question["type"] in AWX_TYPES
         assert {"question_name", "variable", "required", "type", "default"} <= set(question)
@@ -51,5 +52,8 @@ def test_every_question_is_a_valid_awx_question_the_playbook_reads():
     assert by_var["tests"]["choices"][:2] == ["iperf3_tcp_single", "iperf3_tcp_multi"]
     assert len(by_var["tests"]["choices"]) == 13
     assert (by_var["repeat"]["min"], by_var["repeat"]["max"]) == (1, 50)
+    # the regression gate: an empty baseline is no gate; the tolerance's default is the role's
+    assert by_var["against"]["default"] == "" and not by_var["against"]["required"]
+    assert by_var["tolerance"]["type"] == "float" and by_var["tolerance"]["default"] == 5
     # AWX sends the choice as a string: the role's bool argument spec takes "true"/"false"
     assert by_var["native"]["choices"] == ["true", "false"] and by_var["native"]["default"] == "true"
