@@ -41,7 +41,8 @@ class ActionModule(VoltActionBase):
         output_dir = Path(args["output_dir"] or results_dir)
         try:
             model = build_report(
-                results_dir, baseline=args["baseline"], run_ids=args["run_ids"] or None, display_dir=args["display_dir"]
+                results_dir, baseline=args["baseline"], run_ids=args["run_ids"] or None, display_dir=args["display_dir"],
+                persist_index=not self._task.check_mode,
             )
         except ResultsError as err:
             return {"failed": True, "msg": str(err)}

@@ -259,3 +259,47 @@ def _curves(plt, curves: dict[str, dict[str, list[float]]], columns: list[str]):
     ax.set_ylabel("round trip (µs)")
     ax.legend(title="backend")
     return fig
+
+
+def draw_history(history: dict[str, Any], out_dir: str | os.PathLike) -> dict[str, str]:
+    """The trend chart of every metric of a results tree's history (history.build_history's ``charts``) under
+    OUT_DIR/charts/history as SVG and PNG: each backend's run means in run order with their 95 % intervals, its
+    change points as dashed lines. Returns each chart's SVG document by key."""
+    if not history.get("charts"):
+        return {}
+    from ansible_collections.volt.netbench.plugins.plugin_utils.results import _sort_key  # pylint: disable=import-outside-toplevel
+    import matplotlib  # pylint: disable=import-outside-toplevel
+
+    matplotlib.use("Agg", force=True)
+    from matplotlib import pyplot as plt  # pylint: disable=import-outside-toplevel
+
+    target = Path(out_dir) / CHART_DIR / "history"
+    target.mkdir(parents=True, exist_ok=True)
+    svgs: dict[str, str] = {}
+    with matplotlib.rc_context():
+        matplotlib.rcdefaults()
+        matplotlib.rcParams.update(STYLE)
+        for chart in history["charts"]:
+            series = [s for s in history["series"] if s["label"] == chart["label"] and s["section"] == chart["section"]]
+            runs = sorted({p["run_id"] for s in series for p in s["points"]}, key=_sort_key)
+            where = {run_id: i for i, run_id in enumerate(runs)}
+            fig, ax = plt.subplots(figsize=(9, 3.6))
+            for item in series:
+                colour = COLOURS.get(item["backend"], "#333333")
+                xs = [where[p["run_id"]] for p in item["points"]]
+                ys = [p["mean"] for p in item["points"]]
+                lows = [p["mean"] - p["low"] if p["low"] is not None else 0.0 for p in item["points"]]
+                highs = [p["high"] - p["mean"] if p["high"] is not None else 0.0 for p in item["points"]]
+                ax.errorbar(xs, ys, yerr=[lows, highs], fmt="o-", markersize=3, linewidth=1, capsize=2,
+                            color=colour, label=item["backend"])
+                for cp in item.get("change_points") or []:
+                    ax.axvline(where[cp["run_id"]] - 0.5, color=colour, linestyle="--", linewidth=1)
+            step = max(1, math.ceil(len(runs) / 8))
+            ticks = list(range(0, len(runs), step))
+            ax.set_xticks(ticks, labels=[runs[i][:8] + "\n" + runs[i][9:13] for i in ticks], fontsize=7)
+            ax.set_xlabel("run (UTC date, time); dashed: a change point")
+            ax.set_ylabel(chart["unit"])
+            ax.legend(loc="best", fontsize=8)
+            fig.suptitle(chart["title"], fontsize=11)
+            svgs[chart["key"]] = _save(plt, fig, target, chart["key"])
+    return svgs

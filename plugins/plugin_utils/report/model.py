@@ -11,7 +11,7 @@ from typing import Any
 from ansible_collections.volt.netbench.plugins.plugin_utils import charts, claims
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import BACKENDS, NATIVE, PATHS, SECTIONS, Row
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import (
-    ResultsError, has_data, load_runs, select_runs)
+    ResultsError, _sort_key, compared_config, has_data, load_runs, select_runs)
 from ansible_collections.volt.netbench.plugins.plugin_utils.verdicts import evaluate, usable
 from ansible_collections.volt.netbench.plugins.plugin_utils.report.anomalies import (
     _cell_anomalies, _environment_anomalies, _native_anomalies, _quality_anomalies, _tcg, _test_anomalies)
@@ -28,8 +28,10 @@ def build_report(
     run_ids: list[str] | None = None,
     display_dir: str | None = None,
     now: dt.datetime | None = None,
+    persist_index: bool = True,
 ) -> dict[str, Any]:
-    """The report model for the run that counts per backend (see results.select_runs) or the given run ids."""
+    """The report model for the run that counts per backend (see results.select_runs) or the given run ids.
+    PERSIST_INDEX=False (check mode): the history's index is built in memory, nothing is written."""
     if baseline not in BACKENDS:
         raise ResultsError(f"baseline {baseline!r} is not one of {', '.join(BACKENDS)}")
     runs = load_runs(results_dir)
@@ -136,7 +138,30 @@ def build_report(
     }
     model["charts_note"] = charts.unavailable()
     model["charts"] = [] if model["charts_note"] else charts.plan(model)
+    model["history"] = _history(results_dir, chosen, measured, persist_index)
+    runs = model["history"]["runs"]
+    for change in model["history"].get("current") or []:
+        anomalies.append(f"History ({runs} runs of this configuration): {change['text']}, and it has stayed there - "
+                         "a change point (see History).")
+    for odd in model["history"].get("newest") or []:
+        anomalies.append(f"History ({runs} runs of this configuration): {odd['text']} - too soon for a change point, "
+                         "it looks like a regression (see History).")
+    if model["charts_note"]:
+        model["history"]["charts"] = []
     return model
+
+
+def _history(results_dir: str | os.PathLike, chosen: dict[str, dict], measured: list[str], persist: bool
+             ) -> dict[str, Any]:
+    """Every run of the tree with the compared runs' configuration, over time (plugin_utils/history.py)."""
+    from ansible_collections.volt.netbench.plugins.plugin_utils.history import MIN_RUNS, build_history  # pylint: disable=import-outside-toplevel
+
+    if not measured:
+        return {"runs": 0, "series": [], "charts": [], "change_points": [], "current": [], "newest": []}
+    newest = max((chosen[n] for n in measured), key=lambda r: _sort_key(r["run_id"]))
+    out = build_history(results_dir, latest_run=newest["run_id"], compared=compared_config(newest), persist=persist)
+    out["min_runs"] = MIN_RUNS
+    return out
 
 
 def _analysis(rows: tuple[Row, ...], cells: dict, measured: list[str], baseline: str,

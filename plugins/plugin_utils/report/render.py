@@ -92,6 +92,11 @@ def report_files(model: dict[str, Any]) -> list[str]:
     names = ["REPORT.md", "report.json", "REPORT.html", "summary.csv"]
     for chart in model.get("charts") or []:
         names += [chart["svg"], chart["png"]]
+    history = model.get("history") or {}
+    if history.get("runs"):
+        names.append("history.csv")
+    for chart in history.get("charts") or []:
+        names += [chart["svg"], chart["png"]]
     return names
 
 
@@ -100,9 +105,15 @@ def write_report(model: dict[str, Any], out_dir: str | os.PathLike) -> tuple[Pat
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     svgs = charts.draw(model, out) if model.get("charts") else {}
+    history = model.get("history") or {}
+    svgs.update(charts.draw_history(history, out))
     md_path, json_path = out / "REPORT.md", out / "report.json"
-    texts = ((md_path, render_markdown(model)), (json_path, json.dumps(model, indent=2, sort_keys=True) + "\n"),
-             (out / "REPORT.html", render_html(model, svgs)), (out / "summary.csv", render_csv(model)))
+    texts = [(md_path, render_markdown(model)), (json_path, json.dumps(model, indent=2, sort_keys=True) + "\n"),
+             (out / "REPORT.html", render_html(model, svgs)), (out / "summary.csv", render_csv(model))]
+    if history.get("runs"):
+        from ansible_collections.volt.netbench.plugins.plugin_utils.history import history_csv  # pylint: disable=import-outside-toplevel
+
+        texts.append((out / "history.csv", history_csv(history)))
     for path, text in texts:
         write_atomic(path, text)
     return md_path, json_path
