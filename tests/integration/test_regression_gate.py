@@ -1,0 +1,91 @@
+"""The regression gate end to end: two quick runs of one lab on this machine, the second with a slower data path -
+a token bucket (tc tbf, 100 Mbit/s) on the lab's taps, set by this test inside the lab's own namespace while the
+guests boot (this kernel has no netem) - and `benchmark.yml -e against=previous` on the second: ansible-playbook
+exits 3 and the gate names the throughput rows, not the latency ones.
+
+It runs on the guest tests' xdist worker (its own lock and namespace): the benchmark tests' worker is the suite's
+longest."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers import run
+from test_benchmark import ENV, assert_clean, bench_args, flat, runs
+
+pytestmark = [pytest.mark.skipif(os.geteuid() != 0, reason="needs root for namespaces, taps and QEMU"),
+              pytest.mark.xdist_group("guests")]
+OWN_LOCK = Path("/run/volt-netbench/regression-gate-test.lock")
+TAPS = ("vnbtap0", "vnbtap1")
+# five repetitions: with four, one slow repetition of the baseline (TCG) left the drop short of the family's correction
+SETTINGS = ["-e", "backend=virtio", "-e", "repeat=5", "-e", '{"tests": ["iperf3_tcp_single", "ping"]}',
+            "-e", f"benchmark_lock_path={OWN_LOCK}"]
+
+
+@pytest.fixture
+def lab_ns():
+    ns = f"vnbr-{os.getpid()}"
+    yield ns
+    subprocess.run(["pkill", "-f", f"/run/volt-netbench/guests/{ns}/"], check=False)
+    subprocess.run(["ip", "netns", "delete", ns], capture_output=True, check=False)
+    OWN_LOCK.unlink(missing_ok=True)
+
+
+def throttle(ns: str, applied: list, stop: threading.Event) -> None:
+    """Once the lab's taps exist, a 100 Mbit/s token bucket on both (traffic towards each guest): every TCP test
+    of the run is rate-limited; an idle ping passes as before."""
+    while not stop.is_set():
+        if all(subprocess.run(["ip", "-n", ns, "link", "show", tap], capture_output=True).returncode == 0
+               for tap in TAPS):
+            for tap in TAPS:
+                subprocess.run(["ip", "netns", "exec", ns, "tc", "qdisc", "replace", "dev", tap, "root", "tbf", "rate",
+                                "100mbit", "burst", "64kb", "latency", "20ms"], check=True)
+            applied.append(time.monotonic())
+            return
+        time.sleep(0.2)
+
+
+def test_a_slower_data_path_fails_the_gate_on_its_throughput_rows(tmp_path, lab_ns):
+    results = tmp_path / "results"
+    began = time.monotonic()
+    first = run(bench_args(results, lab_ns, *SETTINGS), check=False, env=ENV, timeout=1800)
+    assert first.returncode == 0, first.stdout[-6000:]
+    applied: list = []
+    stop = threading.Event()
+    watcher = threading.Thread(target=throttle, args=(lab_ns, applied, stop), daemon=True)
+    watcher.start()
+    try:
+        second = run(bench_args(results, lab_ns, *SETTINGS, "-e", "against=previous", "-e", "tolerance=50"),
+                     check=False, env=ENV, timeout=1800)
+    finally:
+        stop.set()
+        watcher.join(timeout=10)
+    print(f"\n[gate e2e: two runs of virtio, 2 tests x 5] wall time {time.monotonic() - began:.0f} s")
+    assert applied, "the lab's taps never appeared"
+    assert second.returncode == 3, second.stdout[-6000:]
+    old, new = runs(results, "virtio")
+    assert old["status"] == new["status"] == "complete"
+    doc = json.loads((results / "comparisons" / f"{new['run_id']}-vs-{old['run_id']}" / "compare.json").read_text())
+    verdicts = {m["metric"]: m["verdict"] for m in doc["metrics"]}
+    print("[gate e2e] " + "; ".join(f"{m['metric']}: {m['baseline']['values']} -> {m['current']['values']}, {m['change_pct']:+.1f} % {m['verdict']}"
+                                   for m in doc["metrics"]))
+    # the token bucket takes the single stream from about 1.5-2 Gbps to 0.1: a regression beyond 50 %
+    assert verdicts["TCP Single Stream"] == "regression"
+    tcp = next(m for m in doc["metrics"] if m["metric"] == "TCP Single Stream")
+    assert tcp["interval_pct"][1] < -50 and max(tcp["current"]["values"]) < 0.11
+    # the round trips of an idle link are not what the bucket limits: none of them is called a regression
+    assert {k for k, v in verdicts.items() if v == "regression"} <= {"TCP Single Stream", "TCP Single Stream, per Gbit"}
+    assert {"ICMP P50", "ICMP P95", "ICMP P99"} <= set(verdicts)
+    text = flat(second.stdout)
+    assert f"Run {new['run_id']} against {old['run_id']} (tolerance ±50 %): REGRESSION in" in text
+    assert "volt.netbench.gate: a regression beyond the tolerance - exit status 3" in second.stderr
+    # the report of the second run carries the two runs' history
+    assert "### History" in (results / "REPORT.md").read_text()
+    assert_clean(lab_ns, lock=OWN_LOCK)
