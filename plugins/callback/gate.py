@@ -24,8 +24,6 @@ requirements:
   - enabled in C(callbacks_enabled)
 """
 
-import sys
-
 from ansible.plugins.callback import CallbackBase
 
 from ansible_collections.volt.netbench.plugins.plugin_utils.regression import RC_REGRESSION, gate_exit
@@ -46,4 +44,4 @@ class CallbackModule(CallbackBase):
                                   stderr=True)
             # Ansible has no exit status of its own for this: leave with the gate's once every callback
             # before this one (the stdout callback's recap first) has run
-            sys.exit(RC_REGRESSION)
+            raise SystemExit(RC_REGRESSION)

@@ -66,6 +66,7 @@ attributes:
     description: Compares and returns the verdict, writes no file.
   diff_mode:
     support: none
+    description: Nothing to show as a diff; the comparison is written to its own files.
 seealso:
   - module: volt.netbench.report
 """

@@ -328,8 +328,7 @@ def build_history(results_dir: str | os.PathLike, *, tolerance: float = DEFAULT_
         "last": runs[-1] if runs else None,
         "tolerance": tolerance,
         "method": METHOD,
-        "series": [series[k] for k in sorted(series, key=lambda k: (k[1], k[2], PATHS.index(k[0])
-                                                                   if k[0] in PATHS else 99))],
+        "series": [series[k] for k in sorted(series, key=_series_order)],
         "change_points": changes,
         # levels that are a regression now: since that run the metric has stayed lower (a rate) or higher
         "current": current,
@@ -337,6 +336,11 @@ def build_history(results_dir: str | os.PathLike, *, tolerance: float = DEFAULT_
         "newest": [e for e in newest if e["regression"]],
         "charts": sorted(charts.values(), key=lambda c: (c["section"], c["label"])),
     }
+
+
+def _series_order(key: tuple[str, str, str]) -> tuple[str, str, int]:
+    backend, section, label = key
+    return section, label, PATHS.index(backend) if backend in PATHS else 99
 
 
 def _slug(*words: str) -> str:

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PATHS
-from ansible_collections.volt.netbench.plugins.plugin_utils.report.cells import _cell, _rows, fmt
+from ansible_collections.volt.netbench.plugins.plugin_utils.report.cells import _cell, _rows
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import (
     RUN_ID_RE, ResultsError, _sort_key, has_data, load_run, load_runs)
 from ansible_collections.volt.netbench.plugins.plugin_utils.stats import (
@@ -421,7 +421,6 @@ def write_comparison(model: dict[str, Any], results_dir: str | os.PathLike) -> d
     files["json"].write_text(json.dumps(to_json(model), indent=2, sort_keys=True) + "\n", encoding="utf-8")
     files["csv"].write_text(render_csv(model), encoding="utf-8")
     return {k: str(v) for k, v in files.items()}
-
 
 
 def gate_stats(model: dict[str, Any], host: str, files: dict[str, str] | None = None) -> dict[str, Any]:

@@ -42,7 +42,7 @@ def throttle(ns: str, applied: list, stop: threading.Event) -> None:
     """Once the lab's taps exist, a 100 Mbit/s token bucket on both (traffic towards each guest): every TCP test
     of the run is rate-limited; an idle ping passes as before."""
     while not stop.is_set():
-        if all(subprocess.run(["ip", "-n", ns, "link", "show", tap], capture_output=True).returncode == 0
+        if all(subprocess.run(["ip", "-n", ns, "link", "show", tap], capture_output=True, check=False).returncode == 0
                for tap in TAPS):
             for tap in TAPS:
                 subprocess.run(["ip", "netns", "exec", ns, "tc", "qdisc", "replace", "dev", tap, "root", "tbf", "rate",
@@ -74,8 +74,9 @@ def test_a_slower_data_path_fails_the_gate_on_its_throughput_rows(tmp_path, lab_
     assert old["status"] == new["status"] == "complete"
     doc = json.loads((results / "comparisons" / f"{new['run_id']}-vs-{old['run_id']}" / "compare.json").read_text())
     verdicts = {m["metric"]: m["verdict"] for m in doc["metrics"]}
-    print("[gate e2e] " + "; ".join(f"{m['metric']}: {m['baseline']['values']} -> {m['current']['values']}, {m['change_pct']:+.1f} % {m['verdict']}"
-                                   for m in doc["metrics"]))
+    print("[gate e2e] " + "; ".join(
+        f"{m['metric']}: {m['baseline']['values']} -> {m['current']['values']}, {m['change_pct']:+.1f} % {m['verdict']}"
+        for m in doc["metrics"]))
     # the token bucket takes the single stream from about 1.5-2 Gbps to 0.1: a regression beyond 50 %
     assert verdicts["TCP Single Stream"] == "regression"
     tcp = next(m for m in doc["metrics"] if m["metric"] == "TCP Single Stream")

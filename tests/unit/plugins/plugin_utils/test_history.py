@@ -31,11 +31,11 @@ def nightly(root, runs: int, *, drop_at: int | None = None, last_drop: bool = Fa
     for k in range(runs):
         for backend in ("virtio", "macvtap"):
             def reps(center):
-                return [round(center * (1 + rng.normal(0, 0.01)), 5) for _ in range(3)]
+                return [round(center * (1 + rng.normal(0, 0.01)), 5) for _rep in range(3)]
 
             slower = backend == "virtio" and ((drop_at is not None and k >= drop_at) or (last_drop and k == runs - 1))
-            record(root, backend, run_id(k), values_of(reps(2.0 * (0.8 if slower else 1.0)), reps(1.0), reps(0.4),
-                                                        reps(9000), reps(5000)))
+            tcp = reps(2.0 * (0.8 if slower else 1.0))
+            record(root, backend, run_id(k), values_of(tcp, reps(1.0), reps(0.4), reps(9000), reps(5000)))
 
 
 def test_a_step_in_twenty_four_nightly_runs_is_found_at_its_run_and_drawn(tmp_path):
@@ -136,7 +136,7 @@ def test_simulation_change_points_false_alarms_and_accuracy():
     rng = np.random.default_rng(20261203)
     series = 300
     false_alarms = found = exact = 0
-    for _ in range(series):
+    for _series in range(series):
         n = int(rng.integers(10, 61))
         flat = list(100 * (1 + 0.03 * rng.standard_normal(n)))
         false_alarms += bool(history.change_points(flat, True))

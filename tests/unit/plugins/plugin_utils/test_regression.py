@@ -171,7 +171,7 @@ def simulate(true_ratio: float, *, runs: int, metrics: int = 12, reps: int = 5, 
     rng = np.random.default_rng(seed)
     sigma = np.sqrt(np.log(1 + cv ** 2))
     counts = {"any_regression": 0, "first_regression": 0, "other_claims": 0, "covered": 0, "first_unchanged": 0}
-    for _ in range(runs):
+    for _run in range(runs):
         entries = []
         for m in range(metrics):
             ratio = true_ratio if m == 0 else 1.0
