@@ -21,7 +21,7 @@ description:
     and a verdict other than C(no detectable change) needs an adjusted p below 0.05. A metric with one
     repetition, or the same value in every repetition of both runs, is not tested and is never a regression.
   - What differs between the two runs' environment and set-up (host, kernel, QEMU, NIC, MTU, profile,
-    repetitions, accelerator, topology, netem impairment) is listed first. Runs whose tests measured different
+    repetitions, accelerator, topology) is listed first. Runs whose tests measured different
     things (duration, ping count or interval, parallel streams, packet sizes, iperf3 warm-up) are refused
     unless O(force) is set; the comparison is then marked.
   - Writes C(COMPARE.md), C(compare.json) and C(compare.csv) under

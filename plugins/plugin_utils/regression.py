@@ -17,7 +17,7 @@ The method (stated in every comparison it writes):
 * A metric measured with one repetition, or with identical values on both sides, is not tested: it can never be a
   regression (and says so).
 * What differs between the two runs' environments and set-up (host, kernel, QEMU, MTU, profile, accelerator,
-  topology, impairment...) is listed first; a difference in what a test measures (duration, ping count and
+  topology...) is listed first; a difference in what a test measures (duration, ping count and
   interval, parallel streams, packet sizes, iperf3 warm-up) makes the comparison meaningless: it is refused
   unless forced, and then marked.
 """
@@ -56,11 +56,10 @@ MEASURED_CONFIG = (("duration_s", "Test duration (s)"), ("ping_count", "Ping cou
                    ("pps_sizes", "Packet sizes"), ("iperf3_omit_s", "iperf3 warm-up (s)"))
 # The set-up and the environment: listed first, usually the point of the comparison.
 SETUP_CONFIG = (("profile", "Profile"), ("repeat", "Repetitions"), ("tests", "Tests"), ("mtu", "MTU"),
-                ("topology", "Topology"), ("netem", "Impairment (netem)"))
+                ("topology", "Topology"))
 ENVIRONMENT = (("hypervisor", "Host"), ("host_cpu", "Host CPU"), ("host_ram", "Host RAM"), ("host_nic", "Host NIC"),
                ("host_kernel", "Host kernel"), ("qemu_version", "QEMU"), ("accelerator", "Accelerator"),
-               ("vm_vcpus", "VM vCPUs"), ("vm_ram", "VM RAM"), ("guest_kernel", "Guest kernel"),
-               ("topology", "Topology"))
+               ("vm_vcpus", "VM vCPUs"), ("vm_ram", "VM RAM"), ("guest_kernel", "Guest kernel"))
 
 
 class CompareError(ResultsError):
@@ -72,10 +71,12 @@ def _run_ids(runs: list[dict[str, Any]]) -> list[str]:
     return sorted({r["run_id"] for r in runs if has_data(r)}, key=_sort_key, reverse=True)
 
 
-def resolve(results_dir: str | os.PathLike, spec: str | None, *, before: str | None = None) -> dict[str, dict]:
+def resolve(results_dir: str | os.PathLike, spec: str | None, *, before: str | None = None,
+            runs: list[dict[str, Any]] | None = None) -> dict[str, dict]:
     """The runs one side of a comparison stands for, by backend. SPEC: a run id (every backend's run of it under
     RESULTS_DIR), BACKEND/RUN_ID, a run directory (one backend), a results tree (its newest run with data),
-    'previous' (the newest run id with data before BEFORE) or None/'' (the newest run id with data)."""
+    'previous' (the newest run id with data before BEFORE) or None/'' (the newest run id with data). RUNS: the
+    tree's runs when the caller has loaded them already (results.load_runs)."""
     spec = str(spec or "").strip()
     backend, _sep, run_id = spec.partition("/")
     named = backend in PATHS and bool(RUN_ID_RE.match(run_id))
@@ -87,7 +88,7 @@ def resolve(results_dir: str | os.PathLike, spec: str | None, *, before: str | N
             run = load_run(path)
             return {run["backend"]: run}
         return resolve(path, "")
-    runs = load_runs(results_dir)
+    runs = load_runs(results_dir) if runs is None else runs
     if named:
         found = {r["backend"]: r for r in runs if r["backend"] == backend and r["run_id"] == run_id}
         if not found:
@@ -136,8 +137,6 @@ def differences(current: dict[str, dict], baseline: dict[str, dict]) -> tuple[li
     for kind, keys, where in (("environment", ENVIRONMENT, "environment"), ("set-up", SETUP_CONFIG, "config"),
                               ("test configuration", MEASURED_CONFIG, "config")):
         for key, label in keys:
-            if kind == "environment" and key == "topology":
-                continue  # the set-up's topology names it
             a = _agreed(baseline, lambda r, k=key, w=where: (r.get(w) or {}).get(k))
             b = _agreed(current, lambda r, k=key, w=where: (r.get(w) or {}).get(k))
             if a is None and b is None or json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True):
@@ -218,9 +217,10 @@ def compare_runs(results_dir: str | os.PathLike, against: str, *, run: str | Non
                            "tree or 'previous'")
     results_dir = str(results_dir)
     shown = display_dir or results_dir
-    current = resolve(results_dir, run)
+    runs = load_runs(results_dir)  # read once for both sides
+    current = resolve(results_dir, run, runs=runs)
     cur_id = _side(current, shown)["run_id"]
-    baseline = resolve(results_dir, against, before=cur_id)
+    baseline = resolve(results_dir, against, before=cur_id, runs=runs)
     setup, measured = differences(current, baseline)
     if measured and not force:
         listed = "; ".join(f"{d['label']}: {d['baseline']} (baseline) vs {d['current']} (this run)" for d in measured)
