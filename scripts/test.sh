@@ -13,6 +13,8 @@ command -v shellcheck >/dev/null || apt_install shellcheck
 # the stand-in cloud image (tests/integration/cloud_image) is built before any role installs these
 command -v debootstrap >/dev/null || apt_install debootstrap
 command -v qemu-img >/dev/null || apt_install qemu-utils
+# the packet-rate search's test runs iperf3 between two namespaces of its own
+command -v iperf3 >/dev/null || apt_install iperf3
 export PYTHONDONTWRITEBYTECODE=1
 # two workers (pytest-xdist): the benchmark's lab tests in order on one (they share the hypervisor lock),
 # the guest tests as another group, everything else wherever a worker is free

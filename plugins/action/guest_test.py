@@ -4,19 +4,26 @@
 
 from __future__ import annotations
 
+import json
+import shlex
 import time
 
 from ansible.errors import AnsibleConnectionFailure
 from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
 from ansible_collections.volt.netbench.plugins.plugin_utils.errors import ParseError
 from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_problem
-from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PARSERS, headline
+from ansible_collections.volt.netbench.plugins.plugin_utils import pps_search
+from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import LOAD_LEAD_S, PARSERS, headline
 from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import (
     COLLECT_SLACK, JOB_DIR, RunControlError, append_progress, classify, collect_command, parse_clock, parse_envelope,
-    read_progress, start_command, tool_clock, write_outputs)
+    read_progress, start_command, tool_clock, tool_error, write_outputs)
 
 # A dropped SSH session while the job runs on is retried this many times before the client counts as lost.
 COLLECT_ATTEMPTS = 3
+
+
+class _Stopped(Exception):
+    """The confirming run of a packet-rate search did not produce an output (its job says why)."""
 
 
 def _headline(test, entry, job) -> str:
@@ -51,7 +58,7 @@ class ActionModule(VoltActionBase):
         if self._task.check_mode:
             return {"changed": False, "skipped": True, "msg": f"check mode: {test.get('command', test['name'])} not run"}
         started = time.monotonic()
-        job, start_error, client_lost = None, "", ""
+        job, start_error, client_lost, problem = None, "", "", ""
         host, job_dir = bool(test.get("host")), test.get("job_dir", JOB_DIR)
         sent = answered = 0.0
         clock_up = None
@@ -59,21 +66,26 @@ class ActionModule(VoltActionBase):
         not_run = args["not_run"] or ("" if host else (read_progress(args["run_dir"]) or {}).get("lost", ""))
         if not not_run:
             try:
-                sent = time.time()
-                res = self._shell(start_command(test.get("job", test["name"]), test["argv"], int(test["timeout"]),
-                                                job_dir), host)
-                answered = time.time()
-                clock_up = parse_clock(res.get("stdout", ""))
-                if res["rc"] != 0:
-                    start_error = (res.get("stderr") or res.get("stdout") or f"rc={res['rc']}").strip()
+                if test.get("load"):
+                    # the flows start first and outlast the latency probe (matrix.LOAD_LEAD_S)
+                    self._start(test["load_job"], test["load"], int(test["timeout"]) + int(LOAD_LEAD_S) + 5,
+                                host, job_dir)
+                    time.sleep(LOAD_LEAD_S)
+                if test.get("search"):
+                    test, ran = self._search(test, host, job_dir)
                 else:
-                    job, client_lost = self._collect(test, host, job_dir)
+                    ran = self._run(test, host, job_dir)
+                job, start_error, client_lost = ran["job"], ran["start_error"], ran["client_lost"]
+                sent, answered, clock_up, problem = ran["sent"], ran["answered"], ran["clock_up"], ran["problem"]
+                if test.get("load") and not client_lost:
+                    problem = self._collect_load(test, host, job_dir, job) or problem
             except AnsibleConnectionFailure as err:
                 client_lost = str(err)
             except RunControlError as err:
                 start_error = str(err)
         collected = time.time()
-        entry = classify(test, job=job, start_error=start_error, client_lost=client_lost, not_run=not_run)
+        entry = classify(test, job=job, start_error=start_error, client_lost=client_lost, not_run=not_run,
+                         problem=problem)
         if entry["status"] == "ok":
             # the tool's run on the controller's clock, from the client's own timestamps (the hypervisor's CPU
             # samples are cut to the part of it the tool measured: matrix.cpu_window); without them, it ended
@@ -104,6 +116,91 @@ class ActionModule(VoltActionBase):
                 "wall_s": entry["wall_s"], "headline": _headline(test, entry, job or {}),
             },
         }
+
+    def _start(self, name: str, argv: list, timeout: int, host: bool, job_dir: str) -> float | None:
+        """Start ARGV as job NAME; the client's uptime at the start. RunControlError when it could not start."""
+        res = self._shell(start_command(name, argv, timeout, job_dir), host)
+        if res["rc"] != 0:
+            raise RunControlError((res.get("stderr") or res.get("stdout") or f"rc={res['rc']}").strip())
+        return parse_clock(res.get("stdout", ""))
+
+    def _run(self, test, host: bool, job_dir: str) -> dict:
+        """Start TEST's job and collect it: the job and what the clock mapping needs."""
+        out = {"job": None, "start_error": "", "client_lost": "", "problem": "", "sent": 0.0, "answered": 0.0,
+               "clock_up": None}
+        out["sent"] = time.time()
+        res = self._shell(start_command(test.get("job", test["name"]), test["argv"], int(test["timeout"]), job_dir),
+                          host)
+        out["answered"] = time.time()
+        out["clock_up"] = parse_clock(res.get("stdout", ""))
+        if res["rc"] != 0:
+            out["start_error"] = (res.get("stderr") or res.get("stdout") or f"rc={res['rc']}").strip()
+        else:
+            out["job"], out["client_lost"] = self._collect(test, host, job_dir)
+        return out
+
+    def _search(self, test, host: bool, job_dir: str) -> tuple[dict, dict]:
+        """A loss-bounded packet rate (plugin_utils/pps_search.py): short probes run in one round trip each, the
+        confirming run as the test's own job. Returns the test as confirmed (its argv with the rate) and the run."""
+        how = test["search"]
+        payload = int(how["payload"])
+        confirmed: dict = {"test": test, "ran": None}
+
+        def probe(kind: str, target):
+            rate = ["-b", str(pps_search.bits_per_second(target, payload) if target else 0)]
+            if kind == "confirm":
+                argv = list(test["argv"]) + rate
+                mine = dict(test, argv=argv, command=" ".join(argv))
+                ran = self._run(mine, host, job_dir)
+                confirmed.update(test=mine, ran=ran)
+                job = ran["job"] or {}
+                if ran["start_error"] or ran["client_lost"] or not job.get("finished") or job.get("rc"):
+                    raise _Stopped()
+                return pps_search.probe_record(kind, target, payload, argv, job["stdout"], job.get("seconds", 0.0))
+            argv = list(how["probe_argv"]) + rate
+            began = time.monotonic()
+            res = self._shell(shlex.join(["timeout", "--kill-after=2", str(int(how["probe_s"]) + 20), *argv]), host)
+            if res["rc"] != 0:
+                why = tool_error(res.get("stdout", "")) or (res.get("stderr") or "").strip()[-200:] or f"exit {res['rc']}"
+                raise pps_search.SearchError(f"the {kind} probe ({' '.join(argv)}) failed: {why}")
+            return pps_search.probe_record(kind, target, payload, argv, res.get("stdout", ""),
+                                           time.monotonic() - began)
+
+        outcome, problem = None, ""
+        try:
+            outcome = pps_search.search(probe, loss_max=float(how["loss_max"]), max_probes=int(how["max_probes"]),
+                                        resolution=float(how["resolution"]),
+                                        confirm_attempts=int(how["confirm_attempts"]))
+        except (pps_search.SearchError, ParseError) as err:
+            problem = f"packet-rate search: {err}"
+        except _Stopped:
+            pass  # the confirming run failed: its job says how (classify)
+        ran = confirmed["ran"] or {"job": None, "start_error": "", "client_lost": "", "problem": "", "sent": 0.0,
+                                   "answered": 0.0, "clock_up": None}
+        if outcome is not None and outcome["result"] is None:
+            problem = f"packet-rate search: {outcome['message']}"
+        probes = outcome["probes"] if outcome else []
+        document = pps_search.search_document(
+            outcome or {"probes": probes, "found_pps": None, "converged": False, "message": problem},
+            payload=payload, loss_max=float(how["loss_max"]), probe_s=float(how["probe_s"]),
+            resolution=float(how["resolution"]))
+        job = dict(ran["job"] or {"finished": True, "rc": 0, "stdout": "", "stderr": "", "seconds": 0.0})
+        job["probes"] = json.dumps(document, indent=1)
+        return confirmed["test"], dict(ran, job=job, problem=problem or ran["problem"])
+
+    def _collect_load(self, test, host: bool, job_dir: str, job) -> str:
+        """Collect the load beside a loaded latency test into JOB (``load_stdout``); why it failed, or ''."""
+        load, lost = self._collect(dict(test, job=test["load_job"]), host, job_dir)
+        if load is None:
+            return f"the load ({test.get('load_command', 'iperf3')}) was not collected: {lost}"
+        if job is not None:
+            job["load_stdout"] = load.get("stdout", "")
+        if not load.get("finished"):
+            return f"the load did not finish: {load.get('error') or 'still running after its deadline'}"
+        if load.get("rc"):
+            reason = tool_error(load.get("stdout", "")) or (load.get("stderr") or "").strip()[-200:]
+            return f"the load ({test.get('load_command', 'iperf3')}) failed: exit {load['rc']}: {reason}"
+        return ""
 
     def _collect(self, test, host: bool, job_dir: str) -> tuple[dict | None, str]:
         wait = float(test["timeout"]) + COLLECT_SLACK

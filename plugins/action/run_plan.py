@@ -38,7 +38,9 @@ class ActionModule(VoltActionBase):
                                            "answer to them) with peers (every hypervisor's request, for a pair) or "
                                            "capabilities (the hypervisor's decisions)"}
         try:
-            return {"changed": False, **plan_lab(args["request"], args["capabilities"], args["image"],
-                                                 pair_capabilities=args["pair_capabilities"])}
+            lab = plan_lab(args["request"], args["capabilities"], args["image"],
+                           pair_capabilities=args["pair_capabilities"])
         except (RunModelError, ValueError) as err:
             return {"failed": True, "msg": f"run_plan: {err}"}
+        # said before the lab is built, not only as n/a cells at the end
+        return {"changed": False, **lab, **({"warnings": lab["before_lab"]} if lab["before_lab"] else {})}

@@ -22,6 +22,11 @@ description:
     M(volt.netbench.new_run); the file the run is recorded from, and the watchdog after an interruption).
   - When the progress file notes a lost guest (M(volt.netbench.run_note)), a test on the guests is not
     started and is recorded as not run with that reason; the native reference's tests (C(host)) still run.
+  - A packet-rate test with a C(search) (O(test)) runs the loss-bounded search of volt.netbench's pps_search
+    (a flood and short probes, one SSH round trip each, then confirming runs as jobs) and keeps every probe in
+    the test's C(search.json) beside the last confirming run's output. A test with a C(load) starts that
+    command first (its own job), runs the test while it loads the path and keeps its output beside
+    (C(load.json)); a load that fails fails the test.
   - A client that cannot be reached does not fail the task. The entry says so and RV(lost) is set.
 options:
   test:

@@ -40,7 +40,7 @@ options:
   settings:
     description:
       - backend, profile, results_dir, display_dir, duration, ping_count, repeat, ping_interval, streams,
-        pps_sizes, tests, baseline, native, netns, mtu, server, client, prefix, vcpus, memory_mb, image,
+        pps_sizes, pps_mode, pps_loss_max, tests, baseline, native, netns, mtu, server, client, prefix, vcpus, memory_mb, image,
         test_margin, fleet, topology, uplink, macvtap_lower, and hypervisor, connection, address (the inventory
         name, ansible_connection and ansible_host). Missing keys take the benchmark role's defaults.
       - With C(fleet), the hypervisor's runs go under C(results_dir)/C(hypervisor) and its guests are named
@@ -124,4 +124,11 @@ headers:
   description: Each run's progress header.
   returned: with request
   type: dict
+before_lab:
+  description:
+    - What the run will not measure although it was asked for (the native reference's tests whose tools the
+      hypervisor lacks), one sentence each; also given as warnings, before the lab is built.
+  returned: with request and capabilities
+  type: list
+  elements: str
 """

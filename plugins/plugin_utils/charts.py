@@ -42,6 +42,8 @@ TITLES = {
     "throughput": "Throughput (Gbps), mean and 95 % interval",
     "latency_icmp": "ICMP round-trip time by percentile (every reply pooled)",
     "latency_tcp": "TCP round-trip time by percentile (sockperf, every message pooled)",
+    "latency_icmp_loaded": "ICMP round-trip time under load by percentile (every reply pooled)",
+    "latency_tcp_loaded": "TCP round-trip time under load by percentile (sockperf, every message pooled)",
     "pps": "Packets per second by UDP payload size, mean and 95 % interval",
     "transactions": "Transaction rates (trans/sec), mean and 95 % interval",
     "cpu": "Host CPU-seconds per unit of work (lower is better), mean and 95 % interval",
@@ -64,6 +66,7 @@ def plan(model: dict[str, Any]) -> list[dict[str, Any]]:
     sections = {t["key"]: t for t in model.get("tables", [])}
     curves = model.get("percentile_curves") or {}
     for key, section in (("throughput", "throughput"), ("latency_icmp", "latency"), ("latency_tcp", "latency"),
+                         ("latency_icmp_loaded", "latency_load"), ("latency_tcp_loaded", "latency_load"),
                          ("pps", "pps"), ("transactions", "transactions"), ("cpu", "cpu")):
         if key.startswith("latency_"):
             if not curves.get(key.removeprefix("latency_")):

@@ -13,7 +13,7 @@ import statistics
 from typing import Any
 
 from ansible_collections.volt.netbench.plugins.module_utils.backends import BRIDGE_BACKENDS
-from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import Row
+from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import Row, compared
 from ansible_collections.volt.netbench.plugins.plugin_utils.stats import estimate, p_text
 from ansible_collections.volt.netbench.plugins.plugin_utils.verdicts import (
     CATEGORIES, COMPOSITE, CPU_SCORE, Verdicts, usable)
@@ -108,7 +108,7 @@ def finding(rows: list[Row], cells: dict, measured: list[str], verdicts: Verdict
         return "No backend was measured."
     if not rows:
         return "No test of this section was part of the compared runs."
-    return " ".join(lead_sentence(r, cells[r], measured, verdicts) for r in rows)
+    return " ".join(lead_sentence(r, cells[r], measured, verdicts) for r in rows if compared(r))
 
 
 def jitter_estimate(ratios: list[float] | None) -> dict[str, Any] | None:

@@ -45,9 +45,10 @@ def results_dir_problem(path: str) -> str:
 
 
 def test_seconds(test: dict[str, Any]) -> float:
-    """A test's expected wall time: its duration, the tool's fixed cost, start and collection."""
+    """A test's expected wall time: its duration, the tool's fixed cost, start and collection, and what it costs
+    beyond its duration (``extra_s``: a packet-rate search's probes, a loaded test's lead)."""
     extra = CRR_EXTRA_S if test["name"] == "netperf_tcp_crr" else TOOL_EXTRA_S.get(test["tool"], 1.0)
-    return float(test["duration_s"]) + extra + PER_TEST_S
+    return float(test["duration_s"]) + float(test.get("extra_s") or 0.0) + extra + PER_TEST_S
 
 
 def estimate(plan: dict[str, Any] | None, accelerator: str) -> dict[str, float]:

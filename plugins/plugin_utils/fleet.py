@@ -32,7 +32,7 @@ from markupsafe import Markup
 
 from ansible_collections.volt.netbench.plugins.plugin_utils import charts
 from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_atomic
-from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import BACKENDS, NATIVE, PATHS
+from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import BACKENDS, NATIVE, PATHS, is_compared, row_name
 from ansible_collections.volt.netbench.plugins.plugin_utils.report import NA, build_report, fmt
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import ResultsError
 from ansible_collections.volt.netbench.plugins.plugin_utils.stats import (
@@ -96,17 +96,20 @@ def build_fleet(results_dir: str | os.PathLike, hosts: list[str], *, failures: d
                                        for m in models.values())]
     ranked = [b for b in BACKENDS if b in columns]
     # the rows in the order the first host's report shows them, then any others
-    rows: dict[str, dict[str, Any]] = {}
+    # (a label can name rows of two sections: ICMP P50 idle and under load, a size's searched and flood rate)
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
     for host, model in models.items():
         for table in model["tables"]:
             for row in table["rows"]:
-                entry = rows.setdefault(row["label"], {"label": row["label"], "section": table["key"],
-                                                       "unit": row["unit"], "higher_is_better": row["higher_is_better"],
-                                                       "hosts": {}})
+                entry = rows.setdefault((table["key"], row["label"]), {
+                    "label": row["label"], "section": table["key"], "unit": row["unit"],
+                    "higher_is_better": row["higher_is_better"], "hosts": {},
+                    "compared": is_compared(table["key"], row.get("metric", ""))})
                 entry["hosts"][host] = row
     family = Family()
     tables, comparisons, outliers = [], [], []
-    for label, entry in rows.items():
+    for (section, label), entry in rows.items():
+        label = row_name(section, label)
         tables.append({
             "label": label, "unit": entry["unit"],
             "higher_is_better": entry["higher_is_better"],
@@ -122,7 +125,7 @@ def build_fleet(results_dir: str | os.PathLike, hosts: list[str], *, failures: d
                 if abs(z) > OUTLIER_Z:
                     outliers.append(f"{host}: {column} {label} {fmt(values[host], 2)} {entry['unit']} against the "
                                     f"fleet's median {fmt(statistics.median(values.values()), 2)} (robust z = {z:+.1f})")
-        for i, a in enumerate(ranked):
+        for i, a in enumerate(ranked if entry["compared"] else []):
             for b in ranked[i + 1:]:
                 pairs = [(row["values"].get(a), row["values"].get(b)) for row in entry["hosts"].values()]
                 pairs = [(x, y) for x, y in pairs if x is not None and y is not None]
@@ -130,7 +133,7 @@ def build_fleet(results_dir: str | os.PathLike, hosts: list[str], *, failures: d
                     continue
                 cmp = blocked_compare(pairs, entry["higher_is_better"])
                 mirror = reverse(cmp) if cmp["ratio"] else None
-                family.add((label, a, b), cmp, *([mirror] if mirror else []))
+                family.add((entry["section"], label, a, b), cmp, *([mirror] if mirror else []))
                 comparisons.append({"label": label, "a": a, "b": b, "cmp": cmp})
     size = family.correct()
     for item in comparisons:

@@ -33,12 +33,12 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PATHS
+from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PATHS, row_name
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import (
     RUN_ID_RE, ResultsError, _sort_key, compared_config, load_run)
 
 INDEX_NAME = ".index.sqlite"
-INDEX_SCHEMA = "1"
+INDEX_SCHEMA = "2"  # 2: rows of the under-load and flood tables named apart (matrix.row_name)
 # the files a run's cells are computed from: a change to any of them makes the run's index entry stale
 SIGNED_FILES = ("run.json", "samples.jsonl", "host_cpu.jsonl")
 # change points: PELT on the standardised series, segments of at least MIN_SEGMENT runs, penalty PENALTY x ln(n)
@@ -108,7 +108,7 @@ def _cells_of(run: dict[str, Any]) -> list[tuple]:
     for row in _rows({"run": run}, ["run"]):
         cell = _cell(run, row, "")
         if cell and cell["n"]:
-            out.append((row.section, row.label, row.unit, int(row.higher_is_better), row.digits, cell["n"],
+            out.append((row.section, row_name(row.section, row.label), row.unit, int(row.higher_is_better), row.digits, cell["n"],
                         cell["mean"], cell["low"], cell["high"], json.dumps(cell["values"])))
     return out
 

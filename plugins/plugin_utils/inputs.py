@@ -83,6 +83,11 @@ def benchmark_problems(settings: dict[str, Any]) -> list[str]:
                 out.append(f"packet size {', '.join(map(str, too_big))} is above the MTU: a UDP payload can be at "
                            f"most MTU - {UDP_IP_HEADERS} = {mtu - UDP_IP_HEADERS} bytes (benchmark_mtu={mtu}).")
 
+    if "pps_loss_max" in settings:
+        loss = _number(settings.get("pps_loss_max"))
+        if loss is None or not 0 <= loss < 100:
+            out.append(f"pps_loss_max must be a loss in percent, at least 0 and below 100, e.g. 0.1 "
+                       f"(got {settings.get('pps_loss_max')})")
     tests = settings.get("tests")
     valid_sizes = [_int(s) for s in sizes if _int(s)] or [64]
     plan = plan_tests("198.18.0.1", duration=1, ping_count=1, ping_interval=0.01, streams=streams or 8,

@@ -8,6 +8,7 @@ better, and how a value is shown, so the playbooks, the results model and the re
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from ansible_collections.volt.netbench.plugins.module_utils.backends import BACK
 from ansible_collections.volt.netbench.plugins.plugin_utils.iperf3 import parse_iperf3
 from ansible_collections.volt.netbench.plugins.plugin_utils.netperf import parse_netperf
 from ansible_collections.volt.netbench.plugins.plugin_utils.ping import parse_ping
+from ansible_collections.volt.netbench.plugins.plugin_utils import pps_search
 from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import JOB_DIR
 from ansible_collections.volt.netbench.plugins.plugin_utils.sockperf import parse_sockperf
 
@@ -54,7 +56,9 @@ class Row:
 SECTIONS = (
     ("throughput", "Throughput (Gbps)", "Test"),
     ("latency", "Latency (microseconds)", "Metric"),
+    ("latency_load", "Latency Under Load (microseconds)", "Metric"),
     ("pps", "Packets Per Second", "Packet Size"),
+    ("pps_flood", "Packets Per Second, Flood (for comparison)", "Packet Size"),
     ("transactions", "Transaction Rates (trans/sec)", "Test"),
     ("cpu", "Host CPU Cost (CPU-seconds per unit of work)", "Test"),
 )
@@ -116,13 +120,18 @@ def cpu_cost(parsed: dict[str, Any], test_name: str) -> dict[str, float]:
 
 
 MULTI_LABEL = "TCP Multi-{streams} Stream"
+# The latency probes that also run while `streams` TCP flows load the same path (the idle test they mirror).
+LOADED = {"ping_loaded": "ping", "sockperf_loaded": "sockperf_tcp"}
+# The load starts this long before its latency probe (iperf3's connection set-up and its -O warm-up second).
+LOAD_LEAD_S = 1.5
 
 
 def report_rows(streams: int = 8, pps_sizes: list[int] | tuple[int, ...] = PPS_SIZES,
-                tests: list[str] | None = None) -> tuple[Row, ...]:
+                tests: list[str] | None = None, pps_mode: str = "flood") -> tuple[Row, ...]:
     """The report's rows for a run's configuration: the multi-stream row is labelled with its stream
     count, one PPS row per payload size, and only the tests the run selected (all when None). With the
-    defaults these are exactly the seed's rows, followed by the host CPU cost of every test that has one."""
+    defaults these are the seed's rows with the latency under load after the idle latency, followed by the
+    host CPU cost of every test that has one. A PPS search (PPS_MODE 'search') adds each size's flood beside it."""
     sizes = sorted(set(int(s) for s in pps_sizes))
     rows = (
         Row("throughput", "TCP Single Stream", "iperf3_tcp_single", "receiver_bps", 1e-9, "Gbps", True, 2),
@@ -135,17 +144,48 @@ def report_rows(streams: int = 8, pps_sizes: list[int] | tuple[int, ...] = PPS_S
         Row("latency", "ICMP P99", "ping", "rtt_p99_us", 1.0, "µs", False, 1, 99),
         Row("latency", "TCP P50", "sockperf_tcp", "latency_p50_us", 1.0, "µs", False, 1, 50),
         Row("latency", "TCP P99", "sockperf_tcp", "latency_p99_us", 1.0, "µs", False, 1, 99),
+        Row("latency_load", "ICMP P50", "ping_loaded", "rtt_p50_us", 1.0, "µs", False, 1, 50),
+        Row("latency_load", "ICMP P99", "ping_loaded", "rtt_p99_us", 1.0, "µs", False, 1, 99),
+        Row("latency_load", f"Load beside ICMP ({streams} TCP streams, Gbps)", "ping_loaded", "load_bps", 1e-9,
+            "Gbps", True, 2),
+        Row("latency_load", "TCP P50", "sockperf_loaded", "latency_p50_us", 1.0, "µs", False, 1, 50),
+        Row("latency_load", "TCP P99", "sockperf_loaded", "latency_p99_us", 1.0, "µs", False, 1, 99),
+        Row("latency_load", f"Load beside TCP ({streams} TCP streams, Gbps)", "sockperf_loaded", "load_bps", 1e-9,
+            "Gbps", True, 2),
         *(Row("pps", f"{size} bytes", f"pps_{size}", "received_pps", 1.0, "pps", True, 0)
           for size in sizes),
+        *(Row("pps_flood", f"{size} bytes", f"pps_{size}", "flood_pps", 1.0, "pps", True, 0)
+          for size in sizes if pps_mode == "search"),
         Row("transactions", "TCP_RR", "netperf_tcp_rr", "transaction_rate", 1.0, "trans/sec", True, 0),
         Row("transactions", "TCP_CRR", "netperf_tcp_crr", "transaction_rate", 1.0, "trans/sec", True, 0),
         Row("transactions", "UDP_RR", "netperf_udp_rr", "transaction_rate", 1.0, "trans/sec", True, 0),
     )
     rows += tuple(Row("cpu", f"{r.label}, per {unit}", r.test, "host_cpu_cost", 1.0, CPU_UNITS[unit][2], False,
-                      CPU_UNITS[unit][3]) for r in rows if (unit := cpu_work(r.test)))
+                      CPU_UNITS[unit][3]) for r in rows if r.section != "pps_flood" and (unit := cpu_work(r.test)))
     if tests is not None:
         rows = tuple(r for r in rows if r.test in tests)
     return rows
+
+
+def compared(row: Row) -> bool:
+    """Whether the report compares the backends on ROW: not on a search's flood beside it, nor on the load that
+    kept a path busy while its latency was measured (context for a row, not a result of its own)."""
+    return is_compared(row.section, row.metric)
+
+
+# The sections whose rows share a label with the seed's rows (ICMP P50, 64 bytes), and what a sentence calls them.
+SECTION_SUFFIX = {"latency_load": " under load", "pps_flood": " flood"}
+
+
+def row_name(section: str, label: str) -> str:
+    """A row's name outside its table (COMPARE.md, the fleet report): its label, with what the table is where
+    another table has the same label - 'ICMP P50 under load', '64 bytes flood'."""
+    return f"{label}{SECTION_SUFFIX.get(section, '')}"
+
+
+def is_compared(section: str, metric: str) -> bool:
+    """:func:`compared` for a row known by its section and metric (a report model's table row)."""
+    return section != "pps_flood" and metric != "load_bps"
 
 
 # The seed's rows (default configuration).
@@ -155,8 +195,8 @@ ROWS: tuple[Row, ...] = report_rows()
 def headline(test_name: str, parsed: dict[str, Any]) -> str:
     """A test's result as its report rows show it, e.g. ``1.72 Gbps`` or ``P50 996.0 µs, P95 ...``."""
     size = test_name[4:] if test_name.startswith("pps_") and test_name[4:].isdigit() else None
-    rows = [r for r in report_rows(pps_sizes=[int(size)] if size else PPS_SIZES)
-            if r.test == test_name and r.section != "cpu"]
+    rows = [r for r in report_rows(pps_sizes=[int(size)] if size else PPS_SIZES, pps_mode="search")
+            if r.test == test_name and r.section != "cpu" and r.metric in parsed]
     parts = []
     for row in rows:
         value = parsed.get(row.metric)
@@ -195,6 +235,9 @@ SOCKPERF_PORT = 11111
 IPERF3_OMIT_S = 1
 # Fixed tool overheads beyond the test duration (LAB-NOTES): sockperf pp ~2.4 s, TCP_CRR ~4 s.
 OVERHEAD_S = {"sockperf": 5, "netperf": 6, "iperf3": 3, "ping": 3}
+# What a latency probe takes beyond its duration on the local lab (sockperf's warm-up and its summary; ping's
+# last reply and exit): the load beside it lasts that much longer.
+TOOL_WALL_S = {"sockperf": 3.0, "ping": 0.5}
 
 
 def plan_tests(
@@ -207,25 +250,60 @@ def plan_tests(
     pps_sizes: list[int],
     selected: list[str] | None = None,
     margin: int = 60,
+    pps_mode: str = "flood",
+    pps_loss_max: float = pps_search.LOSS_MAX_PCT,
 ) -> list[dict[str, Any]]:
-    """The benchmark's test matrix as argv lists for the client VM, in the order they run."""
+    """The benchmark's test matrix as argv lists for the client VM, in the order they run.
+
+    PPS_MODE 'flood': each packet rate is what arrives of iperf3 -b 0; 'search': the highest offered rate
+    whose loss stays at or under PPS_LOSS_MAX percent (plugin_utils/pps_search.py; the entry's ``search``
+    says how, its argv gets ``-b RATE`` when the rate is found). The loaded latency tests carry a ``load``:
+    the iperf3 command started LOAD_LEAD_S before the probe and running until after it. ``extra_s``: the
+    seconds a test is expected to take beyond its duration (the search's probes, the load's lead)."""
+    if pps_mode not in pps_search.MODES:
+        raise ValueError(f"pps_mode must be one of {', '.join(pps_search.MODES)}, got {pps_mode!r}")
     dur = str(duration)
     iperf = ["iperf3", "-c", server, "-t", dur, "-O", str(IPERF3_OMIT_S), "-J"]
+    ping_s = ping_count * ping_interval
+
+    def load(seconds: float) -> list[str]:
+        # the flows' warm-up second (-O, not measured) and LOAD_LEAD_S pass before the probe of SECONDS starts;
+        # they outlast it by a second
+        return ["iperf3", "-c", server, "-t", str(int(math.ceil(seconds + LOAD_LEAD_S - IPERF3_OMIT_S + 1))),
+                "-O", str(IPERF3_OMIT_S), "-J", "-P", str(streams)]
+
+    sockperf = ["sockperf", "ping-pong", "--tcp", "-i", server, "-p", str(SOCKPERF_PORT), "-t", dur, "--full-rtt"]
+    ping = ["ping", "-c", str(ping_count), "-i", f"{ping_interval:g}", "-W", "2", server]
     tests: list[dict[str, Any]] = [
         {"name": "iperf3_tcp_single", "argv": iperf, "params": {"streams": 1}},
         {"name": "iperf3_tcp_multi", "argv": iperf + ["-P", str(streams)], "params": {"streams": streams}},
         {"name": "iperf3_udp_max", "argv": iperf + ["-u", "-b", "0"], "params": {"udp_rate": "unlimited"}},
         {"name": "iperf3_tcp_reverse", "argv": iperf + ["-R"], "params": {"reverse": True}},
-        {"name": "ping", "argv": ["ping", "-c", str(ping_count), "-i", f"{ping_interval:g}", "-W", "2", server],
-         "params": {"count": ping_count, "interval_s": ping_interval},
-         "seconds": ping_count * ping_interval},
-        {"name": "sockperf_tcp", "argv": ["sockperf", "ping-pong", "--tcp", "-i", server, "-p", str(SOCKPERF_PORT),
-                                          "-t", dur, "--full-rtt"], "params": {"round_trip": True}, "full_log": True},
+        {"name": "ping", "argv": ping, "params": {"count": ping_count, "interval_s": ping_interval},
+         "seconds": ping_s},
+        {"name": "sockperf_tcp", "argv": sockperf, "params": {"round_trip": True}, "full_log": True},
+        {"name": "ping_loaded", "argv": ping,
+         "params": {"count": ping_count, "interval_s": ping_interval, "load_streams": streams},
+         "seconds": ping_s, "load": load(ping_s + TOOL_WALL_S["ping"]), "extra_s": LOAD_LEAD_S},
+        {"name": "sockperf_loaded", "argv": sockperf, "params": {"round_trip": True, "load_streams": streams},
+         "full_log": True, "load": load(duration + TOOL_WALL_S["sockperf"]), "extra_s": LOAD_LEAD_S},
     ]
-    tests += [
-        {"name": f"pps_{size}", "argv": iperf + ["-u", "-b", "0", "-l", str(size)], "params": {"payload_bytes": size}}
-        for size in pps_sizes
-    ]
+    for size in pps_sizes:
+        if pps_mode == "flood":
+            tests.append({"name": f"pps_{size}", "argv": iperf + ["-u", "-b", "0", "-l", str(size)],
+                          "params": {"payload_bytes": size, "pps_mode": "flood"}})
+            continue
+        tests.append({
+            "name": f"pps_{size}", "argv": iperf + ["-u", "-l", str(size)],
+            "params": {"payload_bytes": size, "pps_mode": "search", "loss_max_percent": float(pps_loss_max)},
+            "search": {"payload": size, "loss_max": float(pps_loss_max), "probe_s": pps_search.PROBE_S,
+                       "max_probes": pps_search.MAX_PROBES, "resolution": pps_search.RESOLUTION,
+                       "confirm_attempts": pps_search.CONFIRM_ATTEMPTS,
+                       "probe_argv": ["iperf3", "-c", server, "-t", str(pps_search.PROBE_S), "-J", "-u", "-l",
+                                      str(size)]},
+            "extra_s": ((pps_search.EXPECTED_PROBES + 1) * (pps_search.PROBE_S + pps_search.PROBE_OVERHEAD_S)
+                        + pps_search.EXPECTED_RECONFIRMS * (duration + IPERF3_OMIT_S + pps_search.PROBE_OVERHEAD_S)),
+        })
     tests += [
         {
             "name": f"netperf_{kind.lower()}",
@@ -242,8 +320,11 @@ def plan_tests(
             ext="json" if tool == "iperf3" else "txt",
             command=" ".join(test["argv"]),
             duration_s=seconds,
+            extra_s=float(test.get("extra_s", 0.0)),
             timeout=int(seconds + OVERHEAD_S[tool] + margin),
         )
+        if "load" in test:
+            test["load_command"] = " ".join(test["load"])
     if selected:
         unknown = sorted(set(selected) - {t["name"] for t in tests})
         if unknown:
@@ -301,6 +382,12 @@ def _repetition(backend: str, test: dict[str, Any], k: int, repeat: int, job_dir
         entry["argv"] = test["argv"] + ["--full-log", f"{job_dir}/{job}.log"]
         entry["command"] = " ".join(entry["argv"])
         entry["log"] = f"{test['name']}.{k}.csv.gz"
+    if "search" in test:
+        # every probe of the search, beside the confirming run's output
+        entry["probes"] = f"{test['name']}.{k}.search.json"
+    if "load" in test:
+        # the load's own iperf3 output, beside the latency probe's
+        entry.update(load_job=f"{job}.load", load_raw=f"{test['name']}.{k}.load.json")
     return entry
 
 
@@ -313,7 +400,8 @@ def native_unavailable(tests: list[dict[str, Any]], missing: list[str]) -> dict[
     """The tests the native reference cannot run because a tool is missing on the hypervisor, with why."""
     out = {}
     for test in tests:
-        lacking = [t for t in NATIVE_TOOLS[test["tool"]] if t in missing]
+        needs = NATIVE_TOOLS[test["tool"]] + (NATIVE_TOOLS["iperf3"] if "load" in test else ())
+        lacking = [t for t in dict.fromkeys(needs) if t in missing]
         if lacking:
             hint = (" (Debian ships netperf in non-free: add a package source that names non-free, or install it)"
                     if test["tool"] == "netperf" else "")
@@ -334,13 +422,21 @@ def _native(tests: list[dict[str, Any]], native: dict[str, Any]) -> dict[str, An
         if test["name"] in unavailable:
             continue
         argv = in_netns(native["client_netns"], test["argv"])
-        kept.append(dict(test, argv=argv, command=" ".join(argv), host=True, job_dir=native["job_dir"]))
+        entry = dict(test, argv=argv, command=" ".join(argv), host=True, job_dir=native["job_dir"])
+        if "load" in test:
+            entry["load"] = in_netns(native["client_netns"], test["load"])
+            entry["load_command"] = " ".join(entry["load"])
+        if "search" in test:
+            entry["search"] = dict(test["search"], probe_argv=in_netns(native["client_netns"],
+                                                                       test["search"]["probe_argv"]))
+        kept.append(entry)
     return {"tests": kept, "unavailable": unavailable}
 
 
 def plan_matrix(backends: list[str], server: str, client: str, prefix: int, *, duration: int, ping_count: int,
                 ping_interval: float, streams: int, pps_sizes: list[int], selected: list[str] | None = None,
-                margin: int = 60, repeat: int = 1, native: dict[str, Any] | None = None) -> dict[str, Any]:
+                margin: int = 60, repeat: int = 1, native: dict[str, Any] | None = None, pps_mode: str = "flood",
+                pps_loss_max: float = pps_search.LOSS_MAX_PCT) -> dict[str, Any]:
     """The whole run: every backend's subnet, its tests, and the matrix in the order it runs - for each
     test, every repetition of every backend, the backends alternating (test 1 #1 on virtio, test 1 #1 on
     macvtap, test 1 #2 on virtio, ...), so the host's drift hits every backend alike - and the traffic
@@ -363,7 +459,8 @@ def plan_matrix(backends: list[str], server: str, client: str, prefix: int, *, d
     addresses = lab_addresses(paths, server, client, prefix)
     single = {b: plan_tests(addresses[b]["server"], duration=duration, ping_count=ping_count,
                             ping_interval=ping_interval, streams=streams, pps_sizes=pps_sizes,
-                            selected=selected, margin=margin) for b in paths}
+                            selected=selected, margin=margin, pps_mode=pps_mode, pps_loss_max=pps_loss_max)
+              for b in paths}
     names = [t["name"] for t in single[backends[0]]]
     unavailable: dict[str, str] = {}
     if native:
@@ -374,10 +471,10 @@ def plan_matrix(backends: list[str], server: str, client: str, prefix: int, *, d
     entry = {(b, t["name"], t["repetition"]): t for b in paths for t in by_backend[b]}
     tests = [dict(entry[(backend, name, k)], backend=backend)
              for name in names for k in range(1, repeat + 1) for backend in paths if (backend, name, k) in entry]
-    planned = sum(t["duration_s"] for t in tests)
+    planned = sum(t["duration_s"] + t["extra_s"] for t in tests)
     left = planned
     for position, test in enumerate(tests, 1):
-        left -= test["duration_s"]
+        left -= test["duration_s"] + test["extra_s"]
         test.update(position=position, total=len(tests), planned_s=planned, remaining_s=left)
     servers = {b: server_commands(addresses[b]["server"]) for b in paths}
     if native:

@@ -32,7 +32,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PATHS
+from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PATHS, row_name
 from ansible_collections.volt.netbench.plugins.plugin_utils.report.cells import _cell, _rows
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import (
     RUN_ID_RE, ResultsError, _sort_key, has_data, load_run, load_runs)
@@ -53,7 +53,8 @@ VERDICTS = (REGRESSION, IMPROVEMENT, UNCHANGED, NO_CHANGE)
 # What a test measures: two runs that differ here measure different things (refused unless forced).
 MEASURED_CONFIG = (("duration_s", "Test duration (s)"), ("ping_count", "Ping count"),
                    ("ping_interval_s", "Ping interval (s)"), ("parallel_streams", "Parallel streams"),
-                   ("pps_sizes", "Packet sizes"), ("iperf3_omit_s", "iperf3 warm-up (s)"))
+                   ("pps_sizes", "Packet sizes"), ("pps_mode", "Packet rate mode"),
+                   ("pps_loss_max_percent", "Packet rate loss bound (%)"), ("iperf3_omit_s", "iperf3 warm-up (s)"))
 # The set-up and the environment: listed first, usually the point of the comparison.
 SETUP_CONFIG = (("profile", "Profile"), ("repeat", "Repetitions"), ("tests", "Tests"), ("mtu", "MTU"),
                 ("topology", "Topology"))
@@ -244,7 +245,7 @@ def compare_runs(results_dir: str | os.PathLike, against: str, *, run: str | Non
             base = _cell(base_run, row, shown)
             if not (usable(cur) and usable(base)):
                 continue
-            entry = {"backend": backend, "row": row, "section": row.section, "label": row.label,
+            entry = {"backend": backend, "row": row, "section": row.section, "label": row_name(row.section, row.label),
                      "unit": row.unit, "digits": row.digits, "higher_is_better": row.higher_is_better,
                      "baseline": base, "current": cur}
             entries.append(entry)

@@ -26,7 +26,9 @@ from typing import Any
 
 from ansible_collections.volt.netbench.plugins.module_utils import hostcpu
 from ansible_collections.volt.netbench.plugins.plugin_utils.errors import ParseError
+from ansible_collections.volt.netbench.plugins.plugin_utils import pps_search
 from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_atomic
+from ansible_collections.volt.netbench.plugins.plugin_utils.iperf3 import parse_iperf3
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PARSERS, PATHS, cpu_cost, cpu_window, unit_of
 from ansible_collections.volt.netbench.plugins.plugin_utils.ping import reply_rtts_us
 from ansible_collections.volt.netbench.plugins.plugin_utils.sockperf import full_log_rtts_us
@@ -223,7 +225,7 @@ def _normalize_test(index: int, test: Any) -> dict[str, Any]:
     raw = test.get("raw")
     if status == "ok" and not raw:
         raise ResultsError(f"tests[{index}] ({name}): status ok needs 'raw', the output file's name")
-    for key, value in (("raw", raw), ("log", test.get("log"))):
+    for key, value in (("raw", raw), ("log", test.get("log")), ("probes", test.get("probes")), ("load", test.get("load"))):
         if value is not None and (not isinstance(value, str) or "/" in value or value.startswith(".")):
             raise ResultsError(
                 f"tests[{index}] ({name}): {key} must be a file name inside the run directory, got {value!r}")
@@ -235,6 +237,7 @@ def _normalize_test(index: int, test: Any) -> dict[str, Any]:
         "message": str(test.get("message") or ""),
         "raw": raw,
         "log": test.get("log"),
+        **{k: test[k] for k in ("probes", "load", "load_command") if test.get(k)},
         "stderr": test.get("stderr"),
         "command": test.get("command"),
         "params": dict(test.get("params") or {}),
@@ -293,6 +296,21 @@ def _parse_raw(run_path: Path, entry: dict[str, Any]) -> dict[str, Any]:
             raise ParseError(f"parse_{entry['tool']}", entry["log"], f"cannot read the log: {err}") from err
         parsed.update({k: v for k, v in full.items() if k.startswith("latency_p") or k == "percentiles_us"})
         parsed.update(source_format=f"{parsed.get('source_format')}+full-log", observations=full["observations"])
+    if entry.get("probes"):
+        # a packet-rate search: the flood and the search's outcome beside the confirmed rate
+        try:
+            document = json.loads((run_path / entry["probes"]).read_text(encoding="utf-8"))
+            parsed.update(pps_search.summary(document))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+            raise ParseError("pps_search", entry["probes"], f"unreadable search file: {err}") from err
+    if entry.get("load"):
+        # the flows that loaded the path while the latency was measured: what they carried
+        try:
+            load = parse_iperf3((run_path / entry["load"]).read_text(encoding="utf-8", errors="replace"), entry["load"])
+        except OSError as err:
+            raise ParseError("parse_iperf3", entry["load"], f"cannot read the load's output: {err.strerror}") from err
+        parsed.update(load_bps=load["receiver_bps"], load_streams=load["streams"],
+                      load_retransmits=load.get("retransmits", 0))
     return parsed
 
 
@@ -369,8 +387,8 @@ def _sort_key(run_id: str) -> tuple[str, int]:
 
 
 # Configuration that must match for runs to be compared (a report picks runs that agree on it).
-COMPARED_CONFIG = ("duration_s", "ping_count", "ping_interval_s", "parallel_streams", "pps_sizes", "profile",
-                   "mtu", "tests", "repeat", "netns")
+COMPARED_CONFIG = ("duration_s", "ping_count", "ping_interval_s", "parallel_streams", "pps_sizes", "pps_mode",
+                   "pps_loss_max_percent", "profile", "mtu", "tests", "repeat", "netns")
 
 
 def run_status(counts: dict[str, int]) -> str:

@@ -172,13 +172,15 @@ def tool_error(stdout: str) -> str:
 
 
 def classify(test: dict[str, Any], *, job: dict[str, Any] | None = None, start_error: str = "",
-             client_lost: str = "", not_run: str = "") -> dict[str, Any]:
+             client_lost: str = "", not_run: str = "", problem: str = "") -> dict[str, Any]:
     """The run.json entry of one test from what happened to it.
 
     NOT_RUN: the test was never started because the lab was already lost (the reason).
     CLIENT_LOST: the client stopped answering while starting or collecting the test.
     START_ERROR: the client answered but the test could not be started.
-    JOB: the collected job ({finished, rc, stdout, stderr, seconds}).
+    JOB: the collected job ({finished, rc, stdout, stderr, seconds}; a packet-rate search adds ``probes``, the
+    search file's text, a loaded test ``load_stdout``, its load's output).
+    PROBLEM: the tool ran but the test did not measure what it names (a search found no rate, the load failed).
     """
     job = job or {}
     name, ext = test["name"], test.get("ext", "txt")
@@ -198,6 +200,8 @@ def classify(test: dict[str, Any], *, job: dict[str, Any] | None = None, start_e
     elif job["rc"] != 0:
         reason = tool_error(stdout) or _last_line(stderr) or _last_line(stdout)
         status, message = "failed", _truncate(f"exit {job['rc']}: {reason}")
+    elif problem:
+        status, message = "failed", _truncate(problem)
     else:
         status, message = "ok", ""
     return {
@@ -209,6 +213,9 @@ def classify(test: dict[str, Any], *, job: dict[str, Any] | None = None, start_e
         "raw": raw if stdout else None,
         "stderr": f"{stem}.stderr" if stderr else None,
         "log": test.get("log") if job.get("log_gz") else None,
+        **({"probes": test.get("probes") if job.get("probes") else None} if "search" in test else {}),
+        **({"load": test.get("load_raw") if job.get("load_stdout") else None,
+            "load_command": test.get("load_command", "")} if "load" in test else {}),
         "command": test.get("command", ""),
         "params": dict(test.get("params", {}), duration_s=test.get("duration_s")),
         "wall_s": float(job.get("seconds", 0.0)),
@@ -235,7 +242,8 @@ def _key(test: dict[str, Any]) -> tuple[str, int]:
 def write_outputs(run_dir: str | os.PathLike, entry: dict[str, Any], job: dict[str, Any]) -> None:
     """Keep the raw stdout and stderr of a test, and the gzipped log its tool wrote, beside its run
     (names from its entry)."""
-    for key, text in (("raw", job.get("stdout", "")), ("stderr", job.get("stderr", ""))):
+    for key, text in (("raw", job.get("stdout", "")), ("stderr", job.get("stderr", "")),
+                      ("probes", job.get("probes", "")), ("load", job.get("load_stdout", ""))):
         if entry.get(key) and text:
             Path(run_dir, entry[key]).write_text(text, encoding="utf-8")
     if entry.get("log") and job.get("log_gz"):

@@ -30,13 +30,18 @@ from ansible_collections.volt.netbench.plugins.plugin_utils.dry_run import resul
 from ansible_collections.volt.netbench.plugins.plugin_utils.guest_inventory import ssh_argv
 from ansible_collections.volt.netbench.plugins.plugin_utils.inputs import benchmark_problems
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import NATIVE, PPS_SIZES, plan_matrix
+from ansible_collections.volt.netbench.plugins.plugin_utils.pps_search import LOSS_MAX_PCT, MODES as PPS_MODES
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import CPU_SAMPLES, ResultsError, new_run_id
 
 # The profiles: what duration, ping_count and repeat mean when a run does not set them.
+# pps_mode: a search costs about 18 s more per size, path and repetition than a flood (pps_search.py: 8 probes
+# of 2 s; measured on the local lab, README): the quick profile floods, the default profile searches. The quick
+# profile's 3 s tests keep the README's first command within 8 minutes on a clean 2-core TCG machine.
 PROFILES = {
-    "default": {"duration": 30, "ping_count": 1000, "repeat": 3},
-    "quick": {"duration": 5, "ping_count": 200, "repeat": 1},
+    "default": {"duration": 30, "ping_count": 1000, "repeat": 3, "pps_mode": "search"},
+    "quick": {"duration": 3, "ping_count": 200, "repeat": 1, "pps_mode": "flood"},
 }
+PROFILE_KEYS = ("duration", "ping_count", "repeat", "pps_mode")
 DEFAULT_STREAMS = 8
 # Checked on both guests before anything is measured (the clients and servers of the matrix).
 GUEST_TOOLS = ["iperf3", "sockperf", "netperf", "netserver", "ping"]
@@ -47,7 +52,8 @@ GUESTS = (("server", 10022), ("client", 10023))
 SETTINGS = {
     "backend": "all", "profile": "default", "results_dir": "results", "display_dir": "", "duration": None,
     "ping_count": None, "repeat": None, "ping_interval": 0.01, "streams": DEFAULT_STREAMS,
-    "pps_sizes": list(PPS_SIZES), "tests": [], "baseline": "virtio", "native": True, "netns": "vnb-lab",
+    "pps_sizes": list(PPS_SIZES), "pps_mode": "", "pps_loss_max": LOSS_MAX_PCT, "tests": [], "baseline": "virtio",
+    "native": True, "netns": "vnb-lab",
     "mtu": 1500, "server": "198.18.0.1", "client": "198.18.0.2", "prefix": 24, "vcpus": 0, "memory_mb": 0,
     "image": "", "test_margin": 60, "fleet": False, "topology": "same_host", "uplink": "", "macvtap_lower": "",
     # not role variables: the hypervisor's inventory name (inventory_hostname), its ansible_connection and
@@ -68,6 +74,7 @@ TOPOLOGIES = ("same_host", "cross_host")
 CABLES = {"uplink": "vnbwire0", "macvtap_lower": "vnbwire1"}
 # What the two hypervisors of a cross-host pair must agree on: one run, measured from the client.
 PAIR_AGREES = ("backend", "profile", "duration", "ping_count", "repeat", "ping_interval", "streams", "pps_sizes",
+               "pps_mode", "pps_loss_max",
                "tests", "native", "mtu", "server", "client", "prefix", "vcpus", "memory_mb", "results_dir")
 # The host's side of the environment: a cross-host run shows each hypervisor's where they differ.
 HOST_ENV = ("host_cpu", "host_ram", "host_kernel", "qemu_version", "accelerator")
@@ -80,9 +87,9 @@ class RunModelError(ValueError):
 
 
 def _given(settings: dict[str, Any]) -> dict[str, Any]:
-    """The profile's duration, ping_count and repeat where the run did not set its own (as given)."""
+    """The profile's duration, ping_count, repeat and pps_mode where the run did not set its own (as given)."""
     profile = PROFILES.get(settings["profile"], PROFILES["default"])
-    return {k: profile[k] if settings.get(k) is None else settings[k] for k in ("duration", "ping_count", "repeat")}
+    return {k: profile[k] if settings.get(k) in (None, "") else settings[k] for k in PROFILE_KEYS}
 
 
 def problems(settings: dict[str, Any]) -> list[str]:
@@ -91,12 +98,15 @@ def problems(settings: dict[str, Any]) -> list[str]:
     out = []
     if settings["profile"] not in PROFILES:
         out.append(f"profile must be one of {', '.join(PROFILES)} (got {settings['profile']})")
+    if settings.get("pps_mode") not in (None, "", *PPS_MODES):
+        out.append(f"pps_mode must be one of {', '.join(PPS_MODES)} (got {settings['pps_mode']}): search finds the "
+                   "highest rate with at most pps_loss_max % loss, flood reports what arrives of iperf3 -b 0")
     if settings["backend"] not in (*BACKENDS, "all"):
         out.append(f"backend must be one of {', '.join(BACKENDS)} or all (got {settings['backend']})")
     out += benchmark_problems({
         **_given(settings),
-        **{k: settings[k] for k in ("ping_interval", "streams", "mtu", "pps_sizes", "tests", "netns", "vcpus",
-                                    "memory_mb", "server", "client", "prefix")},
+        **{k: settings[k] for k in ("ping_interval", "streams", "mtu", "pps_sizes", "pps_loss_max", "tests", "netns",
+                                    "vcpus", "memory_mb", "server", "client", "prefix")},
     })
     try:
         if int(settings["heartbeat_timeout"]) < 10:
@@ -206,6 +216,10 @@ def extra_vars(settings: dict[str, Any]) -> dict[str, Any]:
     """The playbook's extra vars that reproduce the run: those that differ from the profile's defaults."""
     out: dict[str, Any] = {"backend": settings["backend"], "profile": settings["profile"]}
     out.update({k: int(settings[k]) for k in ("duration", "ping_count", "repeat") if settings[k] is not None})
+    if settings.get("pps_mode") not in (None, ""):
+        out["pps_mode"] = settings["pps_mode"]
+    if float(settings.get("pps_loss_max", LOSS_MAX_PCT)) != LOSS_MAX_PCT:
+        out["pps_loss_max"] = float(settings["pps_loss_max"])
     if int(settings["streams"]) != DEFAULT_STREAMS:
         out["streams"] = int(settings["streams"])
     if [int(s) for s in settings["pps_sizes"]] != list(PPS_SIZES):
@@ -226,7 +240,8 @@ def _matrix(settings: dict[str, Any], backends: list[str], native: dict[str, Any
                        duration=settings["duration"], ping_count=settings["ping_count"],
                        ping_interval=float(settings["ping_interval"]), streams=int(settings["streams"]),
                        pps_sizes=[int(s) for s in settings["pps_sizes"]], selected=list(settings["tests"] or []),
-                       margin=int(settings["test_margin"]), repeat=settings["repeat"], native=native)
+                       margin=int(settings["test_margin"]), repeat=settings["repeat"], native=native,
+                       pps_mode=settings["pps_mode"], pps_loss_max=float(settings["pps_loss_max"]))
 
 
 def plan_request(given: dict[str, Any], now: dt.datetime | None = None) -> dict[str, Any]:
@@ -238,7 +253,8 @@ def plan_request(given: dict[str, Any], now: dt.datetime | None = None) -> dict[
     found = problems(settings)
     if found:
         raise RunModelError(f"invalid benchmark settings: {'; '.join(found)}")
-    settings.update({k: int(v) for k, v in _given(settings).items()})
+    settings.update({k: v if k == "pps_mode" else int(v) for k, v in _given(settings).items()})
+    settings["pps_loss_max"] = float(settings["pps_loss_max"])
     settings["native"] = boolean(settings["native"], strict=False)
     settings["fleet"] = boolean(settings["fleet"], strict=False)
     display_dir = settings["display_dir"] or settings["results_dir"]
@@ -267,6 +283,8 @@ def plan_request(given: dict[str, Any], now: dt.datetime | None = None) -> dict[
         "ping_interval_s": float(settings["ping_interval"]),
         "parallel_streams": int(settings["streams"]),
         "pps_sizes": [int(s) for s in settings["pps_sizes"]],
+        "pps_mode": settings["pps_mode"],
+        "pps_loss_max_percent": settings["pps_loss_max"],
         "tests": asked["test_names"],
         "repeat": settings["repeat"],
         "iperf3_omit_s": asked["iperf3_omit_s"],
@@ -413,6 +431,8 @@ def plan_lab(request: dict[str, Any], capabilities: dict[str, Any], image: dict[
         "native_servers": [],
         "headers": {},
         "started": now.isoformat(),
+        # what the run will not measure although it was asked for, said before the lab starts
+        "before_lab": [],
     }
     if not run_backends:
         return out
@@ -424,6 +444,11 @@ def plan_lab(request: dict[str, Any], capabilities: dict[str, Any], image: dict[
                   "job_dir": paths["native_job_dir"], "missing": missing}
     plan = _matrix(settings, run_backends, native)
     addresses = plan["addresses"]
+    by_reason: dict[str, list[str]] = {}
+    for name, why in plan["native_unavailable"].items():
+        by_reason.setdefault(why, []).append(name)
+    out["before_lab"] = [f"the native reference will not run {', '.join(names)}: {why}"
+                         for why, names in by_reason.items()]
     macvtap_vhost = all(c.get("vhost_net") == "available" for c in by_host.values())
     owner = {"server": pair["server_host"], "client": pair["client_host"]}
     # the guests' inventory names (distinct per hypervisor in a fleet or a pair, whose labs run at the same time)

@@ -16,7 +16,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import SECTIONS, Row
+from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import SECTIONS, Row, compared
 from ansible_collections.volt.netbench.plugins.plugin_utils.stats import Family, compare, estimate, ranks, reverse
 
 # The categories of the ranking (host CPU cost is compared beside the ranking, not in it).
@@ -131,7 +131,7 @@ def evaluate(rows: Sequence[Row], cells: dict, ranked: Sequence[str]) -> Verdict
     """Register and correct every comparison the report can claim: per row each pair of RANKED backends
     with values, the category and composite scores, the host CPU score and the ICMP/TCP tails."""
     out = Verdicts(ranked)
-    for row in rows:
+    for row in (r for r in rows if compared(r)):
         out.add_pairs(row, {n: cells[row][n]["values"] for n in ranked if usable(cells[row].get(n))},
                       row.higher_is_better)
     # the ranking: category scores on the rows every ranked backend measured, then their geometric mean

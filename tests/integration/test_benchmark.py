@@ -134,7 +134,9 @@ def test_all_backends_quick_end_to_end_and_the_lock(tmp_path, lab_ns):
     results = tmp_path / "results"
     log = tmp_path / "e2e.log"
     began = time.monotonic()
-    proc = start(bench_args(results, lab_ns, "-e", "backend=all", "-e", "native=true"), log)
+    # the packet rate by search (one size: its probes cost about 20 s per path), the loaded latency tests with it
+    proc = start(bench_args(results, lab_ns, "-e", "backend=all", "-e", "native=true", "-e", "pps_mode=search",
+                            "-e", '{"pps_sizes": [64]}'), log)
     # a second benchmark on this hypervisor while the first holds the lock is refused
     wait_for(log, r"TASK \[volt\.netbench\.benchmark : Start the watchdog", proc)
     second = run(bench_args(tmp_path / "other", f"{lab_ns}x", "-e", "backend=virtio"), check=False, env=ENV)
@@ -147,16 +149,18 @@ def test_all_backends_quick_end_to_end_and_the_lock(tmp_path, lab_ns):
     text = log.read_text()
     # one lab for every backend: the matrix alternates them test by test, the native reference after them
     measured = ["virtio", "vhost-net", "macvtap"] if os.path.exists("/dev/vhost-net") else ["virtio", "macvtap"]
-    # the native reference leaves out the netperf tests when the hypervisor has no netperf (Debian: non-free)
-    native_tests = 13 if shutil.which("netperf") and shutil.which("netserver") else 10
-    total = 13 * len(measured) + native_tests
+    # the hypervisor role installs netperf (Debian: from non-free) so the native reference runs every test
+    assert shutil.which("netperf") and shutil.which("netserver")
+    native_tests = 12
+    total = 12 * len(measured) + native_tests
     for position, backend in enumerate(measured + ["native"], 1):
         assert re.search(rf"\[{position}/{total}\] {backend} iperf3_tcp_single \({TEST_SECONDS + 1} s\)", text), backend
     assert re.search(rf"\[{len(measured) + 2}/{total}\] virtio iperf3_tcp_multi ", text)
     # the progress callback (enabled by ansible.cfg) beside the default stdout callback
     assert re.search(rf"volt\.netbench \[1/{total}\] virtio iperf3_tcp_single: [0-9.]+ Gbps \| [0-9.]+ s \| elapsed ", text)
-    last = "native" if native_tests == 13 else "macvtap"
+    last = "native"
     assert re.search(rf"volt\.netbench \[{total}/{total}\] {last} netperf_udp_rr: [0-9,]+ trans/sec .*matrix done", text)
+    assert "native reference will not run" not in text
     assert re.search(r"volt\.netbench \[\d+/\d+\] native ping: P50 [0-9.]+ µs", text)
     assert "Report: " in text and "Ranking: " in text and "virtio as % of native:" in text
     recorded = [runs(results, b)[0] for b in measured]
@@ -177,6 +181,19 @@ def test_all_backends_quick_end_to_end_and_the_lock(tmp_path, lab_ns):
         assert tested == {t["name"] for t in run_["tests"]}, "every test of the matrix has samples"
         for test in run_["tests"]:
             assert (run_dir / test["raw"]).is_file()
+        # the search: every probe kept beside the confirming run, a flood first and the confirmation last
+        search = json.loads((run_dir / "pps_64.1.search.json").read_text())
+        kinds = [p["kind"] for p in search["probes"]]
+        assert kinds[0] == "flood" and kinds[-1] == "confirm" and search["loss_max_percent"] == 0.1, kinds
+        pps = next(t for t in run_["tests"] if t["name"] == "pps_64")
+        assert pps["probes"] == "pps_64.1.search.json" and " -b " in pps["command"]
+        assert pps["parsed"]["flood_pps"] == search["probes"][0]["received_pps"]
+        assert pps["parsed"]["lost_percent"] == pytest.approx(search["probes"][-1]["lost_percent"], abs=1e-3)
+        # the loaded latency: the load's own output beside the probe's, what it carried in the run's record
+        for loaded in ("ping_loaded", "sockperf_loaded"):
+            entry = next(t for t in run_["tests"] if t["name"] == loaded)
+            assert (run_dir / entry["load"]).is_file() and entry["parsed"]["load_bps"] > 0, entry
+            assert entry["load_command"].startswith("iperf3 -c ") and "-P 8" in entry["load_command"]
     (vhost,) = runs(results, "vhost-net")
     if not os.path.exists("/dev/vhost-net"):
         assert vhost["status"] == "not_run"
@@ -188,12 +205,15 @@ def test_all_backends_quick_end_to_end_and_the_lock(tmp_path, lab_ns):
     native_dir = results / "native" / native["run_id"]
     assert {s["test"] for s in samples(native_dir)} == {t["name"] for t in native["tests"]}
     assert all(t["parsed"].get("host_cpu_total_s", 0) > 0 for t in native["tests"]), "host CPU per native test"
-    if native_tests == 10:
-        assert "- native: netperf_tcp_rr not measured — netperf and netserver are not installed on the " \
-               "hypervisor (Debian ships netperf in non-free" in report
     tables = report.split("## Analysis")[0]
+    assert "### Latency Under Load (microseconds)" in tables and "### Packets Per Second, Flood" in tables
+    assert "Mode **search**: each rate is the highest offered rate whose loss stayed at or under 0.1 %" in tables
+    under_load = report.split("**Under load (loaded ÷ idle, per path):**", 1)[1].split("**Key Finding:**")[0]
+    for name in measured + ["native"]:
+        assert re.search(rf"^- {name}: ICMP P50 [0-9,.]+ µs idle, [0-9,.]+ µs under load: ×[0-9,.]+ ", under_load,
+                         re.M), under_load
     assert "| Test | virtio | vhost-net | macvtap | native |" in tables
-    number = r"^[0-9,.]+( ± [0-9,.]+)?$"
+    number = r"^[0-9,.]+( ± [0-9,.]+)?( \(loss [0-9.e+-]+ %\))?$"
     for line in tables.splitlines():
         if line.rstrip().endswith("% |"):
             continue  # where the host CPU went: shares, checked by the repetitions test
@@ -201,8 +221,7 @@ def test_all_backends_quick_end_to_end_and_the_lock(tmp_path, lab_ns):
             cells = [c.strip() for c in line.strip("|").split("|")]
             if len(cells) == 5:  # result tables: label, virtio, vhost-net, macvtap, native
                 assert re.match(number, cells[1]) and re.match(number, cells[3]), line
-                netperf_row = cells[0].startswith(("TCP_RR", "TCP_CRR", "UDP_RR"))
-                assert re.match(number, cells[4]) or (native_tests == 10 and netperf_row and cells[4] == "n/a"), line
+                assert re.match(number, cells[4]), line  # every native cell the backends have
                 if not os.path.exists("/dev/vhost-net"):
                     assert cells[2] == "n/a", line
     # the CPU section has a cost for every measured backend and for native
@@ -218,8 +237,8 @@ def test_all_backends_quick_end_to_end_and_the_lock(tmp_path, lab_ns):
         assert f"{share:,.0f} %" in distance.split("| TCP Single Stream |", 1)[1].split("\n", 1)[0]
     assert "native" not in [r["backend"] for r in model["hierarchy"]]
     # the lab's run draws every chart (CPU cost and TCP percentiles included), REPORT.html and summary.csv
-    assert [c["key"] for c in model["charts"]] == ["throughput", "latency_icmp", "latency_tcp", "pps",
-                                                   "transactions", "cpu"]
+    assert [c["key"] for c in model["charts"]] == ["throughput", "latency_icmp", "latency_tcp", "latency_icmp_loaded",
+                                                   "latency_tcp_loaded", "pps", "transactions", "cpu"]
     for chart in model["charts"]:
         svg = (results / chart["svg"]).read_text()
         assert all(f">{name}<" in svg for name in measured + ["native"]), chart["key"]

@@ -26,9 +26,38 @@ def flat(proc):
     return " ".join(proc.stdout.split())
 
 
+NON_FREE_SOURCES = Path("/etc/apt/sources.list.d/volt-netbench-non-free.sources")
+
+
+def _root_netns_netservers() -> list[int]:
+    """netserver processes listening in this (the root) network namespace."""
+    mine = os.readlink("/proc/self/ns/net")
+    out = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if Path(f"/proc/{pid}/comm").read_text().strip() == "netserver" and os.readlink(f"/proc/{pid}/ns/net") == mine:
+                out.append(int(pid))
+        except OSError:
+            continue
+    return out
+
+
+def _other_sources_name_non_free() -> bool:
+    files = [Path("/etc/apt/sources.list"), *Path("/etc/apt/sources.list.d").glob("*")]
+    return any(re.search(r"\bnon-free\b", f.read_text(errors="replace")) for f in files
+               if f.is_file() and f != NON_FREE_SOURCES and f.suffix in (".list", ".sources"))
+
+
 def test_capabilities_installed_host(ansible_bin, tmp_path):
-    play(ansible_bin, tmp_path, "virtio")
+    # with the native reference's tools: netperf from non-free where no source names it (Debian)
+    play(ansible_bin, tmp_path, "virtio", "-e", "lab_native=true")
     caps = json.loads((tmp_path / "caps.json").read_text())
+    assert caps["tools"]["netperf"] and caps["tools"]["netserver"], caps["tools"]
+    assert NON_FREE_SOURCES.is_file() or _other_sources_name_non_free()
+    if NON_FREE_SOURCES.is_file():
+        text = NON_FREE_SOURCES.read_text()
+        assert "Components: non-free" in text and re.search(r"^Suites: \S+$", text, re.M)
+    assert not _root_netns_netservers(), "the netserver the package started is left listening on the host"
     assert caps["kvm_usable"] is KVM_USABLE
     assert caps["accelerator"] == ("kvm" if KVM_USABLE else "tcg")
     if os.path.exists("/dev/kvm") and not HAS_HW_VIRT:
@@ -39,7 +68,7 @@ def test_capabilities_installed_host(ansible_bin, tmp_path):
     assert caps["ram_bytes"] > 0 and caps["cpu_count"] == os.cpu_count()
     assert caps["tun"] is True and caps["backend"] == "virtio"
     # a second run installs and changes nothing
-    again = play(ansible_bin, tmp_path, "virtio")
+    again = play(ansible_bin, tmp_path, "virtio", "-e", "lab_native=true")
     assert re.search(r"changed=0\s+unreachable=0\s+failed=0", again.stdout)
 
 

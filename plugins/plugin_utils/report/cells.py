@@ -10,6 +10,7 @@ from typing import Any
 
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import (
     CPU_PARTS, NATIVE, PATHS, PPS_SIZES, Row, report_rows)
+from ansible_collections.volt.netbench.plugins.plugin_utils import pps_search
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import pooled_rtts
 from ansible_collections.volt.netbench.plugins.plugin_utils.stats import compare, estimate, percentile
 from ansible_collections.volt.netbench.plugins.plugin_utils.verdicts import make_cell, usable
@@ -34,7 +35,8 @@ def _percentile_curves(chosen: dict[str, dict], shown: list[str], rows: tuple[Ro
     """Per latency tool (icmp, tcp) and path: the round trips of the cells' repetitions (the P50 row's) pooled,
     at CURVE_PERCENTILES: the distribution's shape, drawn beside the cells (which are per-repetition means)."""
     out: dict[str, dict[str, dict[str, list[float]]]] = {}
-    for key, test in (("icmp", "ping"), ("tcp", "sockperf_tcp")):
+    for key, test in (("icmp", "ping"), ("tcp", "sockperf_tcp"), ("icmp_loaded", "ping_loaded"),
+                      ("tcp_loaded", "sockperf_loaded")):
         row = next((r for r in rows if r.test == test and r.percentile is not None), None)
         if row is None:
             continue
@@ -90,6 +92,48 @@ def _cpu_split(chosen: dict[str, dict], rows: tuple[Row, ...], shown: list[str])
 
 PPS_NOTE = ("Packet sizes are the UDP payload (iperf3 `-l`); on the wire each packet is 42 bytes larger "
             "(8 UDP + 20 IPv4 + 14 Ethernet). Rates are counted at the receiver.")
+PPS_SEARCH_NOTE = ("Mode **search**: each rate is the highest offered rate whose loss stayed at or under {loss} "
+                   "(RFC 2544 throughput): a binary search of {probe_s:g} s iperf3 probes (`-b RATE`) from a flood's "
+                   "rate, then a confirming run at the test's duration (stepping down while it loses more); the cell "
+                   "is what arrived in the last confirming run and its loss. Every probe is kept in "
+                   "`pps_SIZE.N.search.json`.")
+PPS_FLOOD_NOTE = ("Mode **flood**: iperf3 `-b 0` sends as fast as it can and the cell is what arrived, losses and "
+                  "all (in brackets): the sender's speed minus the drops, not a loss-free rate (`-e pps_mode=search`).")
+FLOOD_BESIDE_NOTE = ("What arrived of the search's first probe, a {probe_s:g} s flood (iperf3 `-b 0`), and its loss: the "
+                     "rate a path is pushed to, for comparison with the loss-bounded rate above; not compared or "
+                     "ranked.")
+LOAD_NOTE = ("The same probes as the idle latency while {streams} TCP flows (iperf3 `-P {streams}`, started "
+             "{lead:g} s before) load the same path from client to server; the load rows give what those flows "
+             "carried meanwhile. Compared with the idle rows per backend under Analysis; not ranked.")
+LOSS_METRIC = {"pps": "lost_percent", "pps_flood": "flood_lost_percent"}
+
+
+def pps_note(chosen: dict[str, dict], measured: list[str]) -> str:
+    """The packet-rate table's note: the payload, and how the runs measured a rate (their pps_mode)."""
+    configs = [chosen[n].get("config") or {} for n in measured]
+    modes = {c.get("pps_mode") or "flood" for c in configs}
+    loss = next((c.get("pps_loss_max_percent") for c in configs if c.get("pps_loss_max_percent") is not None), 0.1)
+    parts = [PPS_NOTE]
+    if "search" in modes:
+        parts.append(PPS_SEARCH_NOTE.format(loss=f"{float(loss):g} %", probe_s=pps_search.PROBE_S))
+    if "flood" in modes:
+        parts.append(PPS_FLOOD_NOTE)
+    return " ".join(parts)
+
+
+def add_losses(chosen: dict[str, dict], rows: tuple[Row, ...], cells: dict, shown: list[str], shown_dir: str) -> None:
+    """Each packet-rate cell's mean loss over its repetitions (``loss_percent``), shown beside its rate."""
+    for row in rows:
+        metric = LOSS_METRIC.get(row.section)
+        if metric is None:
+            continue
+        for name in shown:
+            cell = cells[row].get(name)
+            if not usable(cell):
+                continue
+            loss = _cell(chosen[name], Row(row.section, row.label, row.test, metric, 1.0, "%", False, 3), shown_dir)
+            if loss is not None:
+                cell["loss_percent"] = loss["mean"]
 
 
 def _rows(chosen: dict[str, dict], measured: list[str]) -> tuple[Row, ...]:
@@ -104,7 +148,8 @@ def _rows(chosen: dict[str, dict], measured: list[str]) -> tuple[Row, ...]:
     tests: set[str] | None = None
     if configs and all(c.get("tests") for c in configs):
         tests = {t for c in configs for t in c["tests"]}
-    return report_rows(int(streams), sizes or list(PPS_SIZES), sorted(tests) if tests is not None else None)
+    mode = "search" if any(c.get("pps_mode") == "search" for c in configs) else "flood"
+    return report_rows(int(streams), sizes or list(PPS_SIZES), sorted(tests) if tests is not None else None, mode)
 
 
 def _repeat(chosen: dict[str, dict], measured: list[str]) -> int:
@@ -150,6 +195,8 @@ def _table_row(row: Row, cells: dict[str, Any], measured: list[str], baseline: s
     for name in PATHS:
         cell = cells.get(name)
         text = cell["text"] if cell else NA
+        if usable(cell) and cell.get("loss_percent") is not None:
+            text += f" (loss {cell['loss_percent']:.3g} %)"
         if usable(cell) and cell["n"] != repeat:
             text += f" (n={cell['n']})"
         shown[name] = text

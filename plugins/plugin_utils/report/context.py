@@ -99,6 +99,8 @@ def _test_config(chosen: dict[str, dict], measured: list[str], shown: list[str])
         "ping_interval": agreed("ping_interval_s", " s"),
         "streams": agreed("parallel_streams"),
         "pps_sizes": agreed("pps_sizes"),
+        "pps_mode": agreed("pps_mode"),
+        "pps_loss_max": agreed("pps_loss_max_percent", " %"),
         "profile": agreed("profile"),
         "repeat": agreed("repeat"),
         "accelerator": ", ".join(accel) if accel else NA,

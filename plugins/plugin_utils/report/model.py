@@ -9,14 +9,18 @@ import os
 from typing import Any
 
 from ansible_collections.volt.netbench.plugins.plugin_utils import charts, claims
-from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import BACKENDS, NATIVE, PATHS, SECTIONS, Row
+from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import (
+    BACKENDS, LOAD_LEAD_S, LOADED, NATIVE, PATHS, SECTIONS, Row)
+from ansible_collections.volt.netbench.plugins.plugin_utils.pps_search import PROBE_S
+from ansible_collections.volt.netbench.plugins.plugin_utils.stats import Family, compare
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import (
     ResultsError, _sort_key, compared_config, has_data, load_runs, select_runs)
 from ansible_collections.volt.netbench.plugins.plugin_utils.verdicts import evaluate, usable
 from ansible_collections.volt.netbench.plugins.plugin_utils.report.anomalies import (
     _cell_anomalies, _environment_anomalies, _native_anomalies, _quality_anomalies, _tcg, _test_anomalies)
 from ansible_collections.volt.netbench.plugins.plugin_utils.report.cells import (
-    CPU_NOTE, NA, PPS_NOTE, _cell, _cpu_split, _of_native, _percentile_curves, _repeat, _rows, _table_row)
+    CPU_NOTE, FLOOD_BESIDE_NOTE, LOAD_NOTE, NA, _cell, _cpu_split, _of_native, _percentile_curves, _repeat, _rows,
+    _table_row, add_losses, pps_note)
 from ansible_collections.volt.netbench.plugins.plugin_utils.report.context import (
     _environment, _method, _reproducibility, _sentence, _test_config)
 
@@ -80,6 +84,8 @@ def build_report(
     if not any(usable(cells[r][n]) for r in rows if r.section == "cpu" for n in measured):
         rows = tuple(r for r in rows if r.section != "cpu")  # no CPU samples in these runs
     repeat = _repeat(chosen, measured)
+    add_losses(chosen, rows, cells, shown, shown_dir)
+    anomalies.extend(_pps_anomalies(chosen, rows, cells, shown))
     for name in shown:
         anomalies.extend(_cell_anomalies(chosen[name], rows, cells, name, repeat))
         anomalies.extend(_test_anomalies(chosen[name]))
@@ -102,7 +108,9 @@ def build_report(
             "key": key,
             "title": title,
             "first_column": first,
-            "note": PPS_NOTE if key == "pps" else (CPU_NOTE if key == "cpu" else ""),
+            "note": {"pps": pps_note(chosen, measured), "cpu": CPU_NOTE, "pps_flood": FLOOD_BESIDE_NOTE.format(probe_s=PROBE_S),
+                     "latency_load": LOAD_NOTE.format(streams=_streams(chosen, measured), lead=LOAD_LEAD_S)
+                     }.get(key, ""),
             "rows": [_table_row(row, cells[row], measured, baseline, of_native.get(row, {}), repeat, verdicts)
                      for row in section_rows],
         })
@@ -122,7 +130,8 @@ def build_report(
         "test_config": _test_config(chosen, measured, shown),
         "statistics": _method(chosen, shown, repeat, tested, verdicts.size),
         "tables": tables,
-        "analysis": _analysis(rows, cells, measured, baseline, of_native, verdicts),
+        "analysis": dict(_analysis(rows, cells, measured, baseline, of_native, verdicts),
+                         under_load=under_load(rows, cells, shown)),
         "cpu_split": _cpu_split(chosen, rows, shown),
         "hierarchy": ranking,
         "ranking_text": claims.ranking_text(ranking),
@@ -149,6 +158,87 @@ def build_report(
     if model["charts_note"]:
         model["history"]["charts"] = []
     return model
+
+
+def _streams(chosen: dict[str, dict], measured: list[str]) -> int:
+    return next((int(chosen[n]["config"]["parallel_streams"]) for n in measured
+                 if (chosen[n].get("config") or {}).get("parallel_streams")), 8)
+
+
+def _pps_anomalies(chosen: dict[str, dict], rows: tuple[Row, ...], cells: dict, shown: list[str]) -> list[str]:
+    """A searched packet rate whose confirming run lost more than the bound (the search's own message is the
+    test's anomaly when it found no rate at all)."""
+    out = []
+    for row in (r for r in rows if r.section == "pps"):
+        for name in shown:
+            cell = cells[row].get(name)
+            bound = (chosen[name].get("config") or {}).get("pps_loss_max_percent")
+            if (usable(cell) and (chosen[name].get("config") or {}).get("pps_mode") == "search" and bound is not None
+                    and cell.get("loss_percent") is not None and cell["loss_percent"] > float(bound)):
+                out.append(f"{name}: PPS {row.label}: the last confirming run lost {cell['loss_percent']:.3g} % (mean of "
+                           f"the repetitions), more than pps_loss_max ({float(bound):g} %), although the search "
+                           "stepped the rate down: a loss that does not fall with the rate is the lab's own (under "
+                           "TCG a guest's vCPU stalls for tens of milliseconds, longer than its queues cover) - "
+                           "the probes are in its pps_SIZE.N.search.json; a bound below that floor cannot be met here.")
+    return out
+
+
+# The latency rows measured idle and under load: (label, idle test, metric, loaded test).
+LOAD_PAIRS = tuple((label, idle, metric, loaded) for loaded, idle in LOADED.items()
+                   for label, metric in ((("ICMP P50", "rtt_p50_us"), ("ICMP P99", "rtt_p99_us")) if idle == "ping"
+                                         else (("TCP P50", "latency_p50_us"), ("TCP P99", "latency_p99_us"))))
+
+
+def under_load(rows: tuple[Row, ...], cells: dict, shown: list[str]) -> dict[str, Any]:
+    """Each path's latency under load against its own idle latency: the ratio of the means over the repetitions
+    with its 95 % Fieller interval and Welch's test (stats.compare), the comparisons of all paths and rows one
+    family of their own (Holm) - the question is how much a busy path adds, not which backend is better."""
+    by_key = {(r.test, r.metric): r for r in rows}
+    family = Family()
+    found = []
+    for name in shown:
+        for label, idle_test, metric, loaded_test in LOAD_PAIRS:
+            idle_row, loaded_row = by_key.get((idle_test, metric)), by_key.get((loaded_test, metric))
+            if idle_row is None or loaded_row is None:
+                continue
+            idle, loaded = cells[idle_row].get(name), cells[loaded_row].get(name)
+            if not (usable(idle) and usable(loaded)) or not idle["mean"]:
+                continue
+            cmp = family.add((name, label), compare(loaded["values"], idle["values"], higher_is_better=False))
+            found.append((name, label, idle, loaded, cmp))
+    family.correct()
+    lines, claimed = [], []
+    for name, label, idle, loaded, cmp in found:
+        ratio = cmp["ratio"]
+        shown_ratio = f"×{ratio:,.2f}"
+        if cmp["tested"]:
+            low = "0" if cmp["ratio_low"] is None else f"{cmp['ratio_low']:,.2f}"
+            high = "∞" if cmp["ratio_high"] is None else f"{cmp['ratio_high']:,.2f}"
+            shown_ratio += f" [{low}, {high}]"
+            if cmp["significant"]:
+                verdict = f"{'higher' if ratio > 1 else 'lower'} under load, {claims.adjusted(cmp)}"
+                claimed.append(f"{name} {label} {shown_ratio}")
+            else:
+                verdict = f"no difference shown, {claims.adjusted(cmp)}"
+        else:
+            verdict = claims.untested_why(cmp)
+        lines.append({"backend": name, "metric": label, "idle": f"{idle['text']} µs", "loaded": f"{loaded['text']} µs",
+                      "ratio": ratio, "ratio_low": cmp["ratio_low"], "ratio_high": cmp["ratio_high"],
+                      "p_adjusted": cmp["p_adjusted"], "significant": cmp["significant"], "tested": cmp["tested"],
+                      "text": f"{label} {idle['text']} µs idle, {loaded['text']} µs under load: {shown_ratio} "
+                              f"({verdict})"})
+    if not found:
+        finding = "No path measured its latency both idle and under load."
+    elif claimed:
+        finding = (f"Under load the latency changed beyond its interval on: {'; '.join(claimed)} (ratio loaded/idle "
+                   f"with its 95 % interval; {family.size} comparisons corrected together, Holm).")
+    elif any(c["tested"] for *_rest, c in found):
+        finding = ("No path's latency under load differs from its idle latency beyond what the repetitions' spread "
+                   "allows (Holm-corrected).")
+    else:
+        finding = ("One repetition per test: the loaded/idle ratios are estimates, not tested (repeat the run with "
+                   "-e repeat=3 or more to test them).")
+    return {"lines": lines, "finding": finding, "family": family.size}
 
 
 def _history(results_dir: str | os.PathLike, chosen: dict[str, dict], measured: list[str], persist: bool

@@ -24,6 +24,8 @@ def test_commands_are_the_documented_ones():
         "iperf3_tcp_reverse": "iperf3 -c 198.18.0.1 -t 30 -O 1 -J -R",
         "ping": "ping -c 1000 -i 0.01 -W 2 198.18.0.1",
         "sockperf_tcp": "sockperf ping-pong --tcp -i 198.18.0.1 -p 11111 -t 30 --full-rtt",
+        "ping_loaded": "ping -c 1000 -i 0.01 -W 2 198.18.0.1",
+        "sockperf_loaded": "sockperf ping-pong --tcp -i 198.18.0.1 -p 11111 -t 30 --full-rtt",
         "pps_64": "iperf3 -c 198.18.0.1 -t 30 -O 1 -J -u -b 0 -l 64",
         "pps_128": "iperf3 -c 198.18.0.1 -t 30 -O 1 -J -u -b 0 -l 128",
         "pps_256": "iperf3 -c 198.18.0.1 -t 30 -O 1 -J -u -b 0 -l 256",

@@ -268,21 +268,30 @@ def test_rows_follow_the_run_configuration(tmp_path):
     model, md = build(tmp_path)
     labels = [r["label"] for t in model["tables"] for r in t["rows"]]
     assert labels == ["TCP Single Stream", "TCP Multi-4 Stream", "1400 bytes"]
-    assert "| 1400 bytes | 8,000 | n/a | n/a |" in md and "64 bytes" not in md
+    # a packet rate shows its run's loss beside it (the synthetic run: 1,000 of 17,001 datagrams)
+    assert "| 1400 bytes | 8,000 (loss 5.88 %) | n/a | n/a |" in md and "64 bytes" not in md
     assert "**1400-byte Packets (best overhead indicator):**" in md
     assert "Packet sizes are the UDP payload" in md
 
 
 def test_default_configuration_gives_exactly_the_seeds_rows():
     seed = (Path(__file__).resolve().parents[4] / "../shared/seed/results-template.md")
-    # the seed's sections; the host CPU cost is a section of its own after them
-    labels = [r.label for r in matrix.report_rows() if r.section != "cpu"]
+    # the seed's sections; the latency under load follows the idle latency, the host CPU cost is a section of its
+    # own after them (and a search's flood rates follow the packet rates: not with the default flood mode)
+    rows = matrix.report_rows()
+    assert not [r for r in rows if r.section == "pps_flood"]
+    assert [r.label for r in rows if r.section == "latency_load"] == [
+        "ICMP P50", "ICMP P99", "Load beside ICMP (8 TCP streams, Gbps)", "TCP P50", "TCP P99",
+        "Load beside TCP (8 TCP streams, Gbps)"]
+    assert [r.label for r in matrix.report_rows(pps_mode="search") if r.section == "pps_flood"] == [
+        "64 bytes", "128 bytes", "256 bytes", "512 bytes"]
+    labels = [r.label for r in rows if r.section not in ("cpu", "latency_load")]
     if seed.is_file():
         text = seed.read_text()
         seed_labels = re.findall(r"^\| ([^|]+?) \| \| \| \|$", text, re.M)
         assert labels == seed_labels
     assert labels[:4] == ["TCP Single Stream", "TCP Multi-8 Stream", "UDP Maximum", "TCP Reverse"]
-    assert [r.label for r in matrix.report_rows(8, [64, 128, 256, 512])][9:13] == [
+    assert [r.label for r in matrix.report_rows(8, [64, 128, 256, 512])][15:19] == [
         "64 bytes", "128 bytes", "256 bytes", "512 bytes"]
 
 
@@ -535,3 +544,45 @@ def test_a_cross_host_run_and_a_recovered_lab_are_named_under_anomalies():
         "hypervisor is not sampled, so the CPU cells are the client side's cost."]
     plain = {b: {"environment": {"accelerator": "kvm"}, "config": {}} for b in ("virtio", "macvtap")}
     assert _environment_anomalies(plain, ["virtio", "macvtap"], ["virtio", "macvtap"]) == []
+
+
+def test_latency_under_load_is_compared_with_each_paths_idle_latency():
+    """The loaded ÷ idle ratio per path: Fieller's interval and Welch's p (recomputed with scipy), one Holm family
+    (statsmodels) of its own; a path whose loaded latency is its idle one is not called different."""
+    from scipy import stats as st  # pylint: disable=import-outside-toplevel
+    from statsmodels.stats.multitest import multipletests  # pylint: disable=import-outside-toplevel
+
+    from ansible_collections.volt.netbench.plugins.plugin_utils.report.model import under_load  # pylint: disable=import-outside-toplevel
+    from ansible_collections.volt.netbench.plugins.plugin_utils.verdicts import make_cell as _make_cell  # pylint: disable=import-outside-toplevel
+
+    def make_cell(reps):
+        return dict(_make_cell(reps), text=f"{np.mean(list(reps.values())):,.1f}")
+
+    rows = matrix.report_rows(tests=["ping", "ping_loaded"])
+    by = {(r.test, r.metric): r for r in rows}
+    idle = {"virtio": [1000.0, 1040.0, 980.0], "native": [50.0, 52.0, 49.0]}
+    loaded = {"virtio": [3900.0, 4200.0, 3700.0], "native": [50.5, 49.0, 51.5]}
+    cells = {r: {} for r in rows}
+    for name in idle:
+        for metric in ("rtt_p50_us", "rtt_p99_us"):
+            cells[by[("ping", metric)]][name] = make_cell(dict(enumerate(idle[name], 1)))
+            cells[by[("ping_loaded", metric)]][name] = make_cell(dict(enumerate(loaded[name], 1)))
+    out = under_load(rows, cells, ["virtio", "native"])
+    assert out["family"] == 4 and [(line["backend"], line["metric"]) for line in out["lines"]] == [
+        ("virtio", "ICMP P50"), ("virtio", "ICMP P99"), ("native", "ICMP P50"), ("native", "ICMP P99")]
+    raw_p = [st.ttest_ind(loaded[n], idle[n], equal_var=False).pvalue for n in ("virtio", "virtio", "native", "native")]
+    reject, adjusted, _s, _b = multipletests(raw_p, alpha=0.05, method="holm")
+    for line, adj, rej in zip(out["lines"], adjusted, reject):
+        assert line["p_adjusted"] == pytest.approx(adj, rel=1e-6) and line["significant"] == bool(rej)
+        assert line["ratio"] == pytest.approx(np.mean(loaded[line["backend"]]) / np.mean(idle[line["backend"]]))
+    virtio = out["lines"][0]
+    assert virtio["significant"] and "higher under load" in virtio["text"] and virtio["ratio_low"] > 3
+    assert not out["lines"][2]["significant"] and "no difference shown" in out["lines"][2]["text"]
+    shown = np.mean(loaded["virtio"]) / np.mean(idle["virtio"])
+    assert out["finding"].startswith(f"Under load the latency changed beyond its interval on: virtio ICMP P50 "
+                                     f"×{shown:.2f} [{virtio['ratio_low']:.2f}, {virtio['ratio_high']:.2f}]")
+    # one repetition: estimates, never a claim
+    single = {r: {n: make_cell({1: c["values"][0]}) for n, c in cells[r].items()} for r in rows}
+    once = under_load(rows, single, ["virtio", "native"])
+    assert once["family"] == 0 and all("not tested: one repetition" in line["text"] for line in once["lines"])
+    assert once["finding"].startswith("One repetition per test")

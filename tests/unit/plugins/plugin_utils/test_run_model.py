@@ -28,8 +28,9 @@ def request(tmp_path, **settings):
 def test_the_role_defaults_make_the_default_run(tmp_path):
     run = request(tmp_path)
     assert run["requested"] == ["virtio", "vhost-net", "macvtap"] and run["run_id"] == "20261203T093005Z"
-    assert {k: run["settings"][k] for k in ("duration", "ping_count", "repeat")} == {
-        "duration": 30, "ping_count": 1000, "repeat": 3}
+    assert {k: run["settings"][k] for k in ("duration", "ping_count", "repeat", "pps_mode", "pps_loss_max")} == {
+        "duration": 30, "ping_count": 1000, "repeat": 3, "pps_mode": "search", "pps_loss_max": 0.1}
+    assert run["config"]["pps_mode"] == "search" and run["config"]["pps_loss_max_percent"] == 0.1
     assert run["config"]["extra_vars"] == {"backend": "all", "profile": "default"}
     assert run["config"]["tests"][:2] == ["iperf3_tcp_single", "iperf3_tcp_multi"] and run["config"]["repeat"] == 3
     assert run["configs"]["virtio"]["server_commands"][0].startswith("iperf3 -s -B 198.18.0.1")
@@ -42,8 +43,8 @@ def test_the_role_defaults_make_the_default_run(tmp_path):
 def test_command_line_strings_and_the_profile_fill_in_the_run(tmp_path):
     run = request(tmp_path, backend="macvtap", profile="quick", duration="7", streams="4", pps_sizes=["64", 1400],
                   tests=["ping", "pps_1400"], native="false", display_dir="results")
-    assert {k: run["settings"][k] for k in ("duration", "ping_count", "repeat", "native")} == {
-        "duration": 7, "ping_count": 200, "repeat": 1, "native": False}
+    assert {k: run["settings"][k] for k in ("duration", "ping_count", "repeat", "native", "pps_mode")} == {
+        "duration": 7, "ping_count": 200, "repeat": 1, "native": False, "pps_mode": "flood"}
     # what reproduces the run: only what differs from the profile's defaults
     assert run["config"]["extra_vars"] == {"backend": "macvtap", "profile": "quick", "duration": 7, "streams": 4,
                                            "pps_sizes": ["64", 1400], "tests": ["ping", "pps_1400"], "native": False}
@@ -60,6 +61,9 @@ def test_every_problem_is_refused_at_once_with_its_own_message(tmp_path):
                            "backend must be one of virtio, vhost-net, macvtap or all (got tap); duration must be")
     assert "8.8.8.8, 8.8.8.9 is a public address" in text
     assert "results_dir /proc/volt is not writable (cannot create a directory in /proc" in text
+    with pytest.raises(RunModelError, match=r"pps_mode must be one of flood, search \(got burst\).*pps_loss_max must "
+                                            r"be a loss in percent, at least 0 and below 100, e.g. 0.1 \(got 100\)"):
+        request(tmp_path, pps_mode="burst", pps_loss_max=100)
     with pytest.raises(RunModelError, match="run_plan: unknown settings durations"):
         plan_request({"durations": 5})
 
@@ -81,6 +85,13 @@ def test_the_lab_follows_the_hypervisors_decisions(tmp_path):
     assert set(native["environment"]["native_unavailable"]) == {"netperf_tcp_rr", "netperf_tcp_crr", "netperf_udp_rr"}
     assert not any(c.startswith("ip netns exec vnb-lab-native-server netserver") for c in native["config"]["server_commands"])
     assert all("netperf" not in t["name"] for t in native["planned"])
+    # and the run says so before the lab is built (run_plan hands these to Ansible as warnings)
+    assert lab["before_lab"] == [
+        "the native reference will not run netperf_tcp_rr, netperf_tcp_crr, netperf_udp_rr: netperf and netserver "
+        "are not installed on the hypervisor (Debian ships netperf in non-free: add a package source that names "
+        "non-free, or install it)"]
+    with_netperf = dict(CAPABILITIES, tools=dict(CAPABILITIES["tools"], netperf=True, netserver=True))
+    assert plan_lab(request(tmp_path, profile="quick"), with_netperf, now=NOW)["before_lab"] == []
     macvtap = lab["headers"]["macvtap"]["environment"]
     assert macvtap["data_path"] == "macvtap (bridge mode) on the lower device, virtio-net in QEMU userspace"
     assert macvtap["host_cpu"] == "AMD EPYC (2 CPUs)" and macvtap["guest_kernel"] == "6.1.0-28-amd64"

@@ -50,7 +50,7 @@ def test_every_question_is_a_valid_awx_question_the_playbook_reads():
     assert by_var["profile"]["choices"] == options["benchmark_profile"]["choices"]
     assert by_var["topology"]["choices"] == ["same_host", "cross_host"] and by_var["topology"]["default"] == "same_host"
     assert by_var["tests"]["choices"][:2] == ["iperf3_tcp_single", "iperf3_tcp_multi"]
-    assert len(by_var["tests"]["choices"]) == 13
+    assert len(by_var["tests"]["choices"]) == 15
     assert (by_var["repeat"]["min"], by_var["repeat"]["max"]) == (1, 50)
     # the regression gate: an empty baseline is no gate; the tolerance's default is the role's
     assert by_var["against"]["default"] == "" and not by_var["against"]["required"]
