@@ -1,7 +1,7 @@
 """The regression gate end to end: two quick runs of one lab on this machine, the second with a slower data path -
 a token bucket (tc tbf, 100 Mbit/s) on the lab's taps, set by this test inside the lab's own namespace while the
 guests boot (this kernel has no netem) - and `benchmark.yml -e against=previous` on the second: ansible-playbook
-exits 3 and the gate names the throughput rows, not the latency ones.
+exits 3 and the gate names the throughput row.
 
 It runs on the guest tests' xdist worker (its own lock and namespace): the benchmark tests' worker is the suite's
 longest."""
@@ -24,8 +24,13 @@ pytestmark = [pytest.mark.skipif(os.geteuid() != 0, reason="needs root for names
               pytest.mark.xdist_group("guests")]
 OWN_LOCK = Path("/run/volt-netbench/regression-gate-test.lock")
 TAPS = ("vnbtap0", "vnbtap1")
-# five repetitions: with four, one slow repetition of the baseline (TCG) left the drop short of the family's correction
-SETTINGS = ["-e", "backend=virtio", "-e", "repeat=5", "-e", '{"tests": ["iperf3_tcp_single", "ping"]}',
+# What the gate can call is bounded by the baseline's spread, whatever the drop: Welch's test of "the ratio is at
+# least 1 - tolerance" has |t| <= sqrt(n) / CV of the baseline. Under the suite's load (the other worker's lab) the
+# baseline's single stream once spread 0.26-1.18 Gbps (CV 55 %) and five repetitions with ping's three rows in the
+# family (15 hypotheses, Holm) left a -89 % drop short. Eight repetitions of the one throughput test (its row and its
+# CPU cost: 6 hypotheses) call it up to a CV of about 75 % - the pipeline's wiring is what this test checks; the
+# gate's power and false-alarm rate are simulated in tests/unit/.../test_regression.py.
+SETTINGS = ["-e", "backend=virtio", "-e", "repeat=8", "-e", '{"tests": ["iperf3_tcp_single"]}',
             "-e", f"benchmark_lock_path={OWN_LOCK}"]
 
 
@@ -67,7 +72,7 @@ def test_a_slower_data_path_fails_the_gate_on_its_throughput_rows(tmp_path, lab_
     finally:
         stop.set()
         watcher.join(timeout=10)
-    print(f"\n[gate e2e: two runs of virtio, 2 tests x 5] wall time {time.monotonic() - began:.0f} s")
+    print(f"\n[gate e2e: two runs of virtio, 1 test x 8] wall time {time.monotonic() - began:.0f} s")
     assert applied, "the lab's taps never appeared"
     assert second.returncode == 3, second.stdout[-6000:]
     old, new = runs(results, "virtio")
@@ -81,9 +86,8 @@ def test_a_slower_data_path_fails_the_gate_on_its_throughput_rows(tmp_path, lab_
     assert verdicts["TCP Single Stream"] == "regression"
     tcp = next(m for m in doc["metrics"] if m["metric"] == "TCP Single Stream")
     assert tcp["interval_pct"][1] < -50 and max(tcp["current"]["values"]) < 0.11
-    # the round trips of an idle link are not what the bucket limits: none of them is called a regression
-    assert {k for k, v in verdicts.items() if v == "regression"} <= {"TCP Single Stream", "TCP Single Stream, per Gbit"}
-    assert {"ICMP P50", "ICMP P95", "ICMP P99"} <= set(verdicts)
+    # the run's rows: the single stream and its host CPU cost, nothing else compared
+    assert set(verdicts) <= {"TCP Single Stream", "TCP Single Stream, per Gbit"}
     text = flat(second.stdout)
     assert f"Run {new['run_id']} against {old['run_id']} (tolerance ±50 %): REGRESSION in" in text
     assert "volt.netbench.gate: a regression beyond the tolerance - exit status 3" in second.stderr
