@@ -145,14 +145,9 @@ class ActionModule(VoltActionBase):
         how = test["search"]
         payload = int(how["payload"])
         confirmed: dict = {"test": test, "ran": None}
-        seen: list = []  # every probe that produced an output, also when a later one fails
+        probes: list = []  # every probe that produced an output, also when a later one fails
 
         def probe(kind: str, target):
-            record = _probe(kind, target)
-            seen.append(record)
-            return record
-
-        def _probe(kind: str, target):
             rate = ["-b", str(pps_search.bits_per_second(target, payload) if target else 0)]
             if kind == "confirm":
                 argv = list(test["argv"]) + rate
@@ -176,7 +171,7 @@ class ActionModule(VoltActionBase):
         try:
             outcome = pps_search.search(probe, loss_max=float(how["loss_max"]), max_probes=int(how["max_probes"]),
                                         resolution=float(how["resolution"]),
-                                        confirm_attempts=int(how["confirm_attempts"]))
+                                        confirm_attempts=int(how["confirm_attempts"]), probes=probes)
         except (pps_search.SearchError, ParseError) as err:
             problem = f"packet-rate search: {err}"
         except _Stopped:
@@ -185,7 +180,6 @@ class ActionModule(VoltActionBase):
                                    "answered": 0.0, "clock_up": None}
         if outcome is not None and outcome["result"] is None:
             problem = f"packet-rate search: {outcome['message']}"
-        probes = outcome["probes"] if outcome else seen
         document = pps_search.search_document(
             outcome or {"probes": probes, "found_pps": None, "converged": False, "message": problem},
             payload=payload, loss_max=float(how["loss_max"]), probe_s=float(how["probe_s"]),

@@ -78,13 +78,14 @@ def passes(record: dict[str, Any], loss_max: float) -> bool:
 
 def search(probe: Callable[[str, float | None], dict[str, Any]], *, loss_max: float = LOSS_MAX_PCT,
            max_probes: int = MAX_PROBES, resolution: float = RESOLUTION,
-           confirm_attempts: int = CONFIRM_ATTEMPTS) -> dict[str, Any]:
+           confirm_attempts: int = CONFIRM_ATTEMPTS, probes: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Run the search with PROBE(kind, target_pps) -> a probe_record (target None: a flood; kind 'confirm': at
     the test's duration). Returns {probes, found_pps (the confirmed offered rate; None: a flood carried
-    everything), result (the last confirming record), converged, message}."""
+    everything), result (the last confirming record), converged, message}. PROBES: the list every record is
+    appended to as it comes (the caller's keeps them when a probe raises)."""
     if not 0 <= loss_max < 100:
         raise ValueError(f"loss_max must be a percentage from 0 to below 100, got {loss_max}")
-    probes: list[dict[str, Any]] = []
+    probes = [] if probes is None else probes
     flood = probe("flood", None)
     probes.append(flood)
     if passes(flood, loss_max):

@@ -112,7 +112,8 @@ def pps_note(chosen: dict[str, dict], measured: list[str]) -> str:
     """The packet-rate table's note: the payload, and how the runs measured a rate (their pps_mode)."""
     configs = [chosen[n].get("config") or {} for n in measured]
     modes = {c.get("pps_mode") or "flood" for c in configs}
-    loss = next((c.get("pps_loss_max_percent") for c in configs if c.get("pps_loss_max_percent") is not None), 0.1)
+    loss = next((c.get("pps_loss_max_percent") for c in configs if c.get("pps_loss_max_percent") is not None),
+                pps_search.LOSS_MAX_PCT)
     parts = [PPS_NOTE]
     if "search" in modes:
         parts.append(PPS_SEARCH_NOTE.format(loss=f"{float(loss):g} %", probe_s=pps_search.PROBE_S))

@@ -124,3 +124,17 @@ def test_the_search_file_adds_the_flood_beside_the_found_rate():
     assert extra["offered_pps"] == out["found_pps"] and extra["pps_loss_max_percent"] == 0.1
     assert extra["search_probes"] == sum(1 for k, _t in path.calls if k == "probe")
     assert pps_search.bits_per_second(11_000, 64) == 5_632_000
+
+
+def test_the_callers_list_keeps_the_probes_made_before_one_fails():
+    path = Path_(11_000.0, sender=42_000.0)
+
+    def failing(kind, target):
+        if len(path.calls) == 3:
+            raise pps_search.SearchError("iperf3 stopped answering")
+        return path(kind, target)
+
+    kept: list = []
+    with pytest.raises(pps_search.SearchError):
+        pps_search.search(failing, loss_max=0.1, probes=kept)
+    assert [p["kind"] for p in kept] == ["flood", "probe", "probe"]
