@@ -27,7 +27,7 @@ def check_problem(where: str, probe: dict, servers: list[list[str]]) -> str:
             return problem
     if probe["failed_server"] is not None:
         index, rc = probe["failed_server"]
-        return f"{shlex.join(servers[index])} did not start on {where} (rc={rc})"
+        return f"{shlex.join(servers[index])} failed on {where} (rc={rc})"
     return ""
 
 

@@ -54,7 +54,8 @@ VERDICTS = (REGRESSION, IMPROVEMENT, UNCHANGED, NO_CHANGE)
 MEASURED_CONFIG = (("duration_s", "Test duration (s)"), ("ping_count", "Ping count"),
                    ("ping_interval_s", "Ping interval (s)"), ("parallel_streams", "Parallel streams"),
                    ("pps_sizes", "Packet sizes"), ("pps_mode", "Packet rate mode"),
-                   ("pps_loss_max_percent", "Packet rate loss bound (%)"), ("iperf3_omit_s", "iperf3 warm-up (s)"))
+                   ("pps_loss_max_percent", "Packet rate loss bound (%)"), ("iperf3_omit_s", "iperf3 warm-up (s)"),
+                   ("guest_tuning", "Guest tuning"))
 # The set-up and the environment: listed first, usually the point of the comparison.
 SETUP_CONFIG = (("profile", "Profile"), ("repeat", "Repetitions"), ("tests", "Tests"), ("mtu", "MTU"),
                 ("topology", "Topology"))

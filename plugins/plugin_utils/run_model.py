@@ -29,7 +29,7 @@ from ansible_collections.volt.netbench.plugins.module_utils.lab import lab_paths
 from ansible_collections.volt.netbench.plugins.plugin_utils.dry_run import results_dir_problem
 from ansible_collections.volt.netbench.plugins.plugin_utils.guest_inventory import ssh_argv
 from ansible_collections.volt.netbench.plugins.plugin_utils.inputs import benchmark_problems
-from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import NATIVE, PPS_SIZES, plan_matrix
+from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import NATIVE, PPS_SIZES, guest_tuning, plan_matrix
 from ansible_collections.volt.netbench.plugins.plugin_utils.pps_search import LOSS_MAX_PCT, MODES as PPS_MODES
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import CPU_SAMPLES, ResultsError, new_run_id
 
@@ -317,7 +317,8 @@ def plan_request(given: dict[str, Any], now: dt.datetime | None = None) -> dict[
         # the files the teardown keeps in every run directory (results.py reads the CPU samples by that name)
         "run_files": {"cpu_samples": CPU_SAMPLES, "console": "console-{guest}.log"},
         # the configuration each backend's run records (its own traffic servers' commands)
-        "configs": {b: dict(config, server_commands=[" ".join(c) for c in asked["servers_by_backend"][b]])
+        "configs": {b: dict(config, server_commands=[" ".join(c) for c in asked["servers_by_backend"][b]],
+                            **({} if b == NATIVE else {"guest_tuning": " ".join(guest_tuning())}))
                     for b in requested},
         "config": config,
     }
@@ -466,7 +467,8 @@ def plan_lab(request: dict[str, Any], capabilities: dict[str, Any], image: dict[
                 for index, (name, port) in enumerate(GUESTS) if name in mine],
         guest_hosts=guest_hosts,
         # each guest of this hypervisor checked (the client first), the traffic servers started on the server
-        guest_checks=[{"name": name, "servers": plan["server_commands"] if name == "server" else []}
+        # both tuned first (matrix.GUEST_SYSCTLS)
+        guest_checks=[{"name": name, "servers": [guest_tuning()] + (plan["server_commands"] if name == "server" else [])}
                       for name in reversed(mine)],
         native_endpoints=[{"name": name, "netns": paths["native_netns"][name],
                            "address": addresses[NATIVE][f"{name}_cidr"]}

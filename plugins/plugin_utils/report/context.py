@@ -89,6 +89,8 @@ def _test_config(chosen: dict[str, dict], measured: list[str], shown: list[str])
         return "; ".join(f"{n}: {_show(v)}{unit}" for n, v in seen.items())
 
     accel = sorted({str(chosen[n].get("environment", {}).get("accelerator") or NA) for n in measured})
+    guests = [n for n in measured if n != NATIVE]
+    tuning = sorted({str(chosen[n].get("config", {}).get("guest_tuning") or "") for n in guests})
     omit = agreed("iperf3_omit_s")
     duration = agreed("duration_s", " seconds per test")
     if omit not in (NA, "0"):
@@ -104,6 +106,8 @@ def _test_config(chosen: dict[str, dict], measured: list[str], shown: list[str])
         "profile": agreed("profile"),
         "repeat": agreed("repeat"),
         "accelerator": ", ".join(accel) if accel else NA,
+        # what the guests were tuned with before the tests (matrix.GUEST_SYSCTLS); runs of older versions: none
+        "guest_tuning": "; ".join(f"`{t}`" for t in tuning if t) or ("none recorded" if guests else NA),
         "data_paths": [
             {"backend": n if n != NATIVE else "native (reference)",
              "path": _show((chosen[n].get("environment") or {}).get("data_path"))} for n in shown

@@ -58,7 +58,8 @@ ROWS = {
 CONFIG = {"duration_s": 30, "ping_count": 1000, "ping_interval_s": 0.01, "parallel_streams": 8,
           "pps_sizes": [64, 128, 256, 512], "profile": "default",
           "extra_vars": {"profile": "default"},
-          "server_commands": ["iperf3 -s -B 198.18.0.2 -D", "sockperf sr --tcp -i 198.18.0.2 --daemonize"]}
+          "server_commands": ["iperf3 -s -B 198.18.0.2 -D", "sockperf sr --tcp -i 198.18.0.2 --daemonize"],
+          "guest_tuning": "sysctl -q -w net.core.rmem_max=4194304 net.core.rmem_default=4194304"}
 ENV = {"host_cpu": "AMD EPYC 7B13", "host_ram": "24 GiB", "host_nic": "veth (lab namespace)",
        "host_kernel": "6.18.44", "vm_vcpus": 1, "vm_ram": "1 GiB", "guest_kernel": "6.1.0-41-amd64",
        "qemu_version": "7.2.22", "accelerator": "tcg", "date": "2026-11-26"}
@@ -242,6 +243,8 @@ def test_environment_config_raw_data_and_reproducibility(md, tree):
     assert "ansible-playbook playbooks/benchmark.yml -e backend=virtio -e profile=default" in md
     assert "ansible-playbook playbooks/benchmark.yml -e backend=vhost-net\n" in md
     assert "iperf3 -s -B 198.18.0.2 -D" in md
+    assert ("- Guests tuned before the tests (UDP socket receive buffers): "
+            "`sysctl -q -w net.core.rmem_max=4194304 net.core.rmem_default=4194304`") in md
     assert "ping: ping -c 20 -i 0.01 198.18.0.2" in md
 
 

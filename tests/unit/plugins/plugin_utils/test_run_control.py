@@ -222,7 +222,7 @@ def test_one_probe_checks_a_guest_and_starts_its_servers_in_order(tmp_path):
     assert probe["kernel"] == subprocess.run(["uname", "-r"], capture_output=True, text=True, check=True).stdout.strip()
     assert probe["failed_server"] == (1, 3) and first.exists() and not after.exists()
     good = dict(probe, missing=[], iperf3=FIXTURE_VERSION)
-    assert check_problem("guest server", good, servers) == "sh -c 'exit 3' did not start on guest server (rc=3)"
+    assert check_problem("guest server", good, servers) == "sh -c 'exit 3' failed on guest server (rc=3)"
     old = check_problem("guest server", dict(good, iperf3=FIXTURE_VERSION.replace("iperf 3.12", "iperf 3.9")), servers)
     assert "3.9" in old and "3.11" in old
     assert check_problem("guest client", probe, servers).startswith(

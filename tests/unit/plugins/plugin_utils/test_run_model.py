@@ -229,8 +229,11 @@ def test_a_cross_host_pair_splits_the_guests_and_lays_one_cable_per_wiring(tmp_p
     # each keeps its place in the lab (the MACs on the wire differ)
     assert [g["index"] for g in lab_a["guests"] + lab_b["guests"]] == [0, 1]
     assert lab_a["guest_hosts"] == lab_b["guest_hosts"] == {"server": "hv-a-server", "client": "hv-b-client"}
-    assert lab_a["guest_checks"] == [{"name": "server", "servers": lab_a["plan"]["server_commands"]}]
-    assert lab_b["guest_checks"] == [{"name": "client", "servers": []}]
+    # each guest's UDP receive buffers first (matrix.GUEST_SYSCTLS), then the server's traffic servers
+    tuning = ["sysctl", "-q", "-w", "net.core.rmem_max=4194304", "net.core.rmem_default=4194304"]
+    assert lab_a["guest_checks"] == [{"name": "server", "servers": [tuning] + lab_a["plan"]["server_commands"]}]
+    assert lab_b["guest_checks"] == [{"name": "client", "servers": [tuning]}]
+    assert lab_b["headers"]["virtio"]["config"]["guest_tuning"] == " ".join(tuning)
     # the native reference host to host: its server's namespace on hv-a, its client's on hv-b
     assert lab_a["native_endpoints"] == [{"name": "server", "netns": "vnb-a-native-server", "address": "198.18.3.1/24"}]
     assert lab_b["native_endpoints"] == [{"name": "client", "netns": "vnb-b-native-client", "address": "198.18.3.2/24"}]
