@@ -10,7 +10,7 @@ from ansible.errors import AnsibleConnectionFailure
 from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
 from ansible_collections.volt.netbench.plugins.plugin_utils.iperf3 import version_problem
 from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import (
-    RunControlError, parse_probe, probe_command)
+    GUEST_JOB_TEMPLATE, RunControlError, parse_probe, probe_command)
 
 
 def check_problem(where: str, probe: dict, servers: list[list[str]]) -> str:
@@ -40,6 +40,7 @@ class ActionModule(VoltActionBase):
         "servers": {"type": "list", "elements": "list", "default": []},
         "name": {"type": "str", "default": ""},
         "host": {"type": "bool", "default": False},
+        "job_dir": {"type": "bool", "default": False},
     }
 
     def execute(self, args, task_vars):
@@ -50,7 +51,8 @@ class ActionModule(VoltActionBase):
             return {"changed": False, "skipped": True, "msg": "check mode: the guest is not contacted"}
         try:
             # the guests are logged in as root; on the hypervisor (the native reference) become applies
-            res = self._low_level_execute_command(probe_command(args["tools"], servers), sudoable=args["host"])
+            res = self._low_level_execute_command(probe_command(args["tools"], servers, args["job_dir"]),
+                                                  sudoable=args["host"])
             probe = parse_probe(res.get("stdout", ""))
         except AnsibleConnectionFailure as err:
             return {"failed": True, "msg": f"{where} cannot be reached over SSH: {err}"}
@@ -58,8 +60,10 @@ class ActionModule(VoltActionBase):
             return {"failed": True, "msg": f"{where}: {err} (rc={res.get('rc')}, stderr: "
                                            f"{(res.get('stderr') or '').strip()[-300:]})"}
         problem = check_problem(where, probe, servers)
+        if args["job_dir"] and not probe["job_dir"] and not problem:
+            problem = f"{where} could not make its job directory (mktemp -d {GUEST_JOB_TEMPLATE})"
         result = {"changed": bool(servers) and not problem, "kernel": probe["kernel"], "iperf3": probe["iperf3"],
-                  "missing": probe["missing"], "servers": [shlex.join(s) for s in servers]}
+                  "missing": probe["missing"], "servers": [shlex.join(s) for s in servers], "job_dir": probe["job_dir"]}
         if problem:
             result.update(failed=True, msg=problem)
         return result

@@ -15,8 +15,8 @@ from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_p
 from ansible_collections.volt.netbench.plugins.plugin_utils import pps_search
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import LOAD_LEAD_S, PARSERS, headline
 from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import (
-    COLLECT_SLACK, JOB_DIR, RunControlError, append_progress, classify, collect_command, parse_clock, parse_envelope,
-    read_progress, start_command, tool_clock, tool_error, write_outputs)
+    COLLECT_SLACK, JOB_DIR, RunControlError, append_progress, classify, collect_command, in_job_dir, parse_clock,
+    parse_envelope, read_progress, start_command, tool_clock, tool_error, write_outputs)
 
 # A dropped SSH session while the job runs on is retried this many times before the client counts as lost.
 COLLECT_ATTEMPTS = 3
@@ -44,6 +44,7 @@ class ActionModule(VoltActionBase):
         "test": {"type": "dict", "required": True},
         "run_dir": {"type": "path", "required": True},
         "not_run": {"type": "str", "default": ""},
+        "job_dir": {"type": "str", "default": ""},
     }
 
     def _shell(self, command: str, host: bool = False) -> dict:
@@ -60,6 +61,11 @@ class ActionModule(VoltActionBase):
         started = time.monotonic()
         job, start_error, client_lost, problem = None, "", "", ""
         host, job_dir = bool(test.get("host")), test.get("job_dir", JOB_DIR)
+        if args["job_dir"] and not host:
+            # the client's own job directory (made by its check with mktemp -d) stands for the plan's
+            job_dir = args["job_dir"]
+            argv = in_job_dir(test["argv"], job_dir)
+            test = dict(test, argv=argv, command=" ".join(argv))
         sent = answered = 0.0
         clock_up = None
         # a guest lost earlier in the lab (run_note) stops the tests on the guests, not the hypervisor's own

@@ -16,6 +16,7 @@ import os
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import time
 
@@ -39,12 +40,12 @@ def lab_paths(netns: str | None, run_root: str = RUN_ROOT, guest_root: str | Non
     ``native_job_dir`` (the native reference's job files); under GUEST_ROOT (default RUN_ROOT/guests):
     ``guest_dir`` (qemu_guest's overlays, sockets, pidfiles, console logs); ``heartbeat`` and ``recovered``
     (the hypervisor's guard, :func:`guard`). On the controller under
-    CONTROLLER_ROOT (default ~/.cache/volt-netbench/labs): ``controller_dir`` with ``known_hosts`` and
+    CONTROLLER_ROOT (:func:`default_controller_root`): ``controller_dir`` with ``known_hosts`` and
     the guests' SSH ``control_path`` (``control_match`` is what a control master's command line holds),
     and ``watchdog_config``. ``native_netns`` names the native reference's two namespaces."""
     lab = lab_name(netns)
     guest_root = guest_root or f"{run_root}/guests"
-    controller_root = controller_root or os.path.expanduser("~/.cache/volt-netbench/labs")
+    controller_root = controller_root or default_controller_root()
     controller_dir = f"{controller_root}/{lab}"
     return {
         "lab": lab,
@@ -66,6 +67,65 @@ def lab_paths(netns: str | None, run_root: str = RUN_ROOT, guest_root: str | Non
         "recovered": f"{run_root}/{lab}.recovered.json",
         "native_netns": {"server": f"{netns or 'vnb'}-native-server", "client": f"{netns or 'vnb'}-native-client"},
     }
+
+
+# The controller's lab state when ansible-playbook runs as root: a root-only directory, not the HOME that
+# `sudo -E` keeps (the watchdog acts as root on what its configuration there names).
+ROOT_CONTROLLER_ROOT = f"{RUN_ROOT}/controller"
+
+
+def default_controller_root() -> str:
+    """Where the controller keeps its labs' state (known_hosts, SSH control sockets, the watchdog's
+    configuration): ROOT_CONTROLLER_ROOT for root; else the user's runtime directory ($XDG_RUNTIME_DIR, 0700),
+    else ~/.cache/volt-netbench/labs. Whichever it is, :func:`private_dir` checks it before use."""
+    if os.geteuid() == 0:
+        return ROOT_CONTROLLER_ROOT
+    runtime = os.environ.get("XDG_RUNTIME_DIR", "")
+    if runtime and os.path.isdir(runtime):
+        return f"{runtime}/volt-netbench"
+    return os.path.expanduser("~/.cache/volt-netbench/labs")
+
+
+def _owned_problem(path: str, st: os.stat_result, what: str, mode_mask: int) -> str:
+    if st.st_uid != os.geteuid():
+        return f"{what} {path} is owned by uid {st.st_uid}, not by this user (uid {os.geteuid()})"
+    if st.st_mode & mode_mask:
+        return f"{what} {path} has mode {stat.S_IMODE(st.st_mode):04o}: others may change it"
+    return ""
+
+
+def private_dir(path: str, create: bool = True) -> str:
+    """Make sure PATH is a directory only this user can use (created 0700 when missing; a too-open one of ours
+    is narrowed to 0700). Returns the problem when it cannot be ('' when it is fine): a symbolic link, another
+    owner."""
+    if create and not os.path.lexists(path):
+        os.makedirs(path, mode=0o700, exist_ok=True)
+    try:
+        st = os.lstat(path)
+    except OSError as err:
+        return f"{path}: {err.strerror}"
+    if not stat.S_ISDIR(st.st_mode):
+        return f"{path} is not a directory (a symbolic link or a file)"
+    problem = _owned_problem(path, st, "directory", 0)
+    if problem:
+        return problem
+    if stat.S_IMODE(st.st_mode) & 0o077:
+        os.chmod(path, 0o700)
+    return ""
+
+
+def private_file(path: str) -> str:
+    """Why the file PATH must not be trusted ('' when it may): not a regular file (a symbolic link), another
+    owner, writable by others, or in a directory others may change."""
+    try:
+        st = os.lstat(path)
+        parent = os.lstat(os.path.dirname(os.path.abspath(path)))
+    except OSError as err:
+        return f"{path}: {err.strerror}"
+    if not stat.S_ISREG(st.st_mode):
+        return f"{path} is not a regular file"
+    return (_owned_problem(path, st, "file", 0o022)
+            or _owned_problem(os.path.dirname(os.path.abspath(path)), parent, "directory", 0o077))
 
 
 def control_match(controller_dir: str) -> str:
@@ -94,10 +154,22 @@ def lock_held_by(path: str, owner_pid: int) -> bool:
     return bool(holder) and holder.get("owner_pid") == owner_pid
 
 
-def lock_stale(holder: dict, max_age: float) -> bool:
-    """A holder that can be taken over: unreadable, its ansible-playbook gone (same host), or too old."""
+def lock_stale(holder: dict, max_age: float, now: float | None = None) -> bool:
+    """A holder that can be taken over: unreadable, its ansible-playbook gone (same host), a remote run whose
+    controller went silent (its ``heartbeat`` file, which the run's watchdog touches every few seconds, missing or
+    untouched for the holder's ``stale_after`` seconds - also when the run was interrupted before its guard
+    started), or too old (MAX_AGE)."""
+    now = time.time() if now is None else now
     if holder.get("corrupt"):
         return True
+    beat = holder.get("heartbeat")
+    if beat and now - holder.get("taken", 0) > float(holder.get("stale_after") or 600):
+        try:
+            silent = now - os.stat(beat).st_mtime
+        except OSError:
+            silent = float("inf")
+        if silent > float(holder.get("stale_after") or 600):
+            return True
     if holder.get("owner_host") == socket.gethostname():
         pid = holder.get("owner_pid")
         try:
@@ -105,7 +177,7 @@ def lock_stale(holder: dict, max_age: float) -> bool:
                 return b"ansible" not in handle.read()
         except (OSError, TypeError):
             return True
-    return time.time() - holder.get("taken", 0) > max_age
+    return now - holder.get("taken", 0) > max_age
 
 
 def netns_pids(name: str) -> list[int]:
@@ -113,45 +185,89 @@ def netns_pids(name: str) -> list[int]:
     return [int(pid) for pid in out.split() if pid.isdigit()]
 
 
+# What a lab creates carries this mark: a device's alias (ip link set dev NAME alias MARK), a namespace's on its
+# loopback device. volt.netbench.netdev adopts or deletes only what has it, and so does the watchdog's teardown.
+MARK = "volt-netbench"
+
+
+def is_marked(link: dict | None) -> bool:
+    """Whether LINK (an entry of ``ip -j link show``) carries the lab's mark."""
+    return bool(link) and (link.get("ifalias") or "") == MARK
+
+
+def netns_marked(name: str) -> bool:
+    """Whether namespace NAME was created by volt.netbench.netdev (its loopback device carries the mark)."""
+    out = subprocess.run(["ip", "-n", name, "-j", "link", "show", "dev", "lo"], capture_output=True, text=True,
+                         check=False).stdout
+    try:
+        return is_marked((json.loads(out) or [None])[0])
+    except ValueError:
+        return False
+
+
+def within(path: str, roots) -> bool:
+    """Whether PATH (symbolic links resolved) lies strictly inside one of ROOTS."""
+    real = os.path.realpath(path)
+    for root in roots:
+        top = os.path.realpath(root).rstrip("/")
+        if real.startswith(top + "/") and real != top:
+            return True
+    return False
+
+
 def kill_netns(name: str) -> None:
-    """Kill every process left in namespace NAME and delete it (the watchdog's teardown)."""
+    """Kill every process left in namespace NAME and delete it (the watchdog's teardown): a PID is signalled only
+    while its process is still in that namespace (a PID reused since ``ip netns pids`` is left alone)."""
+    from ansible_collections.volt.netbench.plugins.module_utils.procs import in_netns, netns_inode, signal_if
+
+    inode = netns_inode(f"/run/netns/{name}")
     for pid in netns_pids(name):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
+        signal_if(pid, signal.SIGKILL, in_netns(inode))
     subprocess.run(["ip", "netns", "delete", name], capture_output=True, check=False)
 
 
-def teardown_lab(cfg: dict) -> list[str]:
+def teardown_lab(cfg: dict, roots=(RUN_ROOT,)) -> list[str]:
     """The hypervisor's side of a lab's teardown, for the controller's watchdog (a local lab) and the
     hypervisor's guard (a lab whose controller went silent): the guests recorded under ``state_dir``, the
     native reference's namespaces (``extra_netns``) and the lab's (``netns``, when ``manage_netns``) with every
     process in them, the run-time directories (``state_dir``, ``chardev_dir``, ``job_dir``) and the CPU
-    sampler's files (``cpu_samples``). Returns what it found and removed, in words."""
+    sampler's files (``cpu_samples``). Only what is the lab's is touched: namespaces that carry the mark
+    (:data:`MARK`), files and directories inside ROOTS (the collection's run-time directory). Returns what it
+    found and removed, in words; what it left alone as ``refused: ...``."""
     from ansible_collections.volt.netbench.plugins.module_utils.qemu import guest_names, stop_all
 
     removed = []
-    if cfg.get("state_dir"):
+
+    def ours(key: str) -> bool:
+        if not cfg.get(key):
+            return False
+        if within(cfg[key], roots):
+            return True
+        removed.append(f"refused: {key} {cfg[key]} is outside {', '.join(roots)}: left alone")
+        return False
+
+    allowed = {key for key in ("state_dir", "chardev_dir", "job_dir", "cpu_samples") if ours(key)}
+    if "state_dir" in allowed:
         names = guest_names(cfg["state_dir"])
         removed += [f"guest {name}" for name in names]
         removed += [f"guest error: {error}" for error in stop_all(cfg["state_dir"])]
     names = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=False).stdout.split()
-    for extra in cfg.get("extra_netns") or []:
-        if extra in names:
-            removed.append(f"namespace {extra}")
-            kill_netns(extra)
     netns = cfg.get("netns")
-    if netns and cfg.get("manage_netns", True) and netns in names:
-        removed.append(f"namespace {netns}")
-        kill_netns(netns)
+    for ns in list(cfg.get("extra_netns") or []) + ([netns] if netns and cfg.get("manage_netns", True) else []):
+        if ns not in names:
+            continue
+        if not netns_marked(ns):
+            removed.append(f"refused: namespace {ns} was not created by volt.netbench (no mark on its lo): left alone")
+            continue
+        removed.append(f"namespace {ns}")
+        kill_netns(ns)
     for key in ("state_dir", "chardev_dir", "job_dir"):
-        if cfg.get(key) and os.path.exists(cfg[key]):
+        if key in allowed and os.path.exists(cfg[key]):
             removed.append(f"directory {cfg[key]}")
             shutil.rmtree(cfg[key], ignore_errors=True)
-    if cfg.get("cpu_samples"):
+    if "cpu_samples" in allowed:
         for path in (cfg["cpu_samples"], sampler_pidfile(cfg["cpu_samples"])):
-            if os.path.exists(path):
+            if os.path.lexists(path):
                 removed.append(f"file {path}")
                 os.unlink(path)
     return removed

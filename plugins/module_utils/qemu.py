@@ -17,6 +17,7 @@ import socket
 import time
 
 from ansible_collections.volt.netbench.plugins.module_utils.backends import BACKENDS
+from ansible_collections.volt.netbench.plugins.module_utils.procs import signal_if
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
@@ -133,11 +134,23 @@ def nic_args(nic: dict, index: int, fd: int | None = None) -> list[str]:
     return ["-netdev", netdev, "-device", device]
 
 
+# QEMU's seccomp filter: obsolete system calls and resource control (scheduler/affinity changes) denied.
+# Measured with QEMU 7.2 here: elevateprivileges=deny and spawn=deny kill a -daemonize'd QEMU at start (its
+# daemonizing fork and setsid), so privileges are dropped with -runas instead.
+SANDBOX_OPTS = "on,obsolete=deny,resourcecontrol=deny"
+USER_RE = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
+
+
 def build_argv(*, qemu: str, name: str, paths: dict[str, str], accelerator: str, vcpus: int, memory_mb: int,
                nics: list[dict], mgmt_mac: str, ssh_port: int, mgmt_outbound: bool = False,
                kernel: str | None = None, initrd: str | None = None, append: str = "",
-               seed: str | None = None, netns: str = "", fds: dict[int, int] | None = None) -> list[str]:
+               seed: str | None = None, netns: str = "", fds: dict[int, int] | None = None,
+               sandbox: bool = True, runas: str = "") -> list[str]:
     """QEMU's command line for one guest.
+
+    SANDBOX: QEMU's seccomp filter (SANDBOX_OPTS); RUNAS: the user QEMU drops to once it has opened its
+    disks, NICs, sockets and console (QEMU runs as root to open taps and macvtaps; a guest that escapes its
+    emulator then holds that user's rights, not root's).
 
     With KERNEL/INITRD the guest boots them directly and reads its configuration from the kernel
     command line; without them it boots the image's own boot loader (a cloud image with a SEED).
@@ -157,9 +170,15 @@ def build_argv(*, qemu: str, name: str, paths: dict[str, str], accelerator: str,
     macs = [nic["mac"].lower() for nic in nics] + [mgmt_mac.lower()]
     if len(set(macs)) != len(macs):
         raise GuestError(f"guest {name}: every NIC needs its own MAC (got {', '.join(macs)})")
+    if runas and not USER_RE.match(runas):
+        raise GuestError(f"runas {runas!r} is not a user name (a-z 0-9 _ -, starting with a letter or _)")
     fds = fds or {}
     argv = [qemu, "-name", f"guest={name},debug-threads=on", "-machine", "pc", *accel_args(accelerator, vcpus),
             "-m", str(memory_mb), "-nodefaults", "-no-user-config", "-display", "none", "-vga", "none"]
+    if sandbox:
+        argv += ["-sandbox", SANDBOX_OPTS]
+    if runas:
+        argv += ["-runas", runas]
     if kernel:
         # a panic (init gone) ends QEMU at once instead of a reboot loop: the boot fails fast with its console
         argv += ["-kernel", kernel, "-initrd", initrd,
@@ -265,11 +284,9 @@ def stop_guest(state_dir: str, name: str, check_mode: bool = False) -> bool:
             return changed
         qmp_quit(paths["qmp"])
         for sig, wait in ((None, 5.0), (signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
-            if sig is not None:
-                try:
-                    os.kill(pid, sig)
-                except ProcessLookupError:
-                    break
+            # only while the PID is still this state directory's QEMU (pinned, then checked, then signalled)
+            if sig is not None and not signal_if(pid, sig, lambda p: alive(p, state_dir)):
+                break
             deadline = time.monotonic() + wait
             while alive(pid, state_dir) and time.monotonic() < deadline:
                 time.sleep(0.1)

@@ -66,9 +66,16 @@ path:
   returned: always
   type: str
 pidfile:
-  description: The sampler's pidfile beside it (the watchdog removes both).
+  description:
+    - The sampler's pidfile beside it (the watchdog removes both), JSON with its PID and start time.
+    - A stop signals that PID only while it still has that start time (a PID the kernel gave to another
+      process since is left alone).
   returned: always
   type: str
+signalled:
+  description: Whether a running sampler was signalled (C(stopped)); false for a pidfile whose PID was reused.
+  returned: state is stopped
+  type: bool
 """
 
 import json
@@ -80,6 +87,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.volt.netbench.plugins.module_utils.hostcpu import sample
 from ansible_collections.volt.netbench.plugins.module_utils.lab import sampler_pidfile
+from ansible_collections.volt.netbench.plugins.module_utils.procs import identity, is_same, signal_if
 from ansible_collections.volt.netbench.plugins.module_utils.qemu import guest_paths, recorded_pid
 
 
@@ -124,36 +132,51 @@ def _start(module, path, pids):
     pid = int(os.read(read, 32).decode() or 0)
     os.close(read)
     os.waitpid(child, 0)  # the intermediate child only (the module may have other children)
+    # the sampler's start time beside its PID: a later stop signals it only while that PID is still this sampler
+    ident = identity(pid) or {"pid": pid, "start": None}
     with open(pidfile, "w", encoding="utf-8") as handle:
-        handle.write(str(pid))
+        json.dump(ident, handle)
     return pid
 
 
-def _alive(pid):
-    """Running, not a zombie waiting for an init that reaps late."""
+def _alive(pid, ident):
+    """Still this sampler (not a reused PID), running, not a zombie waiting for an init that reaps late."""
     try:
         with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
-            return handle.read().rpartition(")")[2].split()[0] != "Z"
+            state = handle.read().rpartition(")")[2].split()[0]
     except OSError:
         return False
+    return state != "Z" and is_same(ident)(pid)
+
+
+def read_pidfile(pidfile):
+    """The sampler's {pid, start} from its pidfile; None when there is none. A pidfile without a start time
+    (an older version's, or unreadable) gives start None: its PID is never signalled."""
+    try:
+        with open(pidfile, encoding="utf-8") as handle:
+            text = handle.read().strip()
+    except OSError:
+        return None
+    try:
+        ident = json.loads(text)
+        return {"pid": int(ident["pid"]), "start": ident.get("start")}
+    except (ValueError, TypeError, KeyError):
+        return {"pid": int(text) if text.isdigit() else None, "start": None}
 
 
 def _stop(pidfile):
-    try:
-        with open(pidfile, encoding="utf-8") as handle:
-            pid = int(handle.read().strip())
-    except (OSError, ValueError):
-        return False
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
+    """Stop the sampler named by PIDFILE (only when its PID still has the start time recorded) and remove the
+    pidfile. Returns whether there was a pidfile, and whether a process was signalled."""
+    ident = read_pidfile(pidfile)
+    if ident is None:
+        return False, False
+    signalled = bool(ident["pid"]) and signal_if(ident["pid"], signal.SIGTERM, is_same(ident))
     for _attempt in range(50):
-        if not _alive(pid):
+        if not signalled or not _alive(ident["pid"], ident):
             break
         time.sleep(0.1)
     os.unlink(pidfile)
-    return True
+    return True, signalled
 
 
 def main():
@@ -173,13 +196,13 @@ def main():
     if module.params["state"] == "stopped":
         if module.check_mode:
             module.exit_json(changed=os.path.exists(sampler_pidfile(path)), path=path, pidfile=sampler_pidfile(path))
-        changed = _stop(sampler_pidfile(path))
+        changed, signalled = _stop(sampler_pidfile(path))
         try:
             with open(path, encoding="utf-8") as handle:
                 count = sum(1 for line in handle if line.strip())
         except OSError:
             count = 0
-        module.exit_json(changed=changed, samples=count, path=path, pidfile=sampler_pidfile(path))
+        module.exit_json(changed=changed, samples=count, path=path, pidfile=sampler_pidfile(path), signalled=signalled)
     if module.params["interval"] <= 0:
         module.fail_json(msg=f"interval must be above 0 seconds, got {module.params['interval']}")
     pids = {}

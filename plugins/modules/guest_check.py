@@ -36,6 +36,12 @@ options:
     description: The command runs on the hypervisor itself (the native reference's servers), where become applies.
     type: bool
     default: false
+  job_dir:
+    description:
+      - Also make the guest's job directory, C(mktemp -d /var/tmp/volt-netbench-jobs.XXXXXXXXXX) (mode 0700, a name
+        no other user of the guest can create first), and return it as RV(job_dir) for M(volt.netbench.guest_test).
+    type: bool
+    default: false
 notes:
   - Check mode does not contact the guest.
 """
@@ -68,4 +74,9 @@ servers:
   returned: success
   type: list
   elements: str
+job_dir:
+  description: The job directory made (O(job_dir=true)); empty otherwise.
+  returned: success
+  type: str
+  sample: /var/tmp/volt-netbench-jobs.k3J9aQ2xZt
 """

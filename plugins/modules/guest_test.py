@@ -41,6 +41,13 @@ options:
     description: When set, the test is not started and is recorded as failed with C(not run) and this reason.
     type: str
     default: ""
+  job_dir:
+    description:
+      - The client's job directory (M(volt.netbench.guest_check) with O(volt.netbench.guest_check#module:job_dir=true)
+        made it with C(mktemp -d)); the plan's C(/var/tmp/volt-netbench-jobs) in the test's command stands for it.
+        Empty keeps the plan's. Not used for the hypervisor's own tests (C(host)).
+    type: str
+    default: ""
 attributes:
   check_mode:
     support: full

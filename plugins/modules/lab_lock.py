@@ -40,6 +40,16 @@ options:
   owner_host:
     description: Host name of the controller (set by the action plugin).
     type: str
+  heartbeat:
+    description:
+      - For a run from a remote controller, the heartbeat file its watchdog touches every few seconds (the guard's,
+        M(volt.netbench.lab_guard)). The lock then counts as stale once that file is missing or untouched for
+        O(stale_after) seconds - a run interrupted even before its guard started holds it minutes, not O(max_age).
+    type: path
+  stale_after:
+    description: Seconds of silence on O(heartbeat) after which the lock counts as stale.
+    type: int
+    default: 600
 attributes:
   check_mode:
     support: full
@@ -87,6 +97,8 @@ def main():
             "max_age": {"type": "int", "default": 21600},
             "owner_pid": {"type": "int"},
             "owner_host": {"type": "str"},
+            "heartbeat": {"type": "path"},
+            "stale_after": {"type": "int", "default": 600},
         },
         supports_check_mode=True,
     )
@@ -114,6 +126,9 @@ def main():
             )
         result["recovered"] = holder
     new = {**me, "description": p["description"], "taken": time.time(), "pid_of_module_host": os.getpid()}
+    if p["heartbeat"]:
+        # a remote run: stale once its controller stops refreshing this file (lab.lock_stale), not after max_age
+        new.update(heartbeat=p["heartbeat"], stale_after=p["stale_after"])
     if module.check_mode:
         module.exit_json(changed=True, holder=new, **result)
     os.makedirs(os.path.dirname(p["path"]), mode=0o755, exist_ok=True)

@@ -186,6 +186,9 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.volt.netbench.plugins.module_utils.lab import MARK, is_marked
+from ansible_collections.volt.netbench.plugins.module_utils.procs import in_netns, netns_inode, signal_if
+
 IFNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")
 NETNS_RE = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$")
 MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
@@ -255,6 +258,7 @@ class NetDev:
             "master": link.get("master", ""),
             "up": "UP" in link.get("flags", []),
             "addresses": addrs,
+            "marked": is_marked(link),
         }
 
     def public(self, dev):
@@ -317,6 +321,8 @@ class NetDev:
                 return
             if p["kind"] == "existing" and self.link(p["name"]) is None:
                 self.module.fail_json(msg=f"device {p['name']} does not exist: name an existing NIC (see 'ip -br link')")
+            if p["kind"] == "existing" and p["master"]:
+                self.check_uplink(self.link(p["name"]))
             lower_ns = self.lower_ns()
             if p["kind"] in ("macvtap", "macvlan") and self.link(p["link"], ns=lower_ns) is None:
                 where = f"namespace {lower_ns}" if lower_ns else "the root namespace"
@@ -331,13 +337,36 @@ class NetDev:
             if not re.match(r"^[0-9a-fA-F:.]+/\d{1,3}$", addr):
                 self.module.fail_json(msg=f"address {addr!r} is not in CIDR form like 198.18.0.1/24")
 
+    def check_uplink(self, dev):
+        """Refuse to enslave a NIC that carries an address or the default route: as a bridge port it would lose
+        them, and with them this host's network - perhaps the SSH session Ansible runs over."""
+        if dev["master"] == self.p["master"]:
+            return  # already the bridge's port (an earlier run of this task)
+        routes = self.run(self.ip("-j", "route", "show", "default", "dev", dev["ifname"]), mutate=False).strip()
+        carries = []
+        if dev["addresses"]:
+            carries.append(f"addresses {', '.join(dev['addresses'])}")
+        if routes and json.loads(routes):
+            carries.append("the default route")
+        if carries:
+            self.module.fail_json(msg=f"{dev['ifname']} carries {' and '.join(carries)}: enslaving it to {self.p['master']} "
+                                  "would cut this host's network (and perhaps Ansible's own connection). Name a "
+                                  "NIC without addresses as the uplink, or none (the lab stays in its namespace).")
+
     # ---- netns --------------------------------------------------------------------------
     def netns(self):
         name = self.p["name"]
         exists = name in self.netns_list()
         before = {"netns": name} if exists else {}
+        if exists and not (self.link("lo", ns=name) or {}).get("marked"):
+            # someone else's namespace: its processes, devices and routes are not the lab's to adopt or delete
+            self.module.fail_json(msg=f"namespace {name} exists and was not created by volt.netbench (its lo has no "
+                                  f"'{MARK}' alias): name another namespace, or delete it yourself "
+                                  f"(ip netns delete {name}) if it is a leftover")
         if self.p["state"] == "present" and not exists:
             self.run(["ip", "netns", "add", name])
+            # the mark: what the lab may later adopt or delete
+            self.run(["ip", "-n", name, "link", "set", "dev", "lo", "alias", MARK])
             if not self.module.check_mode:
                 self.run(["ip", "-n", name, "link", "set", "lo", "up"], mutate=False)
         elif self.p["state"] == "absent" and exists:
@@ -359,15 +388,14 @@ class NetDev:
         return before, after, {"netns": name} if self.p["state"] == "present" else {}
 
     def stop(self, name, pids):
-        """SIGTERM the processes of namespace NAME, SIGKILL what is left after 5 s."""
+        """SIGTERM the processes of namespace NAME, SIGKILL what is left after 5 s - each only while it is still
+        in that namespace (a PID reused since it was listed is not signalled)."""
         self.changed = True
+        inode = netns_inode(f"/run/netns/{name}")
         for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 2.0)):
             self.commands.append(["kill", f"-{sig.name}", *pids])
             for pid in pids:
-                try:
-                    os.kill(int(pid), sig)
-                except (OSError, ValueError):
-                    pass
+                signal_if(int(pid), sig, in_netns(inode))
             deadline = time.monotonic() + grace
             while pids and time.monotonic() < deadline:
                 time.sleep(0.1)
@@ -404,6 +432,7 @@ class NetDev:
         if p["state"] == "absent":
             if dev is not None:
                 self.check_kind(dev)
+                self.check_mark(dev)
                 self.run(self.ip("link", "delete", "dev", name))
                 if not self.module.check_mode:
                     self.wait(lambda: self.link(name) is None, f"{name} to disappear")
@@ -414,6 +443,7 @@ class NetDev:
             dev = None if self.module.check_mode else self.link(name)
         else:
             self.check_kind(dev)
+            self.check_mark(dev)
         self.update(dev)
         after_dev = self.link(name) if not self.module.check_mode else dev
         if after_dev is not None and p["kind"] == "macvtap":
@@ -437,6 +467,15 @@ class NetDev:
             self.module.fail_json(msg=f"{dev['ifname']} multi_queue is {dev['multi_queue']}, requested "
                                   f"{self.p['multi_queue']}: remove it first")
 
+    def check_mark(self, dev):
+        """Refuse a device the lab did not create (no mark): adopting or deleting it would touch someone else's."""
+        if not dev["marked"] and self.p["kind"] != "existing":
+            where = f"namespace {self.ns}" if self.ns else "the root namespace"
+            self.module.fail_json(msg=f"{dev['ifname']} exists in {where} and was not created by volt.netbench (no "
+                                  f"'{MARK}' alias): pick another name, or remove it yourself "
+                                  f"(ip {'-n ' + self.ns + ' ' if self.ns else ''}link delete {dev['ifname']}) if it is "
+                                  "a leftover")
+
     def create(self):
         p = self.p
         name = p["name"]
@@ -456,6 +495,11 @@ class NetDev:
             if lower_ns != self.ns:
                 # into the namespace it serves (pid 1's namespace is the root one)
                 self.run(self.ip("link", "set", "dev", name, "netns", self.ns or "1", ns=lower_ns))
+        # the mark: what the lab may later adopt or delete (a veth's peer too)
+        self.run(self.ip("link", "set", "dev", name, "alias", MARK))
+        if p["kind"] == "veth":
+            peer_ns = p["peer_netns"] if p["peer_netns"] is not None else self.ns
+            self.run(self.ip("link", "set", "dev", p["peer"], "alias", MARK, ns=peer_ns))
 
     def update(self, dev):
         p = self.p

@@ -135,6 +135,18 @@ options:
   mgmt_mac:
     description: MAC of the management NIC.
     type: str
+  sandbox:
+    description:
+      - Run QEMU under its seccomp sandbox (C(-sandbox on,obsolete=deny,resourcecontrol=deny)).
+      - Off only for a QEMU built without seccomp support.
+    type: bool
+    default: true
+  runas:
+    description:
+      - The user QEMU drops to (C(-runas)) once it has opened its disks, NICs, sockets and console; empty keeps
+        root. The user must exist on the hypervisor (for example C(nobody)).
+    type: str
+    default: ""
   mgmt_outbound:
     description:
       - Let the guest open connections through the management NIC (QEMU user networking C(restrict=off)),
@@ -237,6 +249,7 @@ console_log:
 """
 
 import os
+import pwd
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -286,9 +299,16 @@ def start(module, state_dir, p):
         build_argv(qemu=prm["qemu_binary"], name=name, paths=p, accelerator=prm["accelerator"],
                    vcpus=prm["vcpus"], memory_mb=prm["memory_mb"], nics=nics, mgmt_mac=prm["mgmt_mac"],
                    ssh_port=prm["ssh_port"], kernel=prm["kernel"], initrd=prm["initrd"],
-                   fds={i: -1 for i, nic in enumerate(nics) if nic["backend"] == "macvtap"})
+                   fds={i: -1 for i, nic in enumerate(nics) if nic["backend"] == "macvtap"},
+                   sandbox=prm["sandbox"], runas=prm["runas"])
     except GuestError as err:
         module.fail_json(msg=str(err))
+    if prm["runas"]:
+        try:
+            pwd.getpwnam(prm["runas"])
+        except KeyError:
+            module.fail_json(msg=f"runas user {prm['runas']} does not exist on this host: name an existing "
+                                 "unprivileged user (for example nobody), or leave runas empty to keep root")
     for nic in nics:
         if (nic["backend"] == "vhost-net" or nic.get("vhost")) and not os.path.exists("/dev/vhost-net"):
             module.fail_json(msg="backend vhost-net needs /dev/vhost-net, which does not exist: QEMU would abort on "
@@ -314,7 +334,8 @@ def start(module, state_dir, p):
                           accelerator=prm["accelerator"], vcpus=prm["vcpus"], memory_mb=prm["memory_mb"],
                           nics=nics, mgmt_mac=prm["mgmt_mac"], ssh_port=prm["ssh_port"],
                           mgmt_outbound=prm["mgmt_outbound"], kernel=prm["kernel"], initrd=prm["initrd"],
-                          append=prm["append"], seed=prm["seed"], netns=prm["netns"], fds=fds)
+                          append=prm["append"], seed=prm["seed"], netns=prm["netns"], fds=fds,
+                          sandbox=prm["sandbox"], runas=prm["runas"])
         started = time.monotonic()
         rc, out, err = module.run_command(argv, pass_fds=tuple(fds.values()) or None, close_fds=True)
     finally:
@@ -405,6 +426,8 @@ def main():
             "ssh_port": {"type": "int"},
             "mgmt_mac": {"type": "str"},
             "mgmt_outbound": {"type": "bool", "default": False},
+            "sandbox": {"type": "bool", "default": True},
+            "runas": {"type": "str", "default": ""},
             "vcpus": {"type": "int", "default": 1},
             "memory_mb": {"type": "int", "default": 1024},
             "accelerator": {"type": "str", "default": "tcg", "choices": ["kvm", "tcg"]},

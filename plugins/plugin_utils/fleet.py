@@ -34,6 +34,7 @@ from ansible_collections.volt.netbench.plugins.plugin_utils import charts
 from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_atomic
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import BACKENDS, NATIVE, PATHS, is_compared, row_name
 from ansible_collections.volt.netbench.plugins.plugin_utils.report import NA, build_report, fmt
+from ansible_collections.volt.netbench.plugins.plugin_utils.report.render import jinja_env
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import ResultsError
 from ansible_collections.volt.netbench.plugins.plugin_utils.stats import (
     ALPHA, CORRECTION_NAME, Family, blocked_compare, p_text, reverse)
@@ -174,9 +175,8 @@ def build_fleet(results_dir: str | os.PathLike, hosts: list[str], *, failures: d
 
 
 def render_fleet(model: dict[str, Any]) -> str:
-    env = Environment(loader=FileSystemLoader(str(TEMPLATE_DIR)), undefined=StrictUndefined, autoescape=False,
-                      keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
-    return env.get_template(TEMPLATE).render(**model)
+    # the report's Markdown environment: every value escaped (render.md_escape), code kept verbatim
+    return jinja_env(autoescape=False).get_template(TEMPLATE).render(**model)
 
 
 def fleet_csv(model: dict[str, Any]) -> str:

@@ -5,10 +5,24 @@ add_host), the SSH options and the ProxyCommand into the lab's namespace, quoted
 
 from __future__ import annotations
 
+import re
 import shlex
 from typing import Any
 
 from ansible_collections.volt.netbench.plugins.module_utils.lab import lab_paths
+
+
+# An ssh destination ([user@]host) or a namespace name: one word that cannot be read as an option of ssh or ip.
+_WORD = re.compile(r"^[A-Za-z0-9_.:@%\[\]][A-Za-z0-9_.:@%\[\]-]*$")
+
+
+def checked(value: str, what: str) -> str:
+    """VALUE when it is one plain word (letters, digits, _ . : @ % [ ] -, not starting with '-'); ValueError
+    naming WHAT otherwise - a leading '-' would make it an option of ssh (-oProxyCommand=...)."""
+    if not _WORD.match(value):
+        raise ValueError(f"{what} {value!r} is not a host name, user@host, address or namespace name: use letters, "
+                         "digits and _ . : @ % [ ] - (not starting with '-'), no spaces or quotes")
+    return value
 
 
 def ssh_argv(ssh: dict[str, Any]) -> list[str]:
@@ -19,7 +33,11 @@ def ssh_argv(ssh: dict[str, Any]) -> list[str]:
         words += ["-p", str(ssh["port"])]
     if ssh.get("key"):
         words += ["-i", str(ssh["key"])]
-    host = str(ssh["host"])
+    host = checked(str(ssh["host"]), "the hypervisor's host")
+    if ssh.get("user"):
+        checked(str(ssh["user"]), "the hypervisor's user")
+    if ssh.get("port") and not str(ssh["port"]).isdigit():
+        raise ValueError(f"the hypervisor's port {ssh['port']!r} is not a number")
     return [*words, f"{ssh['user']}@{host}" if ssh.get("user") else host]
 
 
@@ -27,7 +45,9 @@ def proxy_command(netns: str, proxy_host: str, ssh: dict[str, Any] | None = None
     """The ProxyCommand that reaches 127.0.0.1:%p on the hypervisor (inside NETNS when given): for a remote
     hypervisor over SSH, as SSH describes it (:func:`ssh_argv`) or to the destination PROXY_HOST. Every word
     is quoted for the shell ssh runs it with."""
-    inner = ["ip", "netns", "exec", netns, "nc", "127.0.0.1", "%p"] if netns else []
+    inner = ["ip", "netns", "exec", checked(netns, "namespace"), "nc", "127.0.0.1", "%p"] if netns else []
+    if proxy_host:
+        checked(proxy_host, "proxy host")
     if ssh:
         outer = ssh_argv(ssh)
         if inner:
@@ -54,7 +74,8 @@ def guest_entries(guests: list[dict[str, Any]], *, netns: str, controller_root: 
     out = []
     for guest in guests:
         addresses = guest.get("data_addresses") or {"data": guest["data_address"]}
-        options = ([f'-o ProxyCommand="{proxy}"'] if proxy else []) + [
+        # one word for the shlex split Ansible applies to ansible_ssh_common_args, whatever the command holds
+        options = (["-o " + shlex.quote(f"ProxyCommand={proxy}")] if proxy else []) + [
             f"-o HostKeyAlias=volt-{paths['lab']}-{guest['name']}",
             f"-o UserKnownHostsFile={paths['known_hosts']}",
             "-o StrictHostKeyChecking=yes",

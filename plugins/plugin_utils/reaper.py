@@ -24,7 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ansible_collections.volt.netbench.plugins.module_utils.lab import control_match, lock_held_by, teardown_lab
+from ansible_collections.volt.netbench.plugins.module_utils.lab import (
+    RUN_ROOT, control_match, lock_held_by, private_file, teardown_lab, within)
 
 
 INTERRUPTED = "interrupted: ansible-playbook ended before the run finished"
@@ -48,28 +49,37 @@ def read_json(path: Path) -> Any:
         return None
 
 
-def kill_matching(needle: str) -> None:
+def kill_matching(needle: str) -> list[int]:
+    """SIGTERM this user's ssh processes whose command line holds NEEDLE (a lab's SSH control masters): each
+    checked again on the process a pidfd pins before it is signalled. Returns the PIDs signalled."""
+    from ansible_collections.volt.netbench.plugins.module_utils.procs import cmdline, owner, signal_if
+
+    def meant(pid: int) -> bool:
+        line = cmdline(pid)
+        return (owner(pid) == os.geteuid() and needle in line
+                and os.path.basename(line.split(" ", 1)[0]) == "ssh")
+
+    signalled = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit() or int(proc.name) == os.getpid():
             continue
-        try:
-            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if needle in cmdline:
-            try:
-                os.kill(int(proc.name), signal.SIGTERM)
-            except OSError:
-                pass
+        if meant(int(proc.name)) and signal_if(int(proc.name), signal.SIGTERM, meant):
+            signalled.append(int(proc.name))
+    return signalled
 
 
-def teardown(cfg: dict[str, Any], local: bool = True) -> None:
-    """An interrupted run's teardown: a local lab's hypervisor side (module_utils.lab.teardown_lab; a remote
-    lab's is its guard's) and, on the controller, the guests' SSH control masters."""
-    for line in teardown_lab(cfg) if local else []:
-        if line.startswith("guest error: "):
-            print(f"watchdog: {line[len('guest error: '):]}", file=sys.stderr)
+def teardown(cfg: dict[str, Any], local: bool = True, roots=(RUN_ROOT,), controller_root: str | None = None) -> None:
+    """An interrupted run's teardown: a local lab's hypervisor side (module_utils.lab.teardown_lab, inside ROOTS
+    and the namespaces that carry the lab's mark; a remote lab's is its guard's) and, on the controller, the
+    guests' SSH control masters and their directory (only inside CONTROLLER_ROOT, the watchdog's own)."""
+    for line in teardown_lab(cfg, roots) if local else []:
+        if line.startswith(("guest error: ", "refused: ")):
+            print(f"watchdog: {line.split(': ', 1)[1] if line.startswith('guest error') else line}", file=sys.stderr)
     if cfg.get("controller_dir"):
+        if controller_root and not within(cfg["controller_dir"], [controller_root]):
+            print(f"watchdog: refused: controller_dir {cfg['controller_dir']} is outside {controller_root}: "
+                  "left alone", file=sys.stderr)
+            return
         kill_matching(control_match(cfg["controller_dir"]))
         shutil.rmtree(cfg["controller_dir"], ignore_errors=True)
 
@@ -102,8 +112,10 @@ def record_interrupted(cfg: dict[str, Any]) -> None:
 def finished(config_path: str, owner: int) -> int:
     """Remove this watchdog's configuration (and its log when the watchdog had nothing to say) once its run
     is over - unless the next run of the same lab has written its own already."""
-    if (read_json(Path(config_path)) or {}).get("owner_pid") != owner:
+    current = read_json(Path(config_path))
+    if current is not None and current.get("owner_pid") != owner:
         return 0
+    # gone already when the run removed it (state=finished); the empty log is this watchdog's either way
     Path(config_path).unlink(missing_ok=True)
     log = Path(config_path).with_suffix(".log")
     try:
@@ -133,6 +145,12 @@ def main(config_path: str) -> int:
     refreshes the heartbeat of the hypervisor's guard. When ansible-playbook dies first: a local lab is torn
     down here; a remote lab is left to its guard (the heartbeat stops); the runs are recorded either way."""
     path = Path(config_path)
+    # the watchdog acts on what its configuration names (as root for a local lab): only a file this user owns,
+    # in a directory only this user may change, is trusted
+    problem = private_file(config_path)
+    if problem:
+        print(f"watchdog: ignoring {config_path}: {problem}", file=sys.stderr)
+        return 1
     cfg = json.loads(path.read_text(encoding="utf-8"))
     owner = int(cfg["owner_pid"])
     lock = Path(cfg["lock"])
@@ -146,14 +164,14 @@ def main(config_path: str) -> int:
             send_heartbeat(current["heartbeat"])
             beat = time.monotonic()
         time.sleep(1)
-    current = read_json(path)
+    current = None if private_file(config_path) else read_json(path)
     if (local and not lock_held_by(str(lock), owner)) or (not local and current is None):
         return finished(config_path, owner)
     # the run's configuration may have been updated (current run directory) while it ran
     cfg.update(current or {})
-    teardown(cfg, local)
+    teardown(cfg, local, controller_root=str(path.parent))
     record_interrupted(cfg)
-    if local:
+    if local and not lock.is_symlink():
         try:
             lock.unlink()
         except OSError:

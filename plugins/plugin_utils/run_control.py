@@ -96,7 +96,19 @@ def parse_envelope(text: str) -> dict[str, Any]:
     raise RunControlError(f"no job envelope in the collector's output: {text[-300:]!r}")
 
 
-def probe_command(tools: list[str], servers: list[list[str]] | None = None) -> str:
+# The guests' job directories: made per guest by its check (mktemp -d: a name no one can create first), a
+# plan's JOB_DIR in a test's argv (sockperf's --full-log) stands for it (:func:`in_job_dir`).
+GUEST_JOB_TEMPLATE = "/var/tmp/volt-netbench-jobs.XXXXXXXXXX"
+
+
+def in_job_dir(argv: list[str], job_dir: str, planned: str = JOB_DIR) -> list[str]:
+    """ARGV with the plan's job directory PLANNED replaced by the guest's own JOB_DIR (made by its check)."""
+    if job_dir == planned:
+        return list(argv)
+    return [job_dir + arg[len(planned):] if arg == planned or arg.startswith(planned + "/") else arg for arg in argv]
+
+
+def probe_command(tools: list[str], servers: list[list[str]] | None = None, job_dir: bool = False) -> str:
     """One POSIX shell command that checks a guest and starts its traffic servers: ``VOLT-MISSING <tool>`` per
     tool not on its PATH, ``VOLT-KERNEL <uname -r>``, ``VOLT-IPERF3 <line>`` per line of ``iperf3 --version``,
     then each of SERVERS (argv lists, quoted) in order - the first that fails prints ``VOLT-FAILED <n> <rc>``
@@ -106,6 +118,8 @@ def probe_command(tools: list[str], servers: list[list[str]] | None = None) -> s
              "echo \"VOLT-KERNEL $(uname -r)\"",
              "if command -v iperf3 >/dev/null 2>&1; then iperf3 --version 2>&1 | while IFS= read -r l; do "
              "echo \"VOLT-IPERF3 $l\"; done; fi"]
+    if job_dir:
+        lines.append(f"d=$(umask 077; mktemp -d {GUEST_JOB_TEMPLATE}) && echo \"VOLT-JOBDIR $d\"")
     for index, argv in enumerate(servers or []):
         lines.append(f"{shlex.join(str(a) for a in argv)} >/dev/null 2>&1 </dev/null || "
                      f"{{ rc=$?; echo \"VOLT-FAILED {index} $rc\"; exit 0; }}")
@@ -114,8 +128,8 @@ def probe_command(tools: list[str], servers: list[list[str]] | None = None) -> s
 
 def parse_probe(text: str) -> dict[str, Any]:
     """The probe's answer (probe_command) as {missing, kernel, iperf3 (its --version text), failed_server
-    (index, rc) or None}; RunControlError when the answer has no kernel line (the command did not run)."""
-    out: dict[str, Any] = {"missing": [], "kernel": None, "iperf3": "", "failed_server": None}
+    (index, rc) or None, job_dir (the one it made, '' when none)}; RunControlError when the answer has no kernel line (the command did not run)."""
+    out: dict[str, Any] = {"missing": [], "kernel": None, "iperf3": "", "failed_server": None, "job_dir": ""}
     iperf3: list[str] = []
     for line in (text or "").replace("\r", "").splitlines():
         if line.startswith("VOLT-MISSING "):
@@ -124,6 +138,8 @@ def parse_probe(text: str) -> dict[str, Any]:
             out["kernel"] = line.split(" ", 1)[1].strip()
         elif line.startswith("VOLT-IPERF3 "):
             iperf3.append(line[len("VOLT-IPERF3 "):])
+        elif line.startswith("VOLT-JOBDIR "):
+            out["job_dir"] = line.split(" ", 1)[1].strip()
         elif line.startswith("VOLT-FAILED "):
             fields = line.split()
             out["failed_server"] = (int(fields[1]), int(fields[2]))

@@ -50,7 +50,8 @@ GUESTS = (("server", 10022), ("client", 10023))
 
 # The settings the benchmark role passes (its variables without the benchmark_ prefix).
 SETTINGS = {
-    "backend": "all", "profile": "default", "results_dir": "results", "display_dir": "", "duration": None,
+    "backend": "all", "profile": "default", "results_dir": "results", "results_base": "", "display_dir": "",
+    "duration": None,
     "ping_count": None, "repeat": None, "ping_interval": 0.01, "streams": DEFAULT_STREAMS,
     "pps_sizes": list(PPS_SIZES), "pps_mode": "", "pps_loss_max": LOSS_MAX_PCT, "tests": [], "baseline": "virtio",
     "native": True, "netns": "vnb-lab",
@@ -90,6 +91,24 @@ def _given(settings: dict[str, Any]) -> dict[str, Any]:
     """The profile's duration, ping_count, repeat and pps_mode where the run did not set its own (as given)."""
     profile = PROFILES.get(settings["profile"], PROFILES["default"])
     return {k: profile[k] if settings.get(k) in (None, "") else settings[k] for k in PROFILE_KEYS}
+
+
+def under_base(results_dir: str, base: str) -> str | RunModelError:
+    """RESULTS_DIR as the run writes it. With a BASE (an AWX job template's results_base: survey answers are the
+    job user's, the base is the template owner's), RESULTS_DIR is taken relative to BASE and must stay inside it
+    after every symbolic link and '..' is resolved; the error says why not. Without one, RESULTS_DIR as given."""
+    base = str(base or "").strip()
+    if not base:
+        return results_dir
+    if not os.path.isabs(base):
+        return RunModelError(f"invalid benchmark settings: results_base {base!r} must be an absolute path")
+    given = str(results_dir or "").strip()
+    top = os.path.realpath(base)
+    resolved = os.path.realpath(os.path.join(top, given))
+    if resolved != top and not resolved.startswith(top.rstrip("/") + "/"):
+        return RunModelError(f"invalid benchmark settings: results_dir {given!r} leaves results_base {base} "
+                             f"(it resolves to {resolved}): name a directory inside it, or leave it empty")
+    return resolved
 
 
 def problems(settings: dict[str, Any]) -> list[str]:
@@ -250,6 +269,10 @@ def plan_request(given: dict[str, Any], now: dt.datetime | None = None) -> dict[
     if unknown:
         raise RunModelError(f"run_plan: unknown settings {', '.join(unknown)} (known: {', '.join(SETTINGS)})")
     settings = {**SETTINGS, **given}
+    based = under_base(settings["results_dir"], settings["results_base"])
+    if isinstance(based, RunModelError):
+        raise based
+    settings["results_dir"] = based
     found = problems(settings)
     if found:
         raise RunModelError(f"invalid benchmark settings: {'; '.join(found)}")

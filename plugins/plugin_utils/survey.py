@@ -62,7 +62,8 @@ def survey_spec(argument_specs: dict[str, Any]) -> dict[str, Any]:
              "required": False, "type": "float", "variable": "tolerance", "min": 0, "max": 99,
              "default": options["benchmark_tolerance"]["default"]},
             {"question_name": "Results directory", "question_description":
-                f"{_first_line(options['benchmark_results_dir'])} Empty: results/ in the project.",
+                f"{_first_line(options['benchmark_results_dir'])} Empty: results/ in the project; inside the job "
+                "template's results_base when it sets one.",
              "required": False, "type": "text", "variable": "results_dir", "min": 0, "max": 1024, "default": ""},
         ],
     }

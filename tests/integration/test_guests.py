@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 import subprocess
 import time
 from pathlib import Path
@@ -79,6 +80,12 @@ def test_one_pair_of_guests_talks_over_every_backends_data_nic(lab):
     assert "-netdev tap,id=data0,ifname=vnbtap0,script=no,downscript=no,vhost=off" in argv
     assert "-netdev tap,id=data1,fd=" in argv
     assert "init=/usr/local/sbin/volt-init" in argv
+    # QEMU under its seccomp sandbox, dropping root once its devices are open (the guests below still talk)
+    assert "-sandbox on,obsolete=deny,resourcecontrol=deny -runas nobody" in argv
+    # the image they boot is root's alone: its disk holds the SSH host key every lab's known_hosts pins
+    disk = Path(boot["image"]["disk"])
+    assert stat.S_IMODE(disk.stat().st_mode) == 0o600 and stat.S_IMODE(disk.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(disk.parent.parent.stat().st_mode) == 0o700
     if boot["accelerator"] == "tcg":
         assert "-accel tcg,thread=multi -smp 1,maxcpus=2" in argv
     addresses = {"server": {"virtio": "198.18.0.1", "macvtap": "198.18.2.1"},
@@ -178,17 +185,24 @@ def test_cloud_init_failure_is_reported_and_cleaned_up(lab, cloud_image, probe_r
     assert_clean(lab.ns)
 
 
-@pytest.mark.parametrize("case", ["missing", "raw"])
+@pytest.mark.parametrize("case", ["missing", "raw", "backing"])
 def test_bad_guest_image_path_is_refused_before_qemu(lab, tmp_path, case):
     path = tmp_path / "image.img"
     if case == "raw":
         subprocess.run(["qemu-img", "create", "-q", "-f", "raw", path, "16M"], check=True)
+    if case == "backing":
+        # QEMU (as root) would open whatever file the image names as its backing file
+        subprocess.run(["qemu-img", "create", "-q", "-f", "raw", tmp_path / "base.raw", "16M"], check=True)
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", tmp_path / "base.raw", path],
+                       check=True)
     proc, _out = lab("virtio", "-e", json.dumps({"lab_image_path": str(path)}), check=False)
     assert proc.returncode == 2
     text = " ".join(proc.stdout.split())
     if case == "missing":
         assert f"guest_image_path {path} does not exist on localhost" in text
-    else:
+    elif case == "raw":
         assert f"guest_image_path {path} is raw, not qcow2" in text
+    else:
+        assert f"guest_image_path {path} has a backing file ({tmp_path / 'base.raw'})" in text
     assert "Launch every guest" not in proc.stdout  # refused before any QEMU was started
     assert_clean(lab.ns)

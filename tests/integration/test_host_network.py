@@ -265,3 +265,43 @@ def test_native_endpoints_on_the_lab_wiring(lab, tmp_path, backend, wiring):
     finally:
         for endpoint in native:
             subprocess.run(["ip", "netns", "delete", endpoint["netns"]], capture_output=True, check=False)
+
+
+def netdev(ansible_bin, args: dict):
+    return run([ansible_bin / "ansible", "localhost", "-m", "volt.netbench.netdev", "-a", json.dumps(args), "-o"],
+               check=False)
+
+
+def test_only_what_the_lab_marked_is_adopted_or_deleted(lab, ansible_bin):
+    """A namespace or device the lab did not create (no 'volt-netbench' alias) is refused before anything changes,
+    and so is an uplink that carries an address."""
+    subprocess.run(["ip", "netns", "add", lab.ns], check=True)
+    subprocess.run(["ip", "-n", lab.ns, "link", "add", "vnbbr0", "type", "bridge"], check=True)
+    before = set(links(lab.ns))
+    proc = lab("virtio", "present", check=False)
+    assert proc.returncode != 0
+    assert (f"namespace {lab.ns} exists and was not created by volt.netbench (its lo has no 'volt-netbench' alias)"
+            in " ".join(proc.stdout.split()))
+    assert set(links(lab.ns)) == before, "nothing was added to someone else's namespace"
+    proc = netdev(ansible_bin, {"name": lab.ns, "kind": "netns", "state": "absent", "kill": True})
+    assert proc.returncode != 0 and lab.ns in netns_list(), "nor is it deleted"
+    # marked as netdev marks the namespaces it creates; a device in it that netdev did not create is still refused
+    subprocess.run(["ip", "-n", lab.ns, "link", "set", "dev", "lo", "alias", "volt-netbench"], check=True)
+    proc = netdev(ansible_bin, {"name": "vnbbr0", "kind": "bridge", "netns": lab.ns, "state": "absent"})
+    assert proc.returncode != 0 and "vnbbr0" in links(lab.ns)
+    assert f"vnbbr0 exists in namespace {lab.ns} and was not created by volt.netbench" in proc.stdout
+    made = netdev(ansible_bin, {"name": "vnbbr1", "kind": "bridge", "netns": lab.ns})
+    assert made.returncode == 0, made.stdout
+    assert links(lab.ns)["vnbbr1"].get("ifalias") == "volt-netbench"
+    # an uplink with an address is not enslaved
+    subprocess.run(["ip", "-n", lab.ns, "link", "add", "vnbup0", "type", "veth", "peer", "name", "vnbup1"], check=True)
+    subprocess.run(["ip", "-n", lab.ns, "addr", "add", "198.18.9.1/24", "dev", "vnbup0"], check=True)
+    proc = netdev(ansible_bin, {"name": "vnbup0", "kind": "existing", "netns": lab.ns, "master": "vnbbr1"})
+    assert proc.returncode != 0 and "master" not in links(lab.ns)["vnbup0"]
+    assert "vnbup0 carries addresses 198.18.9.1/24: enslaving it to vnbbr1 would cut this host's network" in proc.stdout
+    subprocess.run(["ip", "-n", lab.ns, "addr", "flush", "dev", "vnbup0"], check=True)
+    proc = netdev(ansible_bin, {"name": "vnbup0", "kind": "existing", "netns": lab.ns, "master": "vnbbr1"})
+    assert proc.returncode == 0 and links(lab.ns)["vnbup0"]["master"] == "vnbbr1", proc.stdout
+    proc = netdev(ansible_bin, {"name": lab.ns, "kind": "netns", "state": "absent"})
+    assert proc.returncode == 0, proc.stdout
+    wait_gone(lab.ns)

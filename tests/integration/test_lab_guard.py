@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -29,9 +30,13 @@ def netns_exists(name: str) -> bool:
 def lab(tmp_path: Path, name: str) -> dict:
     """A lab's pieces: its namespace with a process in it, a guest state directory, the lock held by a run."""
     subprocess.run(["ip", "netns", "add", name], check=True)
+    # the mark volt.netbench.netdev gives the namespaces it creates (the guard deletes no other)
+    subprocess.run(["ip", "-n", name, "link", "set", "dev", "lo", "alias", "volt-netbench"], check=True)
     sleeper = subprocess.Popen(["ip", "netns", "exec", name, "sleep", "300"])  # pylint: disable=consider-using-with
-    state = tmp_path / name / "guests"
+    # where a lab's guests keep their state (the guard removes directories there only)
+    state = Path(f"/run/volt-netbench/guests/{name}")
     state.mkdir(parents=True)
+    (tmp_path / name).mkdir()
     lock = tmp_path / name / "lock"
     lock.write_text(json.dumps({"owner_pid": 1, "owner_host": "controller", "taken": time.time(), "description": "run"}))
     return {"name": name, "sleeper": sleeper, "lock": lock, "state": state,
@@ -91,3 +96,4 @@ def test_a_stale_heartbeat_tears_the_lab_down_and_a_fresh_one_keeps_it(tmp_path,
             one["sleeper"].kill()
             subprocess.run(["ip", "netns", "delete", one["name"]], capture_output=True, check=False)
             one["heartbeat"].unlink(missing_ok=True)  # any guard still running exits
+            shutil.rmtree(one["state"], ignore_errors=True)

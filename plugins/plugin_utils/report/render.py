@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -28,26 +29,65 @@ TEMPLATE = "REPORT.md.j2"
 HTML_TEMPLATE = "REPORT.html.j2"
 
 
-def _jinja(autoescape: bool) -> Environment:
-    return Environment(
+class Verbatim(str):
+    """Text a Markdown template puts inside a fenced code block or a code span, where it is shown as it is."""
+
+
+# What Markdown (and the HTML a lenient viewer lets through) would read as structure: escaped in every value a
+# Markdown template prints, so that a tool's or a guest's text (stderr, uname -r, a NIC's name) stays text.
+_MD_ESCAPES = {"\\": "\\\\", "|": "\\|", "\n": " ", "\r": " "}
+# what could open an HTML tag, comment or autolink: '<' before a letter, '/', '!' or '?' ("p < 0.05" stays)
+_MD_TAG = re.compile(r"<(?=[A-Za-z/!?])")
+
+
+def md_escape(value: Any) -> Any:
+    """A Markdown template's finalize: every printed value escaped for Markdown text (``|`` and ``\\`` with a
+    backslash; ``<`` that could open a tag or an autolink as ``&lt;``; ``](`` as ``]\\(``, so no link or image;
+    line breaks as spaces); Verbatim values and non-strings as they are. Brackets, backticks and emphasis are left
+    alone: the report's own sentences use them (intervals, commands), and they add no HTML, links or cells."""
+    if isinstance(value, Verbatim) or not isinstance(value, str):
+        return value
+    text = "".join(_MD_ESCAPES.get(char, char) for char in value)
+    return _MD_TAG.sub("&lt;", text).replace("](", "]\\(")
+
+
+def verbatim(value: Any) -> Verbatim:
+    """The ``verbatim`` filter: VALUE inside a fenced code block or code span - not escaped, but it cannot end the
+    block (runs of three backticks are broken up) or the span (a backtick becomes a quote)."""
+    return Verbatim(str(value).replace("```", "`\u200b``"))
+
+
+def code(value: Any) -> Verbatim:
+    """The ``code`` filter: VALUE inside a code span (`...`) - not escaped; a backtick, which would end the span,
+    becomes a quote."""
+    return Verbatim(str(value).replace("`", "'"))
+
+
+def jinja_env(autoescape: bool) -> Environment:
+    env = Environment(
         loader=FileSystemLoader(str(TEMPLATE_DIR)),
         undefined=StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
         autoescape=autoescape,
+        # HTML is autoescaped; Markdown escapes each value it prints
+        finalize=None if autoescape else md_escape,
     )
+    env.filters["verbatim"] = verbatim
+    env.filters["code"] = code
+    return env
 
 
 def render_markdown(model: dict[str, Any]) -> str:
-    return _jinja(autoescape=False).get_template(TEMPLATE).render(report=model)
+    return jinja_env(autoescape=False).get_template(TEMPLATE).render(report=model)
 
 
 def render_html(model: dict[str, Any], svgs: dict[str, str] | None = None) -> str:
     """REPORT.html from the same model as REPORT.md (not from the Markdown): one self-contained file,
     the charts inline as SVG (SVGS: chart key -> the SVG document), no external requests."""
     inline = {key: Markup(_svg_element(text)) for key, text in (svgs or {}).items()}
-    return _jinja(autoescape=True).get_template(HTML_TEMPLATE).render(report=model, svgs=inline)
+    return jinja_env(autoescape=True).get_template(HTML_TEMPLATE).render(report=model, svgs=inline)
 
 
 def _svg_element(text: str) -> str:

@@ -261,6 +261,29 @@ def test_not_run_backend_and_mismatch(tree):
     assert "Mismatched environment between compared runs — qemu_version differs (virtio: 7.2.22; macvtap: 8.2.0)." in md
 
 
+def test_what_tools_and_guests_print_stays_text_in_the_markdown(tree):
+    """A guest's kernel name, a NIC's description and a tool's message are printed into REPORT.md as text: no HTML
+    tag, no link, no extra table cell; REPORT.html autoescapes them."""
+    hostile = "<script>alert(1)</script> | [click](javascript:alert(1))"
+    run_dir = results.create_run_dir(tree, "vhost-net", "20261126T130000Z")[0]
+    results.record_run(run_dir, backend="vhost-net", tests=[], status="not_run", reason=f"preflight: {hostile}")
+    record(tree, "macvtap", 1, "20261126T140000Z", env=dict(ENV, guest_kernel=f"6.1 {hostile}", host_nic="eth0 | x"))
+    model = report.build_report(tree, display_dir="results")
+    md = report.render_markdown(model)
+    assert "<script>" not in md and "](javascript" not in md
+    escaped = "&lt;script>alert(1)&lt;/script> \\| [click]\\(javascript:alert(1))"
+    assert f"- vhost-net: not run — preflight: {escaped}." in md
+    assert f"| Guest Kernel | virtio: 6.1.0-41-amd64; macvtap: 6.1 {escaped} |" in md
+    assert "| Host NIC | virtio: veth (lab namespace); macvtap: eth0 \\| x |" in md
+    # every row of the environment table still has its two cells
+    env_rows = [line for line in md.split("## Test Environment", 1)[1].split("## Test Configuration", 1)[0].splitlines()
+                if line.startswith("| ")]
+    assert env_rows and all(len(re.findall(r"(?<!\\)\|", line)) == 3 for line in env_rows), env_rows
+    report.write_report(model, tree)
+    html = (tree / "REPORT.html").read_text()
+    assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
 def test_explicit_run_ids(tree):
     model = report.build_report(tree, run_ids=["virtio/20261125T090000Z"])
     assert [b["run_id"] for b in model["backends"]] == ["20261125T090000Z", None, None]

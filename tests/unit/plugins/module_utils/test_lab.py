@@ -30,3 +30,19 @@ def test_staleness():
     # another host's lock is stale only after max_age
     assert not lock_stale({"owner_pid": 1, "owner_host": "elsewhere", "taken": time.time()}, 3600)
     assert lock_stale({"owner_pid": 1, "owner_host": "elsewhere", "taken": time.time() - 7200}, 3600)
+
+
+def test_a_remote_runs_lock_goes_stale_with_its_controllers_heartbeat(tmp_path):
+    """A run from another host records its heartbeat: the lock is stale once the file has been silent for
+    stale_after seconds, or is missing (a run interrupted before its guard started) - not after max_age (6 h)."""
+    beat = tmp_path / "vnb-lab.heartbeat"
+    now = time.time()
+    holder = {"owner_pid": 1, "owner_host": "controller", "taken": now - 300, "heartbeat": str(beat),
+              "stale_after": 120}
+    assert lock_stale(holder, 21600, now=now), "no heartbeat file: the guard never started"
+    beat.write_text("{}")
+    assert not lock_stale(holder, 21600, now=now), "refreshed just now"
+    os.utime(beat, (now - 121, now - 121))
+    assert lock_stale(holder, 21600, now=now)
+    # a lock just taken is not stale before its guard had the time to start
+    assert not lock_stale(dict(holder, taken=now - 60), 21600, now=now)

@@ -50,6 +50,15 @@ def test_virtio_tap_under_tcg_with_direct_boot():
     assert line[-1] == "-daemonize"
 
 
+def test_qemu_is_sandboxed_and_drops_root_when_asked():
+    line = argv([TAP])
+    assert option(line, "-sandbox") == ["on,obsolete=deny,resourcecontrol=deny"] and "-runas" not in line
+    assert option(argv([TAP], runas="nobody"), "-runas") == ["nobody"]
+    assert "-sandbox" not in argv([TAP], sandbox=False)
+    with pytest.raises(GuestError, match="runas 'no body; rm' is not a user name"):
+        argv([TAP], runas="no body; rm")
+
+
 def test_kvm_gets_host_cpu_and_plain_smp():
     line = argv([TAP], accelerator="kvm", vcpus=4, memory_mb=8192)
     assert option(line, "-accel") == ["kvm"]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import shlex
+
+import pytest
 
 from ansible_collections.volt.netbench.plugins.plugin_utils.guest_inventory import guest_entries, proxy_command
 
@@ -24,11 +27,24 @@ def test_each_guest_is_reached_through_the_labs_namespace_with_its_own_alias_and
     assert "UserKnownHostsFile=/root/.cache/volt-netbench/labs/vnb-a/known_hosts" in args
 
 
+@pytest.mark.parametrize("netns, proxy_host, what", [
+    ("vnb-a", "hv;touch /tmp/x", "proxy host 'hv;touch /tmp/x'"),
+    ("vnb-a", "-oProxyCommand=touch /tmp/x", "proxy host '-oProxyCommand=touch /tmp/x'"),
+    ("vnb-a", 'hv" -oProxyCommand="x', "proxy host 'hv\" -oProxyCommand=\"x'"),
+    ("vnb'a", "", "namespace \"vnb'a\""),
+    ("-n", "hv", "namespace '-n'"),
+])
+def test_a_value_that_is_not_one_plain_word_is_refused(netns, proxy_host, what):
+    with pytest.raises(ValueError, match=re.escape(f"{what} is not a host name, user@host, address or namespace")):
+        proxy_command(netns, proxy_host)
+    with pytest.raises(ValueError, match="the hypervisor's host '-oX' is not"):
+        proxy_command("vnb-a", "", {"host": "-oX"})
+
+
 def test_a_remote_hypervisors_name_is_one_word_of_the_proxy_command():
-    # a proxy host with a shell metacharacter stays one argument of ssh (it used to go into the shell unquoted)
-    command = proxy_command("vnb-a", "hv;touch /tmp/x")
-    assert shlex.split(command) == ["ssh", "-o", "BatchMode=yes", "hv;touch /tmp/x", "ip", "netns", "exec", "vnb-a",
-                                    "nc", "127.0.0.1", "%p"]
+    command = proxy_command("vnb-a", "root@hv-a.example:22")
+    assert shlex.split(command) == ["ssh", "-o", "BatchMode=yes", "root@hv-a.example:22", "ip", "netns", "exec",
+                                    "vnb-a", "nc", "127.0.0.1", "%p"]
     remote = ["ssh", "-o", "BatchMode=yes", "-W", "127.0.0.1:%p", "root@hv-a"]
     assert shlex.split(proxy_command("", "root@hv-a")) == remote
     assert proxy_command("", "") == ""
@@ -50,5 +66,6 @@ def test_a_remote_hypervisor_is_reached_as_ansible_reaches_it():
     assert shlex.split(proxy_command("", "", ssh)) == [*argv[:-1], "-W", "127.0.0.1:%p", "root@127.0.0.1"]
     (entry,) = guest_entries([{"name": "server", "ssh_port": 10022, "data_address": "198.18.0.1/24"}], netns="vnb-b",
                              controller_root="/c", ssh_key="/k/lab", group="g", ssh=ssh)
-    assert f'-o ProxyCommand="{command}"' in entry["ansible_ssh_common_args"]
+    # the key's path has a space and the common args quotes: Ansible's split gives ssh the command whole
+    assert shlex.split(entry["ansible_ssh_common_args"])[:2] == ["-o", f"ProxyCommand={command}"]
     assert ssh_argv({"host": "hv01"}) == ["ssh", "-o", "BatchMode=yes", "hv01"]

@@ -52,7 +52,7 @@ def test_teardown_removes_the_cpu_samplers_files_by_the_names_the_sampler_uses(t
     Path(sampler_pidfile(str(samples))).write_text("4242")
     other = tmp_path / "other-lab.cpu.jsonl"
     other.write_text("{}\n")
-    reaper.teardown({"cpu_samples": str(samples)})
+    reaper.teardown({"cpu_samples": str(samples)}, roots=(str(tmp_path),))
     assert not samples.exists() and not Path(sampler_pidfile(str(samples))).exists()
     assert other.exists(), "another lab's samples stay"
 
@@ -61,6 +61,8 @@ def test_teardown_removes_the_cpu_samplers_files_by_the_names_the_sampler_uses(t
 def test_teardown_stops_the_native_servers_and_removes_their_namespaces_and_job_files(tmp_path):
     ns = f"vnbreap-{os.getpid()}"
     subprocess.run(["ip", "netns", "add", ns], check=True)
+    # the mark volt.netbench.netdev gives the namespaces it creates
+    subprocess.run(["ip", "-n", ns, "link", "set", "dev", "lo", "alias", "volt-netbench"], check=True)
     server = subprocess.Popen(["ip", "netns", "exec", ns, "sleep", "300"])
     job_dir = tmp_path / "vnb-lab.jobs"
     job_dir.mkdir()
@@ -70,7 +72,7 @@ def test_teardown_stops_the_native_servers_and_removes_their_namespaces_and_job_
         while not subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True, check=False).stdout.strip():
             assert time.monotonic() < deadline
             time.sleep(0.05)
-        reaper.teardown({"extra_netns": [ns], "job_dir": str(job_dir)})
+        reaper.teardown({"extra_netns": [ns], "job_dir": str(job_dir)}, roots=(str(tmp_path),))
         assert server.wait(timeout=10) != 0
         assert ns not in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True).stdout
         assert not job_dir.exists()
@@ -87,6 +89,9 @@ def test_a_run_that_released_its_lock_leaves_no_watchdog_state(tmp_path):
         config.with_suffix(".log").write_text("")
         assert reaper.main(str(config)) == 0  # the lock is not held: the run ended normally
         assert not config.exists() and not config.with_suffix(".log").exists()
+        # a remote run's end removed the configuration first (watchdog state=finished): the empty log goes too
+        config.with_suffix(".log").write_text("")
+        assert reaper.finished(str(config), owner.pid) == 0 and not config.with_suffix(".log").exists()
         # the next run of the same lab wrote its own configuration: it stays
         config.write_text(json.dumps({"owner_pid": owner.pid + 1, "lock": str(tmp_path / "benchmark.lock")}))
         assert reaper.finished(str(config), owner.pid) == 0 and config.exists()
@@ -158,3 +163,63 @@ def test_a_full_disk_says_where_and_how_much_is_free(tmp_path):
     text = write_problem(OSError(errno.ENOSPC, "No space left on device"), tmp_path)
     assert text.startswith(f"could not write in {tmp_path}: No space left on device (")
     assert "KiB free of" in text and "results_dir" in text
+
+
+def sleeper_in(ns: str) -> subprocess.Popen:
+    proc = subprocess.Popen(["ip", "netns", "exec", ns, "sleep", "300"])
+    deadline = time.monotonic() + 10
+    while not subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True, check=False).stdout.strip():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    return proc
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to create a network namespace and chown")
+def test_the_watchdog_acts_only_on_what_is_the_labs(tmp_path, capsys):
+    """A namespace without the lab's mark, and paths outside the collection's run-time directory, are left alone
+    (and said so); a configuration another user owns, or in a directory others may change, is not read at all."""
+    ns = f"vnbforeign-{os.getpid()}"
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    server = sleeper_in(ns)
+    outside = tmp_path / "home" / "precious"
+    outside.mkdir(parents=True)
+    try:
+        removed = reaper.teardown_lab({"extra_netns": [ns], "job_dir": str(outside), "cpu_samples": "/etc/passwd"},
+                                      roots=(str(tmp_path / "run"),))
+        assert removed == [
+            f"refused: job_dir {outside} is outside {tmp_path / 'run'}: left alone",
+            f"refused: cpu_samples /etc/passwd is outside {tmp_path / 'run'}: left alone",
+            f"refused: namespace {ns} was not created by volt.netbench (no mark on its lo): left alone"]
+        assert server.poll() is None and outside.exists() and os.path.exists("/etc/passwd")
+        # a symbolic link inside the root that leads out of it is outside too
+        (tmp_path / "run").mkdir()
+        (tmp_path / "run" / "lab.jobs").symlink_to(outside)
+        assert reaper.teardown_lab({"job_dir": str(tmp_path / "run" / "lab.jobs")}, roots=(str(tmp_path / "run"),)) == [
+            f"refused: job_dir {tmp_path / 'run' / 'lab.jobs'} is outside {tmp_path / 'run'}: left alone"]
+
+        # the watchdog of a run whose ansible-playbook is gone, configured to tear that namespace down
+        gone = subprocess.Popen(["true"])
+        gone.wait()
+        subprocess.run(["ip", "-n", ns, "link", "set", "dev", "lo", "alias", "volt-netbench"], check=True)
+        lock = tmp_path / "benchmark.lock"
+        lock.write_text(json.dumps({"owner_pid": gone.pid}))
+        confdir = tmp_path / "controller"
+        confdir.mkdir(mode=0o700)
+        config = confdir / "vnb-lab.watchdog.json"
+        config.write_text(json.dumps({"owner_pid": gone.pid, "lock": str(lock), "extra_netns": [ns]}))
+        os.chown(config, 65534, 65534)
+        capsys.readouterr()
+        assert reaper.main(str(config)) == 1
+        assert f"watchdog: ignoring {config}: file {config} is owned by uid 65534, not by this user (uid 0)" in (
+            capsys.readouterr().err)
+        os.chown(config, 0, 0)
+        os.chmod(confdir, 0o777)
+        assert reaper.main(str(config)) == 1
+        assert f"directory {confdir} has mode 0777: others may change it" in capsys.readouterr().err
+        assert server.poll() is None and lock.exists(), "an untrusted configuration changes nothing"
+        os.chmod(confdir, 0o700)
+        assert reaper.main(str(config)) == 0
+        assert server.wait(timeout=10) != 0 and not lock.exists() and not config.exists()
+    finally:
+        server.kill()
+        subprocess.run(["ip", "netns", "delete", ns], capture_output=True, check=False)

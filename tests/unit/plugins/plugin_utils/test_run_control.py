@@ -4,6 +4,8 @@ status and message, the tests a run never reached, and the progress file."""
 from __future__ import annotations
 
 import json
+import os
+import stat
 import subprocess
 import time
 from pathlib import Path
@@ -232,6 +234,27 @@ def test_one_probe_checks_a_guest_and_starts_its_servers_in_order(tmp_path):
     assert check_problem("guest server", dict(ok, iperf3=FIXTURE_VERSION), [["true"]]) == ""
     with pytest.raises(rc.RunControlError, match="no answer from the guest's check"):
         rc.parse_probe("sh: 1: Syntax error\n")
+
+
+def test_the_guests_job_directory_is_made_with_mktemp_and_stands_for_the_plans():
+    """The check makes a job directory no other user of the guest could have made first (mktemp -d, 0700); the
+    plan's JOB_DIR in a test's argv (sockperf's --full-log) becomes it."""
+    probe = rc.parse_probe(sh(rc.probe_command(["sh"], [], job_dir=True)))
+    made = Path(probe["job_dir"])
+    try:
+        assert made.parent == Path("/var/tmp") and made.name.startswith("volt-netbench-jobs.")
+        assert made.is_dir() and not made.is_symlink() and stat.S_IMODE(made.stat().st_mode) == 0o700
+        assert made.stat().st_uid == os.geteuid()
+        assert rc.parse_probe(sh(rc.probe_command(["sh"], [])))["job_dir"] == ""
+        other = rc.parse_probe(sh(rc.probe_command(["sh"], [], job_dir=True)))["job_dir"]
+        assert other != str(made)
+        os.rmdir(other)
+    finally:
+        os.rmdir(made)
+    argv = ["sockperf", "ping-pong", "--full-log", f"{rc.JOB_DIR}/virtio.sockperf_tcp.1.log", "-i", "198.18.0.1"]
+    assert rc.in_job_dir(argv, str(made)) == [*argv[:3], f"{made}/virtio.sockperf_tcp.1.log", *argv[4:]]
+    assert rc.in_job_dir(argv, rc.JOB_DIR) == argv
+    assert rc.in_job_dir(["x", f"{rc.JOB_DIR}-other/f"], str(made)) == ["x", f"{rc.JOB_DIR}-other/f"]
 
 
 FIXTURE_VERSION = (Path(__file__).resolve().parents[3] / "fixtures/iperf3/version.txt").read_text()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -333,3 +334,20 @@ def test_the_gates_baseline_and_tolerance_are_checked_before_anything_is_touched
     with pytest.raises(RunModelError, match=r"tolerance must be a percentage from 0 to below 100 \(got 120\)"):
         request(tmp_path, tolerance="120")
     assert request(tmp_path, against="")["settings"]["against"] == ""
+
+
+def test_a_results_dir_stays_inside_the_job_templates_results_base(tmp_path):
+    """An AWX survey's results_dir is the job user's answer: with the template's results_base it is taken inside
+    that directory, and one that leaves it - absolute, '..', a symbolic link - is refused before anything runs."""
+    base = tmp_path / "awx-results"
+    base.mkdir()
+    (base / "link").symlink_to(tmp_path)
+    assert request(tmp_path, results_base=str(base), results_dir="")["results_dir"] == str(base)
+    assert request(tmp_path, results_base=str(base), results_dir="team-a")["results_dir"] == str(base / "team-a")
+    for bad, resolved in (("/etc", "/etc"), ("../x", tmp_path / "x"), ("link/y", tmp_path / "y")):
+        with pytest.raises(RunModelError, match=re.escape(
+                f"results_dir {bad!r} leaves results_base {base} (it resolves to {resolved}): name a directory "
+                "inside it, or leave it empty")):
+            request(tmp_path, results_base=str(base), results_dir=bad)
+    with pytest.raises(RunModelError, match="results_base 'rel' must be an absolute path"):
+        request(tmp_path, results_base="rel")
