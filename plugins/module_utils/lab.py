@@ -215,14 +215,19 @@ def within(path: str, roots) -> bool:
     return False
 
 
-def kill_netns(name: str) -> None:
-    """Kill every process left in namespace NAME and delete it (the watchdog's teardown): a PID is signalled only
-    while its process is still in that namespace (a PID reused since ``ip netns pids`` is left alone)."""
+def signal_netns(name: str, sig: int, pids=None) -> None:
+    """Send SIG to PIDS (default: every process ``ip netns pids`` lists) of namespace NAME, each only while its
+    process is still in that namespace (a PID reused since it was listed is left alone)."""
     from ansible_collections.volt.netbench.plugins.module_utils.procs import in_netns, netns_inode, signal_if
 
     inode = netns_inode(f"/run/netns/{name}")
-    for pid in netns_pids(name):
-        signal_if(pid, signal.SIGKILL, in_netns(inode))
+    for pid in netns_pids(name) if pids is None else pids:
+        signal_if(int(pid), sig, in_netns(inode))
+
+
+def kill_netns(name: str) -> None:
+    """Kill every process left in namespace NAME (:func:`signal_netns`) and delete it (the watchdog's teardown)."""
+    signal_netns(name, signal.SIGKILL)
     subprocess.run(["ip", "netns", "delete", name], capture_output=True, check=False)
 
 

@@ -186,8 +186,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.volt.netbench.plugins.module_utils.lab import MARK, is_marked
-from ansible_collections.volt.netbench.plugins.module_utils.procs import in_netns, netns_inode, signal_if
+from ansible_collections.volt.netbench.plugins.module_utils.lab import MARK, is_marked, signal_netns
 
 IFNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")
 NETNS_RE = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$")
@@ -391,11 +390,9 @@ class NetDev:
         """SIGTERM the processes of namespace NAME, SIGKILL what is left after 5 s - each only while it is still
         in that namespace (a PID reused since it was listed is not signalled)."""
         self.changed = True
-        inode = netns_inode(f"/run/netns/{name}")
         for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 2.0)):
             self.commands.append(["kill", f"-{sig.name}", *pids])
-            for pid in pids:
-                signal_if(int(pid), sig, in_netns(inode))
+            signal_netns(name, sig, pids)
             deadline = time.monotonic() + grace
             while pids and time.monotonic() < deadline:
                 time.sleep(0.1)

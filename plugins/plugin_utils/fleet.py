@@ -27,7 +27,6 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from ansible_collections.volt.netbench.plugins.plugin_utils import charts
@@ -39,7 +38,6 @@ from ansible_collections.volt.netbench.plugins.plugin_utils.results import Resul
 from ansible_collections.volt.netbench.plugins.plugin_utils.stats import (
     ALPHA, CORRECTION_NAME, Family, blocked_compare, p_text, reverse)
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
 TEMPLATE = "FLEET.md.j2"
 HTML_TEMPLATE = "FLEET.html.j2"
 OUTLIER_Z = 3.5
@@ -199,10 +197,8 @@ def fleet_csv(model: dict[str, Any]) -> str:
 
 def render_fleet_html(model: dict[str, Any], svgs: dict[str, str] | None = None) -> str:
     """The fleet's REPORT.html from the same model as its REPORT.md: one self-contained file, the chart inline."""
-    env = Environment(loader=FileSystemLoader(str(TEMPLATE_DIR)), undefined=StrictUndefined, autoescape=True,
-                      keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
     inline = {key: Markup(text[text.find("<svg"):]) for key, text in (svgs or {}).items() if "<svg" in text}
-    return env.get_template(HTML_TEMPLATE).render(svgs=inline, **model)
+    return jinja_env(autoescape=True).get_template(HTML_TEMPLATE).render(svgs=inline, **model)
 
 
 def write_fleet(model: dict[str, Any], out_dir: str | os.PathLike) -> list[Path]:

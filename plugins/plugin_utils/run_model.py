@@ -25,7 +25,7 @@ from typing import Any
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.volt.netbench.plugins.module_utils.backends import BACKENDS, on_bridge
-from ansible_collections.volt.netbench.plugins.module_utils.lab import lab_paths
+from ansible_collections.volt.netbench.plugins.module_utils.lab import lab_paths, within
 from ansible_collections.volt.netbench.plugins.plugin_utils.dry_run import results_dir_problem
 from ansible_collections.volt.netbench.plugins.plugin_utils.guest_inventory import ssh_argv
 from ansible_collections.volt.netbench.plugins.plugin_utils.inputs import benchmark_problems
@@ -93,21 +93,21 @@ def _given(settings: dict[str, Any]) -> dict[str, Any]:
     return {k: profile[k] if settings.get(k) in (None, "") else settings[k] for k in PROFILE_KEYS}
 
 
-def under_base(results_dir: str, base: str) -> str | RunModelError:
+def under_base(results_dir: str, base: str) -> str:
     """RESULTS_DIR as the run writes it. With a BASE (an AWX job template's results_base: survey answers are the
     job user's, the base is the template owner's), RESULTS_DIR is taken relative to BASE and must stay inside it
-    after every symbolic link and '..' is resolved; the error says why not. Without one, RESULTS_DIR as given."""
+    after every symbolic link and '..' is resolved (RunModelError says why not). Without one, RESULTS_DIR as given."""
     base = str(base or "").strip()
     if not base:
         return results_dir
     if not os.path.isabs(base):
-        return RunModelError(f"invalid benchmark settings: results_base {base!r} must be an absolute path")
+        raise RunModelError(f"invalid benchmark settings: results_base {base!r} must be an absolute path")
     given = str(results_dir or "").strip()
     top = os.path.realpath(base)
     resolved = os.path.realpath(os.path.join(top, given))
-    if resolved != top and not resolved.startswith(top.rstrip("/") + "/"):
-        return RunModelError(f"invalid benchmark settings: results_dir {given!r} leaves results_base {base} "
-                             f"(it resolves to {resolved}): name a directory inside it, or leave it empty")
+    if resolved != top and not within(resolved, [top]):
+        raise RunModelError(f"invalid benchmark settings: results_dir {given!r} leaves results_base {base} "
+                            f"(it resolves to {resolved}): name a directory inside it, or leave it empty")
     return resolved
 
 
@@ -269,10 +269,7 @@ def plan_request(given: dict[str, Any], now: dt.datetime | None = None) -> dict[
     if unknown:
         raise RunModelError(f"run_plan: unknown settings {', '.join(unknown)} (known: {', '.join(SETTINGS)})")
     settings = {**SETTINGS, **given}
-    based = under_base(settings["results_dir"], settings["results_base"])
-    if isinstance(based, RunModelError):
-        raise based
-    settings["results_dir"] = based
+    settings["results_dir"] = under_base(settings["results_dir"], settings["results_base"])
     found = problems(settings)
     if found:
         raise RunModelError(f"invalid benchmark settings: {'; '.join(found)}")
