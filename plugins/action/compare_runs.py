@@ -7,7 +7,7 @@ from __future__ import annotations
 from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
 from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_problem
 from ansible_collections.volt.netbench.plugins.plugin_utils.regression import (
-    DEFAULT_TOLERANCE, REGRESSION, CompareError, compare_runs, gate_stats, summary_lines, to_json, write_comparison)
+    DEFAULT_TOLERANCE, REGRESSION, CompareError, ResultsError, compare_runs, gate_stats, summary_lines, to_json, write_comparison)
 
 
 class ActionModule(VoltActionBase):
@@ -21,13 +21,15 @@ class ActionModule(VoltActionBase):
         "force": {"type": "bool", "default": False},
         "display_dir": {"type": "str"},
         "host": {"type": "str", "default": ""},
+        "results_base": {"type": "str", "default": ""},
     }
 
     def execute(self, args, task_vars):
         try:
             model = compare_runs(args["results_dir"], args["against"], run=args["run"] or None,
-                                 tolerance=args["tolerance"], force=args["force"], display_dir=args["display_dir"])
-        except CompareError as err:
+                                 tolerance=args["tolerance"], force=args["force"], display_dir=args["display_dir"],
+                                 bases=[args["results_base"]])
+        except (CompareError, ResultsError) as err:
             return {"failed": True, "msg": f"compare_runs: {err}"}
         doc = to_json(model)
         files = {}

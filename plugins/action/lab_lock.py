@@ -8,6 +8,7 @@ import os
 import socket
 
 from ansible.plugins.action import ActionBase
+from ansible_collections.volt.netbench.plugins.module_utils.procs import start_time
 
 
 class ActionModule(ActionBase):
@@ -19,6 +20,7 @@ class ActionModule(ActionBase):
         args = dict(self._task.args)
         # task workers are forked from the ansible-playbook process: its PID is our parent's
         args["owner_pid"] = os.getppid()
+        args["owner_start"] = start_time(os.getppid())
         args["owner_host"] = socket.gethostname()
         result.update(self._execute_module(module_name="volt.netbench.lab_lock", module_args=args,
                                            task_vars=task_vars))

@@ -10,7 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ansible_collections.volt.netbench.plugins.module_utils import safefs
 from ansible_collections.volt.netbench.plugins.module_utils.lab import private_dir
+from ansible_collections.volt.netbench.plugins.module_utils.procs import start_time
 from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import BACKENDS
 
@@ -62,17 +64,14 @@ class ActionModule(VoltActionBase):
             return {"failed": True, "msg": "state=started needs lock"}
         else:
             # task workers are forked from the ansible-playbook process: its PID is our parent's
-            cfg = {**args, "owner_pid": os.getppid()}
+            # ... and its start time: a PID that another process got after it ended is not the run (reaper)
+            cfg = {**args, "owner_pid": os.getppid(), "owner_start": start_time(os.getppid())}
         # the watchdog trusts only a configuration in a directory no one else may change (private_file)
         problem = private_dir(str(config_path.parent))
         if problem:
             return {"failed": True, "msg": f"the watchdog's configuration cannot be kept safely: {problem}. "
                                            "Remove it, or run as the user who owns it."}
-        tmp = config_path.with_name(config_path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(json.dumps(cfg))
-        os.replace(tmp, config_path)
+        safefs.write_file(config_path, json.dumps(cfg), mode=0o600, strict=True)
         if state == "updated":
             return {"changed": False, "config": cfg}
         here = os.path.abspath(__file__)

@@ -44,7 +44,7 @@ EXAMPLES = r"""
 RETURN = r"""
 _value:
   description: lab, run_root, guest_root, controller_root, chardev_dir, cpu_samples, native_job_dir, guest_dir,
-    controller_dir, known_hosts, control_path, control_match, watchdog_config, native_netns (server, client).
+    controller_dir, known_hosts, control_path, control_match, watchdog_config, key_root, native_netns (server, client).
   type: dict
 """
 

@@ -61,6 +61,8 @@ def lab_paths(netns: str | None, run_root: str = RUN_ROOT, guest_root: str | Non
         "control_path": f"{controller_dir}/{CONTROL_PREFIX}%C",
         "control_match": control_match(controller_dir),
         "watchdog_config": f"{controller_root}/{lab}.watchdog.json",
+        # the controller's copies of the lab SSH keys (guest_image), one directory per image
+        "key_root": default_key_root(),
         # the hypervisor's guard (volt.netbench.lab_guard): the heartbeat the run refreshes, and what the guard
         # recovered when it went stale (the next run reports it)
         "heartbeat": f"{run_root}/{lab}.heartbeat",
@@ -72,6 +74,17 @@ def lab_paths(netns: str | None, run_root: str = RUN_ROOT, guest_root: str | Non
 # The controller's lab state when ansible-playbook runs as root: a root-only directory, not the HOME that
 # `sudo -E` keeps (the watchdog acts as root on what its configuration there names).
 ROOT_CONTROLLER_ROOT = f"{RUN_ROOT}/controller"
+
+
+# The controller's copies of the lab's SSH keys when ansible-playbook runs as root: a root-only directory that
+# outlives a reboot (the image cache on the hypervisor keeps the keys too), never the HOME that `sudo -E` keeps.
+ROOT_KEY_ROOT = "/var/lib/volt-netbench/keys"
+
+
+def default_key_root() -> str:
+    """Where the controller keeps its copies of the lab SSH keys: ROOT_KEY_ROOT for root, else the user's own
+    ~/.cache/volt-netbench/keys. Written only through safefs.keep_private (0700 directories, 0600 keys)."""
+    return ROOT_KEY_ROOT if os.geteuid() == 0 else os.path.expanduser("~/.cache/volt-netbench/keys")
 
 
 def default_controller_root() -> str:
@@ -154,6 +167,21 @@ def lock_held_by(path: str, owner_pid: int) -> bool:
     return bool(holder) and holder.get("owner_pid") == owner_pid
 
 
+def controller_alive(pid, start=None) -> bool:
+    """Whether the ansible-playbook process PID still runs: its command line names ansible and - when START (its
+    start time, procs.start_time, recorded beside the PID) is known - it is the same process, not another one
+    that got the PID after it ended."""
+    from ansible_collections.volt.netbench.plugins.module_utils.procs import cmdline, start_time
+
+    try:
+        pid = int(pid)
+    except (TypeError, ValueError):
+        return False
+    if start is not None and start_time(pid) != start:
+        return False
+    return "ansible" in cmdline(pid)
+
+
 def lock_stale(holder: dict, max_age: float, now: float | None = None) -> bool:
     """A holder that can be taken over: unreadable, its ansible-playbook gone (same host), a remote run whose
     controller went silent (its ``heartbeat`` file, which the run's watchdog touches every few seconds, missing or
@@ -171,13 +199,37 @@ def lock_stale(holder: dict, max_age: float, now: float | None = None) -> bool:
         if silent > float(holder.get("stale_after") or 600):
             return True
     if holder.get("owner_host") == socket.gethostname():
-        pid = holder.get("owner_pid")
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as handle:
-                return b"ansible" not in handle.read()
-        except (OSError, TypeError):
-            return True
+        return not controller_alive(holder.get("owner_pid"), holder.get("owner_start"))
     return now - holder.get("taken", 0) > max_age
+
+
+def take_lock(path: str, new: dict, max_age: float, mine) -> tuple[str, dict | None]:
+    """Take the lab's lock at PATH for NEW (its holder record), or keep it when MINE(holder) says it is already
+    ours. Returns (outcome, holder): ``mine`` (held already), ``taken`` (free), ``recovered`` (a stale holder's,
+    returned), ``busy`` (a live holder's, returned). Read, judge, replace and create happen under an exclusive
+    flock of PATH.guard, so two runs recovering the same stale lock cannot both go on: the second finds the
+    first one's fresh lock."""
+    import fcntl  # pylint: disable=import-outside-toplevel
+
+    from ansible_collections.volt.netbench.plugins.module_utils import safefs
+
+    safefs.ensure_dir(os.path.dirname(path))
+    guard_fd = os.open(f"{path}.guard", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(guard_fd, fcntl.LOCK_EX)
+        holder = read_lock(path)
+        if holder is not None and mine(holder):
+            return "mine", holder
+        if holder is not None and not lock_stale(holder, max_age):
+            return "busy", holder
+        if holder is not None:
+            os.unlink(path)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(new, handle)
+        return ("recovered" if holder is not None else "taken"), holder
+    finally:
+        os.close(guard_fd)  # releases the flock
 
 
 def netns_pids(name: str) -> list[int]:
@@ -279,10 +331,9 @@ def teardown_lab(cfg: dict, roots=(RUN_ROOT,)) -> list[str]:
 
 
 def _write_json(path: str, data: dict) -> None:
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(data, handle)
-    os.replace(tmp, path)
+    from ansible_collections.volt.netbench.plugins.module_utils import safefs
+
+    safefs.write_file(path, json.dumps(data))
 
 
 def guard(heartbeat: str, token: str, poll: float = 1.0) -> dict | None:
@@ -290,18 +341,24 @@ def guard(heartbeat: str, token: str, poll: float = 1.0) -> dict | None:
     file HEARTBEAT names this run (TOKEN) and its modification time is fresh, it waits. The run's controller
     refreshes the file (its watchdog touches it over SSH every few seconds) and removes it when the run ends;
     the guard then exits, as it does when a newer run has written its own token. When the file has not been
-    touched for its ``stale_after`` seconds the controller is gone: the guard tears the lab down
+    touched for its ``stale_after`` seconds the controller is gone - silence measured on the guard's own monotonic
+    clock from the last change of the modification time it saw, so that a step of the wall clock (NTP, a resumed
+    VM) neither fires the guard nor holds it back. The guard then tears the lab down
     (:func:`teardown_lab`), releases the lab's lock if it is still the run's, writes what it did next to the
     heartbeat (``recovered``, read by the next run) and returns that record."""
+    seen, since = None, time.monotonic()
     while True:
         try:
-            silent = time.time() - os.stat(heartbeat).st_mtime
+            mtime = os.stat(heartbeat).st_mtime_ns
             with open(heartbeat, encoding="utf-8") as handle:
                 data = json.load(handle)
         except (OSError, ValueError):
             return None
         if data.get("token") != token:
             return None
+        if mtime != seen:
+            seen, since = mtime, time.monotonic()
+        silent = time.monotonic() - since
         if silent <= float(data.get("stale_after", 600)):
             time.sleep(poll)
             continue

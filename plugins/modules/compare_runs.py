@@ -39,8 +39,15 @@ options:
       - The baseline - a run id (every backend's run of it under O(results_dir)), C(BACKEND/RUN_ID), a run
         directory, another results tree (its newest run with data), or C(previous) (the newest run with data
         before O(run)).
+      - A directory must lie inside O(results_dir) or O(results_base) once symbolic links are resolved (it may be
+        a survey answer, and the comparison runs as root); anything else is refused.
     type: str
     required: true
+  results_base:
+    description:
+      - Where else a baseline directory may lie (an AWX job template's C(results_base)); empty for none.
+    type: str
+    default: ""
   run:
     description: The run compared - a run id or C(BACKEND/RUN_ID); the newest run with data when empty.
     type: str

@@ -99,6 +99,7 @@ import uuid
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.volt.netbench.plugins.module_utils import qemu  # noqa: F401  pylint: disable=unused-import
+from ansible_collections.volt.netbench.plugins.module_utils import safefs
 from ansible_collections.volt.netbench.plugins.module_utils.lab import guard, read_lock
 
 
@@ -176,11 +177,7 @@ def main():
     data = {"token": token, "stale_after": p["stale_after"], "teardown": p["teardown"], "recovered": p["recovered"],
             "description": p["description"], "lock_holder": read_lock(lock) if lock else None,
             "started": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
-    os.makedirs(os.path.dirname(p["heartbeat"]) or ".", exist_ok=True)
-    tmp = f"{p['heartbeat']}.tmp"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(data, handle)
-    os.replace(tmp, p["heartbeat"])
+    safefs.write_file(p["heartbeat"], json.dumps(data))
     sys.stdout.flush()
     pid = _detach(p["heartbeat"], token)
     module.exit_json(changed=True, recovered=recovered, recovered_text=recovered_text(recovered), pid=pid)

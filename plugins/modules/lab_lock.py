@@ -13,7 +13,8 @@ description:
   - Only one benchmark may use a hypervisor at a time. C(present) creates the lock file exclusively and
     records who holds it (controller host, ansible-playbook PID, run description); when another run
     holds it, fails with a message naming that run. A stale lock, whose holder process is gone (same
-    host) or whose expiry passed, is taken over and reported.
+    host) or whose expiry passed, is taken over and reported - under an exclusive flock of C(<path>.guard),
+    so that of two runs recovering the same stale lock only one goes on.
   - C(absent) releases the lock, only when this run holds it.
   - The action plugin of the same name fills in the controller's ansible-playbook PID and host name.
 options:
@@ -36,6 +37,11 @@ options:
     default: 21600
   owner_pid:
     description: PID of the controller's ansible-playbook (set by the action plugin).
+    type: int
+  owner_start:
+    description:
+      - Start time of that process (clock ticks after boot, set by the action plugin). On the same host the lock
+        is stale when the PID is gone or now names another process (another start time).
     type: int
   owner_host:
     description: Host name of the controller (set by the action plugin).
@@ -80,12 +86,11 @@ recovered:
   type: dict
 """
 
-import json
 import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.volt.netbench.plugins.module_utils.lab import lock_stale as stale, read_lock as read
+from ansible_collections.volt.netbench.plugins.module_utils.lab import lock_stale as stale, read_lock as read, take_lock
 
 
 def main():
@@ -96,6 +101,7 @@ def main():
             "description": {"type": "str", "default": ""},
             "max_age": {"type": "int", "default": 21600},
             "owner_pid": {"type": "int"},
+            "owner_start": {"type": "int"},
             "owner_host": {"type": "str"},
             "heartbeat": {"type": "path"},
             "stale_after": {"type": "int", "default": 600},
@@ -114,33 +120,34 @@ def main():
         module.exit_json(changed=mine, holder={} if mine else (holder or {}))
     if mine:
         module.exit_json(changed=False, holder=holder)
-    result = {}
-    if holder is not None:
-        if not stale(holder, p["max_age"]):
-            module.fail_json(
-                msg=f"another benchmark holds this hypervisor: {holder.get('description') or 'no description'} "
-                f"(ansible-playbook PID {holder.get('owner_pid')} on {holder.get('owner_host')}, since "
-                f"{time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(holder.get('taken', 0)))}; lock {p['path']}). "
-                "Wait for it to finish, or remove the lock if that run is gone.",
-                holder=holder,
-            )
-        result["recovered"] = holder
+
+    def busy(holder):
+        module.fail_json(
+            msg=f"another benchmark holds this hypervisor: {holder.get('description') or 'no description'} "
+            f"(ansible-playbook PID {holder.get('owner_pid')} on {holder.get('owner_host')}, since "
+            f"{time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(holder.get('taken', 0)))}; lock {p['path']}). "
+            "Wait for it to finish, or remove the lock if that run is gone.",
+            holder=holder,
+        )
+
     new = {**me, "description": p["description"], "taken": time.time(), "pid_of_module_host": os.getpid()}
+    if p["owner_start"] is not None:
+        # the controller's start time: a PID reused by another process does not keep the lock held (lock_stale)
+        new["owner_start"] = p["owner_start"]
     if p["heartbeat"]:
         # a remote run: stale once its controller stops refreshing this file (lab.lock_stale), not after max_age
         new.update(heartbeat=p["heartbeat"], stale_after=p["stale_after"])
     if module.check_mode:
-        module.exit_json(changed=True, holder=new, **result)
-    os.makedirs(os.path.dirname(p["path"]), mode=0o755, exist_ok=True)
-    if holder is not None:
-        os.unlink(p["path"])
-    try:
-        fd = os.open(p["path"], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    except FileExistsError:
-        module.fail_json(msg=f"another benchmark took {p['path']} at the same moment: try again")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(new, handle)
-    module.exit_json(changed=True, holder=new, **result)
+        if holder is not None and not stale(holder, p["max_age"]):
+            busy(holder)
+        module.exit_json(changed=True, holder=new, **({"recovered": holder} if holder is not None else {}))
+    # read, judged, replaced and created under one flock: two runs taking over the same stale lock cannot both win
+    outcome, holder = take_lock(p["path"], new, p["max_age"], lambda h: all(h.get(k) == v for k, v in me.items()))
+    if outcome == "busy":
+        busy(holder)
+    if outcome == "mine":
+        module.exit_json(changed=False, holder=holder)
+    module.exit_json(changed=True, holder=new, **({"recovered": holder} if outcome == "recovered" else {}))
 
 
 if __name__ == "__main__":

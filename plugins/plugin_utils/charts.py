@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_atomic
+from ansible_collections.volt.netbench.plugins.plugin_utils.files import ensure_dir, write_atomic
 
 CHART_DIR = "charts"
 # one colour per data path, the same in every chart (matplotlib's tab10, native in grey)
@@ -95,7 +95,7 @@ def draw(model: dict[str, Any], out_dir: str | os.PathLike) -> dict[str, str]:
 
     svgs: dict[str, str] = {}
     target = Path(out_dir) / CHART_DIR
-    target.mkdir(parents=True, exist_ok=True)
+    ensure_dir(target)
     sections = {t["key"]: t for t in model.get("tables", [])}
     columns = [c for c in model["columns"] if c in model["measured"] or c == "native"]
     with matplotlib.rc_context():
@@ -156,7 +156,7 @@ def draw_fleet(model: dict[str, Any], out_dir: str | os.PathLike) -> dict[str, s
     rows = [c for c in model["comparisons"] if c["cmp"]["tested"] and c["cmp"]["ratio_low"] is not None
             and c["cmp"]["ratio_high"] is not None][::-1]
     target = Path(out_dir) / CHART_DIR
-    target.mkdir(parents=True, exist_ok=True)
+    ensure_dir(target)
     with matplotlib.rc_context():
         matplotlib.rcdefaults()
         matplotlib.rcParams.update(STYLE)
@@ -277,7 +277,7 @@ def draw_history(history: dict[str, Any], out_dir: str | os.PathLike) -> dict[st
     from matplotlib import pyplot as plt  # pylint: disable=import-outside-toplevel
 
     target = Path(out_dir) / CHART_DIR / "history"
-    target.mkdir(parents=True, exist_ok=True)
+    ensure_dir(target)
     svgs: dict[str, str] = {}
     with matplotlib.rc_context():
         matplotlib.rcdefaults()

@@ -1,7 +1,8 @@
 # Copyright: volt.netbench contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Writing the collection's files on the controller: atomically, leaving no temporary file behind when
-the write fails, and saying what a failed write means (which directory, how much room is left)."""
+the write fails, never through a link or a directory another user controls (module_utils.safefs), and saying
+what a failed write means (which directory, how much room is left)."""
 
 from __future__ import annotations
 
@@ -9,22 +10,43 @@ import errno
 import os
 import shutil
 from pathlib import Path
+from typing import Any
+
+from ansible_collections.volt.netbench.plugins.module_utils import safefs
 
 
-def write_atomic(path: str | os.PathLike, data: str | bytes) -> None:
-    """Write DATA to PATH through a temporary file beside it; on failure the temporary file is removed and
-    the OSError is raised again (PATH keeps its old content, or stays absent)."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
+def write_atomic(path: str | os.PathLike, data: str | bytes, mode: int = 0o644) -> None:
+    """Write DATA to PATH through a temporary file of an unpredictable name in PATH's checked directory (created
+    when missing; safefs.write_file); on failure the temporary file is removed and the OSError raised again (PATH
+    keeps its old content, or stays absent). safefs.UnsafePath (an OSError) when the directory is not trusted."""
+    safefs.write_file(path, data, mode=mode)
+
+
+def ensure_dir(path: str | os.PathLike) -> Path:
+    """PATH as a trusted directory, created where missing (safefs.ensure_dir)."""
+    safefs.ensure_dir(path)
+    return Path(path)
+
+
+# A cell that starts with one of these is a formula to a spreadsheet (CSV injection): such text is quoted.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> Any:
+    """VALUE as a CSV cell a spreadsheet shows as text: a string that would start a formula gets a leading
+    apostrophe (OWASP's advice); numbers, and strings that are plain numbers (-3.5), stay as they are."""
+    if not isinstance(value, str) or not value.startswith(FORMULA_START):
+        return value
     try:
-        if isinstance(data, bytes):
-            tmp.write_bytes(data)
-        else:
-            tmp.write_text(data, encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError:
-        tmp.unlink(missing_ok=True)
-        raise
+        float(value)
+        return value
+    except ValueError:
+        return "'" + value
+
+
+def csv_row(row: dict[str, Any]) -> dict[str, Any]:
+    """Every cell of ROW through :func:`csv_safe`."""
+    return {key: csv_safe(value) for key, value in row.items()}
 
 
 def write_problem(err: OSError, directory: str | os.PathLike) -> str:

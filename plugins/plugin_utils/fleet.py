@@ -30,7 +30,7 @@ from typing import Any
 from markupsafe import Markup
 
 from ansible_collections.volt.netbench.plugins.plugin_utils import charts
-from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_atomic
+from ansible_collections.volt.netbench.plugins.plugin_utils.files import csv_row, write_atomic
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import BACKENDS, NATIVE, PATHS, is_compared, row_name
 from ansible_collections.volt.netbench.plugins.plugin_utils.report import NA, build_report, fmt
 from ansible_collections.volt.netbench.plugins.plugin_utils.report.render import jinja_env
@@ -187,11 +187,11 @@ def fleet_csv(model: dict[str, Any]) -> str:
             for column, cell, stat in zip(model["columns"], row["cells"], row["statistics"]):
                 if not stat:
                     continue
-                writer.writerow({"host": row["host"], "backend": column, "section": table["section"],
+                writer.writerow(csv_row({"host": row["host"], "backend": column, "section": table["section"],
                                  "metric": table["label"], "unit": table["unit"], "n": stat["n"],
                                  "mean": repr(float(stat["mean"])),
                                  "interval_half_width": "" if stat["half"] is None else repr(float(stat["half"])),
-                                 "cell": cell})
+                                 "cell": cell}))
     return out.getvalue()
 
 

@@ -33,6 +33,8 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from ansible_collections.volt.netbench.plugins.module_utils import safefs
+from ansible_collections.volt.netbench.plugins.plugin_utils.files import csv_row
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PATHS, row_name
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import (
     RUN_ID_RE, ResultsError, _sort_key, compared_config, load_run)
@@ -60,8 +62,9 @@ def _signature(run_dir: Path) -> str:
     parts = []
     for name in SIGNED_FILES:
         try:
-            st = (run_dir / name).stat()
-            parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
+            st = (run_dir / name).lstat()
+            # the change time too: a file rewritten with its old size and modification time still changes it
+            parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}")
         except FileNotFoundError:
             parts.append(f"{name}:-")
     return "|".join(parts)
@@ -72,10 +75,11 @@ def _run_dirs(results_dir: Path) -> dict[str, Path]:
     out = {}
     for backend in PATHS:
         base = results_dir / backend
-        if not base.is_dir():
+        if not base.is_dir() or base.is_symlink():
             continue
         for path in base.iterdir():
-            if path.is_dir() and RUN_ID_RE.match(path.name) and (path / "run.json").is_file():
+            if (RUN_ID_RE.match(path.name) and path.is_dir() and not path.is_symlink()
+                    and (path / "run.json").is_file()):
                 out[f"{backend}/{path.name}"] = path
     return out
 
@@ -86,7 +90,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def _create(conn: sqlite3.Connection) -> None:
+def _create(conn: sqlite3.Connection, root: Path) -> None:
     conn.executescript("""
         CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS runs (
@@ -97,7 +101,7 @@ def _create(conn: sqlite3.Connection) -> None:
             unit TEXT, higher_is_better INTEGER NOT NULL, digits INTEGER NOT NULL, n INTEGER NOT NULL,
             mean REAL NOT NULL, low REAL, high REAL, vals TEXT NOT NULL, PRIMARY KEY (rel, section, label));
     """)
-    conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (INDEX_SCHEMA,))
+    conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", sorted(_binding(root).items()))
 
 
 def _cells_of(run: dict[str, Any]) -> list[tuple]:
@@ -113,16 +117,26 @@ def _cells_of(run: dict[str, Any]) -> list[tuple]:
     return out
 
 
+def _binding(root: Path) -> dict[str, str]:
+    """What an index belongs to: its schema, the tree's real path and the user who keeps it."""
+    return {"schema": INDEX_SCHEMA, "tree": os.path.realpath(root), "owner": str(os.geteuid())}
+
+
 def _open_index(root: Path, counts: dict[str, int]) -> sqlite3.Connection:
-    """The tree's index, rebuilt when it is unreadable or of another schema."""
+    """The tree's index, rebuilt when it is unreadable, of another schema, or not bound to this tree and this user
+    (a file another user made or copied from another tree is not trusted, whatever its signatures say). The tree
+    must be a trusted directory (safefs: UnsafePath otherwise, and the caller keeps the index in memory)."""
+    os.close(safefs.open_dir(root))
     path = root / INDEX_NAME
     conn = None
     try:
+        if safefs.private_file_problem(path):
+            raise sqlite3.DatabaseError("not this user's file")
         conn = _connect(path)
-        schema = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-        if schema and schema[0] == INDEX_SCHEMA:
+        bound = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        if all(bound.get(k) == v for k, v in _binding(root).items()):
             return conn
-        raise sqlite3.DatabaseError("another schema")
+        raise sqlite3.DatabaseError("another schema, tree or owner")
     except sqlite3.DatabaseError:
         if conn is not None:
             conn.close()
@@ -134,7 +148,7 @@ def _open_index(root: Path, counts: dict[str, int]) -> sqlite3.Connection:
 def _sync(conn: sqlite3.Connection, root: Path, counts: dict[str, int]) -> None:
     with conn:
         conn.execute("PRAGMA foreign_keys=ON")
-        _create(conn)
+        _create(conn, root)
         known = dict(conn.execute("SELECT rel, signature FROM runs").fetchall())
         present = _run_dirs(root)
         for rel in set(known) - set(present):
@@ -366,9 +380,9 @@ def history_csv(model: dict[str, Any]) -> str:
         starts = {c["run_id"]: c for c in item["change_points"]}
         for p in item["points"]:
             cp = starts.get(p["run_id"])
-            writer.writerow({"run_id": p["run_id"], "date": p["date"], "backend": item["backend"],
+            writer.writerow(csv_row({"run_id": p["run_id"], "date": p["date"], "backend": item["backend"],
                              "section": item["section"], "metric": item["label"], "unit": item["unit"],
                              "higher_is_better": item["higher_is_better"], "n": p["n"], "mean": p["mean"],
                              "low": "" if p["low"] is None else p["low"], "high": "" if p["high"] is None else p["high"],
-                             "change_point": ("regression" if cp["regression"] else "improvement") if cp else ""})
+                             "change_point": ("regression" if cp["regression"] else "improvement") if cp else ""}))
     return buf.getvalue()

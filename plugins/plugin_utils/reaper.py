@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import shlex
 import signal
 import subprocess
 import sys
@@ -25,21 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from ansible_collections.volt.netbench.plugins.module_utils.lab import (
-    RUN_ROOT, control_match, lock_held_by, private_file, teardown_lab, within)
+    RUN_ROOT, control_match, controller_alive, lock_held_by, private_file, teardown_lab, within)
 
 
 INTERRUPTED = "interrupted: ansible-playbook ended before the run finished"
 INTERRUPTED_UNREACHED = "the benchmark was interrupted"
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def read_json(path: Path) -> Any:
@@ -105,7 +96,7 @@ def record_interrupted(cfg: dict[str, Any]) -> None:
         try:
             write_report(build_report(results_dir, baseline=cfg.get("baseline") or "virtio",
                                       display_dir=cfg.get("display_dir")), results_dir)
-        except ResultsError as err:
+        except (ResultsError, OSError) as err:
             print(f"watchdog: no report: {err}", file=sys.stderr)
 
 
@@ -130,13 +121,43 @@ def finished(config_path: str, owner: int) -> int:
 HEARTBEAT_EVERY = 5.0
 
 
-def send_heartbeat(heartbeat: dict[str, Any]) -> None:
-    """Touch the hypervisor's heartbeat file over SSH (``ssh``: the argv that reaches the hypervisor)."""
+def send_heartbeat(heartbeat: dict[str, Any]) -> str:
+    """Touch the hypervisor's heartbeat file over SSH (``ssh``: the argv that reaches the hypervisor). Returns why
+    it was not refreshed ('' when it was): ssh's or touch's failure (a user who may not touch the root-owned file,
+    an sshd that refuses new connections), or a file gone (the guard fired, or the run ended)."""
+    path = heartbeat["path"]
+    # touch -c creates nothing; test -f afterwards tells a refreshed file from a missing one
+    quoted = shlex.quote(path)
     try:
-        subprocess.run([*heartbeat["ssh"], "touch", "-c", "--", heartbeat["path"]], stdin=subprocess.DEVNULL,
-                       capture_output=True, timeout=20, check=False)
+        proc = subprocess.run([*heartbeat["ssh"], f"touch -c -- {quoted} && test -f {quoted}"], stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=20, check=False)
     except (OSError, subprocess.SubprocessError) as err:
-        print(f"watchdog: heartbeat not sent: {err}", file=sys.stderr)
+        return str(err)
+    if proc.returncode:
+        said = " ".join((proc.stderr or "").split())[-200:]
+        return f"rc={proc.returncode}: " + (said or "the file is missing, or not this user's to touch")
+    return ""
+
+
+class Heartbeats:
+    """Counts the heartbeats that did not reach the hypervisor and says so in the watchdog's log: each failure with
+    how many in a row and in all, and how long the guard has left at most before it tears a live run's lab down."""
+
+    def __init__(self):
+        self.sent = self.failed = self.in_a_row = 0
+        self.last_ok = time.monotonic()
+
+    def note(self, problem: str, stale_after: float) -> None:
+        self.sent += 1
+        if not problem:
+            self.in_a_row, self.last_ok = 0, time.monotonic()
+            return
+        self.failed += 1
+        self.in_a_row += 1
+        left = max(0.0, float(stale_after or 600) - (time.monotonic() - self.last_ok))
+        print(f"watchdog: heartbeat not refreshed ({problem}); {self.in_a_row} in a row, {self.failed} of "
+              f"{self.sent} in all; the hypervisor's guard tears the lab down after {left:.0f} s more without one",
+              file=sys.stderr, flush=True)
 
 
 def main(config_path: str) -> int:
@@ -156,12 +177,14 @@ def main(config_path: str) -> int:
     lock = Path(cfg["lock"])
     local = cfg.get("local", True)
     beat = 0.0
-    while pid_alive(owner):
+    beats = Heartbeats()
+    # the run's ansible-playbook by its PID and its start time: a PID reused after it ended is not the run
+    while controller_alive(owner, cfg.get("owner_start")):
         current = read_json(path)
         if (local and not lock_held_by(str(lock), owner)) or (not local and current is None):
             return finished(config_path, owner)  # the run ended normally
         if (current or {}).get("heartbeat") and time.monotonic() - beat >= HEARTBEAT_EVERY:
-            send_heartbeat(current["heartbeat"])
+            beats.note(send_heartbeat(current["heartbeat"]), current["heartbeat"].get("stale_after"))
             beat = time.monotonic()
         time.sleep(1)
     current = None if private_file(config_path) else read_json(path)

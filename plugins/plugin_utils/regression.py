@@ -32,6 +32,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ansible_collections.volt.netbench.plugins.module_utils.lab import within
+from ansible_collections.volt.netbench.plugins.plugin_utils.files import csv_row, write_atomic
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PATHS, row_name
 from ansible_collections.volt.netbench.plugins.plugin_utils.report.cells import _cell, _rows
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import (
@@ -74,22 +76,30 @@ def _run_ids(runs: list[dict[str, Any]]) -> list[str]:
 
 
 def resolve(results_dir: str | os.PathLike, spec: str | None, *, before: str | None = None,
-            runs: list[dict[str, Any]] | None = None) -> dict[str, dict]:
+            runs: list[dict[str, Any]] | None = None, bases: list[str] | tuple = ()) -> dict[str, dict]:
     """The runs one side of a comparison stands for, by backend. SPEC: a run id (every backend's run of it under
     RESULTS_DIR), BACKEND/RUN_ID, a run directory (one backend), a results tree (its newest run with data),
-    'previous' (the newest run id with data before BEFORE) or None/'' (the newest run id with data). RUNS: the
-    tree's runs when the caller has loaded them already (results.load_runs)."""
+    'previous' (the newest run id with data before BEFORE) or None/'' (the newest run id with data). A directory
+    must lie inside RESULTS_DIR or one of BASES (a job template's results_base; symbolic links resolved): SPEC may
+    be a survey answer, and the process reading it is root. RUNS: the tree's runs when the caller has loaded them
+    already (results.load_runs)."""
     spec = str(spec or "").strip()
     backend, _sep, run_id = spec.partition("/")
     named = backend in PATHS and bool(RUN_ID_RE.match(run_id))
     path = Path(spec) if spec else None
     if path is not None and spec != PREVIOUS and not RUN_ID_RE.match(spec) and not named:
+        roots = list(dict.fromkeys([str(results_dir), *[str(b) for b in bases if str(b or "").strip()]]))
+        real = os.path.realpath(path)
+        if not any(real == os.path.realpath(r) or within(real, [r]) for r in roots):
+            raise CompareError(f"{spec} is outside {' and '.join(roots)}: a baseline directory must be inside the "
+                               "results tree (or the job template's results_base); name a run id, BACKEND/RUN_ID, "
+                               "'previous', or a directory inside it")
         if not path.is_dir():
             raise CompareError(f"{spec} is neither a run id under {results_dir} nor a directory")
         if (path / "run.json").is_file():
             run = load_run(path)
             return {run["backend"]: run}
-        return resolve(path, "")
+        return resolve(path, "", bases=[path])
     runs = load_runs(results_dir) if runs is None else runs
     if named:
         found = {r["backend"]: r for r in runs if r["backend"] == backend and r["run_id"] == run_id}
@@ -209,7 +219,7 @@ def judge(entries: list[dict[str, Any]], tolerance: float) -> int:
 
 def compare_runs(results_dir: str | os.PathLike, against: str, *, run: str | None = None,
                  tolerance: float = DEFAULT_TOLERANCE, force: bool = False,
-                 display_dir: str | None = None) -> dict[str, Any]:
+                 display_dir: str | None = None, bases: list[str] | tuple = ()) -> dict[str, Any]:
     """The comparison model of RUN (default: the newest run with data) against AGAINST (see :func:`resolve`)."""
     if tolerance is None or not math.isfinite(float(tolerance)) or not 0 <= float(tolerance) < 100:
         raise CompareError(f"tolerance must be a percentage from 0 to below 100, got {tolerance!r}")
@@ -222,7 +232,7 @@ def compare_runs(results_dir: str | os.PathLike, against: str, *, run: str | Non
     runs = load_runs(results_dir)  # read once for both sides
     current = resolve(results_dir, run, runs=runs)
     cur_id = _side(current, shown)["run_id"]
-    baseline = resolve(results_dir, against, before=cur_id, runs=runs)
+    baseline = resolve(results_dir, against, before=cur_id, runs=runs, bases=bases)
     setup, measured = differences(current, baseline)
     if measured and not force:
         listed = "; ".join(f"{d['label']}: {d['baseline']} (baseline) vs {d['current']} (this run)" for d in measured)
@@ -386,13 +396,13 @@ def render_csv(model: dict[str, Any]) -> str:
     writer.writeheader()
     for e in model["comparisons"]:
         cmp = e["cmp"]
-        writer.writerow({"backend": e["backend"], "section": e["section"], "metric": e["label"], "unit": e["unit"],
+        writer.writerow(csv_row({"backend": e["backend"], "section": e["section"], "metric": e["label"], "unit": e["unit"],
                          "higher_is_better": e["higher_is_better"], "baseline_mean": e["baseline"]["mean"],
                          "baseline_n": e["baseline"]["n"], "current_mean": e["current"]["mean"],
                          "current_n": e["current"]["n"], "change_pct": cmp["change"], "change_low_pct": cmp["low"],
                          "change_high_pct": cmp["high"], "p_changed": e.get("p_changed"),
                          "p_changed_adjusted": e.get("p_changed_adjusted"), "p_within": e.get("p_within"),
-                         "p_within_adjusted": e.get("p_within_adjusted"), "verdict": e["verdict"]})
+                         "p_within_adjusted": e.get("p_within_adjusted"), "verdict": e["verdict"]}))
     return buf.getvalue()
 
 
@@ -415,13 +425,16 @@ def to_json(model: dict[str, Any]) -> dict[str, Any]:
 
 def write_comparison(model: dict[str, Any], results_dir: str | os.PathLike) -> dict[str, str]:
     """COMPARE.md, compare.json and compare.csv under RESULTS_DIR/comparisons/<run>-vs-<baseline>/."""
-    name = f"{model['current']['run_id']}-vs-{model['baseline']['run_id']}"
-    out_dir = Path(results_dir, "comparisons", name)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    ids = [model["current"]["run_id"], model["baseline"]["run_id"]]
+    # the directory's name is made of run ids only (checked again here, whatever loaded them)
+    bad = [i for i in ids if not isinstance(i, str) or not RUN_ID_RE.match(i)]
+    if bad:
+        raise CompareError(f"cannot name the comparison's directory: {bad[0]!r} is not a run id")
+    out_dir = Path(results_dir, "comparisons", "-vs-".join(ids))
     files = {"markdown": out_dir / "COMPARE.md", "json": out_dir / "compare.json", "csv": out_dir / "compare.csv"}
-    files["markdown"].write_text(render_markdown(model), encoding="utf-8")
-    files["json"].write_text(json.dumps(to_json(model), indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    files["csv"].write_text(render_csv(model), encoding="utf-8")
+    write_atomic(files["markdown"], render_markdown(model))
+    write_atomic(files["json"], json.dumps(to_json(model), indent=2, sort_keys=True) + "\n")
+    write_atomic(files["csv"], render_csv(model))
     return {k: str(v) for k, v in files.items()}
 
 

@@ -27,6 +27,7 @@ from typing import Any
 from ansible_collections.volt.netbench.plugins.module_utils import hostcpu
 from ansible_collections.volt.netbench.plugins.plugin_utils.errors import ParseError
 from ansible_collections.volt.netbench.plugins.plugin_utils import pps_search
+from ansible_collections.volt.netbench.plugins.module_utils import safefs
 from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_atomic
 from ansible_collections.volt.netbench.plugins.plugin_utils.iperf3 import parse_iperf3
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PARSERS, PATHS, cpu_cost, cpu_window, unit_of
@@ -54,7 +55,7 @@ def create_run_dir(results_dir: str | os.PathLike, backend: str, run_id: str | N
     check_backend(backend)
     base = Path(results_dir) / backend
     try:
-        base.mkdir(parents=True, exist_ok=True)
+        safefs.ensure_dir(base)
     except OSError as err:
         raise ResultsError(f"cannot create results directory {base}: {err.strerror}") from err
     run_id = run_id or new_run_id()
@@ -63,7 +64,7 @@ def create_run_dir(results_dir: str | os.PathLike, backend: str, run_id: str | N
     candidate, n = run_id, 0
     while True:
         try:
-            (base / candidate).mkdir()
+            safefs.make_new_dir(base / candidate)
             return base / candidate, candidate
         except FileExistsError:
             n += 1
@@ -81,8 +82,7 @@ RESERVE_PER_TEST = 8 * 1024
 
 def reserve_room(run_dir: str | os.PathLike, planned_tests: int) -> None:
     """Keep room for the run's record (released by record_run just before it writes)."""
-    with open(Path(run_dir, RESERVE_FILE), "wb") as handle:
-        handle.write(b"\0" * (RESERVE_BASE + RESERVE_PER_TEST * max(0, planned_tests)))
+    write_atomic(Path(run_dir, RESERVE_FILE), b"\0" * (RESERVE_BASE + RESERVE_PER_TEST * max(0, planned_tests)))
 
 
 def check_backend(backend: str) -> None:
@@ -353,9 +353,11 @@ def load_runs(results_dir: str | os.PathLike) -> list[dict[str, Any]]:
     runs = []
     for backend in PATHS:
         base = root / backend
-        if not base.is_dir():
+        if not base.is_dir() or base.is_symlink():
             continue
-        for run_path in sorted(p for p in base.iterdir() if p.is_dir() and RUN_ID_RE.match(p.name)):
+        # a run directory is a directory of the tree: a link in its place is not read
+        for run_path in sorted(p for p in base.iterdir()
+                               if RUN_ID_RE.match(p.name) and p.is_dir() and not p.is_symlink()):
             if not (run_path / "run.json").is_file():
                 continue
             runs.append(load_run(run_path))
@@ -376,9 +378,39 @@ def load_run(run_path: str | os.PathLike) -> dict[str, Any]:
         raise ResultsError(f"run {run_path} is unreadable: {err}") from err
     if not isinstance(run, dict) or run.get("schema") != SCHEMA:
         raise ResultsError(f"run {run_path}/run.json is not a volt.netbench run (schema {SCHEMA} expected)")
+    check_loaded(run, run_path, samples)
     run["path"] = str(run_path)
     run["samples"] = samples
     return run
+
+
+def check_loaded(run: dict[str, Any], run_path: Path, samples: list[dict[str, Any]]) -> None:
+    """A run.json's names are checked where they are read, by the rules they were written with: its run id is a
+    run id and its directory's name, its backend a backend and its parent directory's name, every file a test
+    names a plain file name in the run directory, every sample the run's (ResultsError names the file)."""
+    where = f"{run_path}/run.json"
+    run_id, backend = run.get("run_id"), run.get("backend")
+    if not isinstance(run_id, str) or not RUN_ID_RE.match(run_id):
+        raise ResultsError(f"{where}: run_id {run_id!r} is not a run id (a UTC timestamp like 20261126T173224Z)")
+    if run_id != run_path.name:
+        raise ResultsError(f"{where}: run_id {run_id!r} is not its directory's name {run_path.name!r}: the file was "
+                           "moved or edited; restore it, or remove the directory")
+    if backend not in PATHS:
+        raise ResultsError(f"{where}: backend {backend!r} is not one of {', '.join(PATHS)}")
+    if run_path.parent.name in PATHS and backend != run_path.parent.name:
+        raise ResultsError(f"{where}: backend {backend!r} is not its directory's {run_path.parent.name!r}")
+    tests = run.get("tests")
+    if not isinstance(tests, list) or not all(isinstance(t, dict) for t in tests):
+        raise ResultsError(f"{where}: tests is not a list of tests")
+    for test in tests:
+        for key in ("raw", "log", "probes", "load"):
+            value = test.get(key)
+            if value is not None and (not isinstance(value, str) or not value or "/" in value or value[0] == "."):
+                raise ResultsError(f"{where}: test {test.get('name')!r} names {key} {value!r}, not a file name "
+                                   "inside the run directory")
+    for sample in samples:
+        if not isinstance(sample, dict) or sample.get("run_id") != run_id or sample.get("backend") != backend:
+            raise ResultsError(f"{run_path}/samples.jsonl: a sample that is not run {backend}/{run_id}'s")
 
 
 def _sort_key(run_id: str) -> tuple[str, int]:

@@ -261,9 +261,16 @@ def write_outputs(run_dir: str | os.PathLike, entry: dict[str, Any], job: dict[s
     for key, text in (("raw", job.get("stdout", "")), ("stderr", job.get("stderr", "")),
                       ("probes", job.get("probes", "")), ("load", job.get("load_stdout", ""))):
         if entry.get(key) and text:
-            Path(run_dir, entry[key]).write_text(text, encoding="utf-8")
+            write_atomic(_inside(run_dir, entry[key]), text)
     if entry.get("log") and job.get("log_gz"):
-        Path(run_dir, entry["log"]).write_bytes(job["log_gz"])
+        write_atomic(_inside(run_dir, entry["log"]), job["log_gz"])
+
+
+def _inside(run_dir: str | os.PathLike, name: str) -> Path:
+    """RUN_DIR/NAME for a plain file name NAME (no directory, not hidden); ValueError otherwise."""
+    if not isinstance(name, str) or not name or "/" in name or name.startswith(".") or "\0" in name:
+        raise ValueError(f"{name!r} is not a file name inside the run directory")
+    return Path(run_dir, name)
 
 
 def progress_line(info: dict[str, Any], elapsed_s: float | None) -> str:

@@ -278,6 +278,7 @@ def plan_request(given: dict[str, Any], now: dt.datetime | None = None) -> dict[
     settings["native"] = boolean(settings["native"], strict=False)
     settings["fleet"] = boolean(settings["fleet"], strict=False)
     display_dir = settings["display_dir"] or settings["results_dir"]
+    top = settings["results_dir"]  # a fleet's whole tree, whose host directories are made below
     # a cross-host pair makes one run (recorded by the client's hypervisor): the results tree keeps its top level
     if settings["fleet"] and settings["topology"] == "same_host":
         # a fleet: every hypervisor's runs and report under its own directory of the results tree
@@ -287,7 +288,7 @@ def plan_request(given: dict[str, Any], now: dt.datetime | None = None) -> dict[
         # the gate's baseline must exist before the lab is built, not after the run
         from ansible_collections.volt.netbench.plugins.plugin_utils.regression import resolve  # pylint: disable=import-outside-toplevel
         try:
-            resolve(settings["results_dir"], str(settings["against"]))
+            resolve(settings["results_dir"], str(settings["against"]), bases=[top, settings["results_base"]])
         except ResultsError as err:
             raise RunModelError(f"invalid benchmark settings: against: {err}") from err
     requested = list(BACKENDS) if settings["backend"] == "all" else [settings["backend"]]

@@ -185,9 +185,15 @@ def test_cloud_init_failure_is_reported_and_cleaned_up(lab, cloud_image, probe_r
     assert_clean(lab.ns)
 
 
-@pytest.mark.parametrize("case", ["missing", "raw", "backing"])
+@pytest.mark.parametrize("case", ["missing", "raw", "backing", "data_file"])
 def test_bad_guest_image_path_is_refused_before_qemu(lab, tmp_path, case):
     path = tmp_path / "image.img"
+    victim = tmp_path / "victim.bin"
+    if case == "data_file":
+        # the reproduction: an external data file hands the guests that file (or a host device)
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-o", f"data_file={victim},data_file_raw=on",
+                        path, "64M"], check=True)
+        victim.write_bytes(b"host data" * 100)
     if case == "raw":
         subprocess.run(["qemu-img", "create", "-q", "-f", "raw", path, "16M"], check=True)
     if case == "backing":
@@ -202,7 +208,10 @@ def test_bad_guest_image_path_is_refused_before_qemu(lab, tmp_path, case):
         assert f"guest_image_path {path} does not exist on localhost" in text
     elif case == "raw":
         assert f"guest_image_path {path} is raw, not qcow2" in text
-    else:
+    elif case == "backing":
         assert f"guest_image_path {path} has a backing file ({tmp_path / 'base.raw'})" in text
+    else:
+        assert f"guest_image_path {path} has an external data file ({victim}): QEMU, as root, would give" in text
+        assert victim.read_bytes() == b"host data" * 100
     assert "Launch every guest" not in proc.stdout  # refused before any QEMU was started
     assert_clean(lab.ns)

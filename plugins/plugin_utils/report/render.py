@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from ansible_collections.volt.netbench.plugins.plugin_utils import charts
-from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_atomic
+from ansible_collections.volt.netbench.plugins.plugin_utils.files import csv_row, ensure_dir, write_atomic
 
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[3] / "templates"
@@ -123,7 +123,7 @@ def render_csv(model: dict[str, Any]) -> str:
     writer = csv.DictWriter(buffer, fieldnames=SUMMARY_FIELDS, lineterminator="\n")
     writer.writeheader()
     for row in summary_rows(model):
-        writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+        writer.writerow(csv_row({k: ("" if v is None else v) for k, v in row.items()}))
     return buffer.getvalue()
 
 
@@ -143,7 +143,7 @@ def report_files(model: dict[str, Any]) -> list[str]:
 def write_report(model: dict[str, Any], out_dir: str | os.PathLike) -> tuple[Path, Path]:
     """Write the charts, REPORT.md, report.json, REPORT.html and summary.csv atomically into ``out_dir``."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    ensure_dir(out)
     svgs = charts.draw(model, out) if model.get("charts") else {}
     history = model.get("history") or {}
     svgs.update(charts.draw_history(history, out))

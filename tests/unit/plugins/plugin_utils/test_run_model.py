@@ -329,8 +329,12 @@ def test_the_gates_baseline_and_tolerance_are_checked_before_anything_is_touched
     with pytest.raises(RunModelError, match=r"against: run 20261201T000000Z not found under .*results \(newest runs "
                                             r"with data: none\)"):
         request(tmp_path, against="20261201T000000Z")
-    with pytest.raises(RunModelError, match=r"against: /nonexistent/last-good is neither a run id"):
-        request(tmp_path, against="/nonexistent/last-good")
+    with pytest.raises(RunModelError, match=r"against: .*/results/last-good is neither a run id"):
+        request(tmp_path, against=str(tmp_path / "results" / "last-good"))
+    # a directory outside the results tree is refused before it is read (the survey's answer, read as root)
+    with pytest.raises(RunModelError, match=r"against: /etc is outside .*/results: a baseline directory must be "
+                                            r"inside the results tree \(or the job template's results_base\)"):
+        request(tmp_path, against="/etc")
     with pytest.raises(RunModelError, match=r"tolerance must be a percentage from 0 to below 100 \(got 120\)"):
         request(tmp_path, tolerance="120")
     assert request(tmp_path, against="")["settings"]["against"] == ""
