@@ -139,32 +139,19 @@ def _checked(path: str, src: str) -> str:
 
 
 def _copy(src_fd: int, size: int, dest: str) -> None:
-    """Copy SIZE bytes of SRC_FD to DEST through a private temporary file renamed into place."""
-    directory, name = os.path.split(dest)
-    dfd = safefs.open_dir(directory, strict=True)
-    tmp = f".{name}.{os.urandom(8).hex()}.tmp"
-    out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=dfd)
-    try:
-        try:
-            offset = 0
-            while offset < size:
-                try:
-                    done = os.copy_file_range(src_fd, out, size - offset, offset, offset)
-                except OSError as err:
-                    if err.errno not in (errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL):
-                        raise
-                    done = os.write(out, os.pread(src_fd, min(1 << 20, size - offset), offset))
-                if not done:
-                    break
-                offset += done
-        finally:
-            os.close(out)
-        os.rename(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
-    except BaseException:
-        try:
-            os.unlink(tmp, dir_fd=dfd)
-        except OSError:
-            pass
-        raise
-    finally:
-        os.close(dfd)
+    """Copy SIZE bytes of SRC_FD to DEST (0600) through a private temporary file renamed into place."""
+
+    def fill(out: int) -> None:
+        offset = 0
+        while offset < size:
+            try:
+                done = os.copy_file_range(src_fd, out, size - offset, offset, offset)
+            except OSError as err:
+                if err.errno not in (errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL):
+                    raise
+                done = os.write(out, os.pread(src_fd, min(1 << 20, size - offset), offset))
+            if not done:
+                break
+            offset += done
+
+    safefs.write_with(dest, fill, mode=0o600, strict=True)

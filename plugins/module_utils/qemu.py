@@ -47,6 +47,8 @@ def guest_paths(state_dir: str, name: str) -> dict[str, str]:
         "qmp": os.path.join(state_dir, f"{name}.qmp"),
         "console": os.path.join(state_dir, f"{name}.console.log"),
         "record": os.path.join(state_dir, f"{name}.json"),
+        # what QEMU itself prints (its errors at start)
+        "log": os.path.join(state_dir, f"{name}.qemu.log"),
     }
 
 
@@ -134,10 +136,11 @@ def nic_args(nic: dict, index: int, fd: int | None = None) -> list[str]:
     return ["-netdev", netdev, "-device", device]
 
 
-# QEMU's seccomp filter: obsolete system calls and resource control (scheduler/affinity changes) denied.
-# Measured with QEMU 7.2 here: elevateprivileges=deny and spawn=deny kill a -daemonize'd QEMU at start (its
-# daemonizing fork and setsid), so privileges are dropped with -runas instead.
-SANDBOX_OPTS = "on,obsolete=deny,resourcecontrol=deny"
+# QEMU's seccomp filter: obsolete system calls, resource control (scheduler/affinity changes) and spawning
+# (fork, vfork, execve: an escaped guest starts no process) denied. QEMU is not started with -daemonize (whose fork
+# spawn=deny forbids) but detached by :func:`launch`. Measured with QEMU 7.2 here: elevateprivileges=deny (and
+# =children) kill QEMU at -runas's setuid, which comes after the filter is installed - root is dropped with -runas.
+SANDBOX_OPTS = "on,obsolete=deny,resourcecontrol=deny,spawn=deny"
 USER_RE = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 
 
@@ -196,7 +199,7 @@ def build_argv(*, qemu: str, name: str, paths: dict[str, str], accelerator: str,
         argv += nic_args(nic, index, fds.get(index))
     argv += ["-serial", f"file:{paths['console']}",
              "-qmp", f"unix:{paths['qmp']},server=on,wait=off",
-             "-pidfile", paths["pidfile"], "-daemonize"]
+             "-pidfile", paths["pidfile"]]
     if netns:
         argv = ["ip", "netns", "exec", netns, *argv]
     return argv
@@ -252,6 +255,48 @@ def console_tail(path: str, lines: int = 25) -> str:
     if panic:  # the reason first, then as much of the trace as fits
         return "\n".join(all_lines[panic[-1]:panic[-1] + lines])
     return "\n".join(all_lines[-lines:]) or "(no console output)"
+
+
+def launch(argv: list[str], paths: dict[str, str], fds=(), timeout: float = 60.0) -> int:
+    """Start QEMU (ARGV from :func:`build_argv`) detached from the caller - its own session, no inherited
+    descriptor but FDS, its output in the guest's log - and return its PID once it is initialised: its QMP
+    socket greets (the monitor answers only from QEMU's main loop, after every device was set up and -runas
+    dropped root). GuestError with QEMU's own words when it exits first, or is not ready within TIMEOUT."""
+    import subprocess  # pylint: disable=import-outside-toplevel
+
+    with open(paths["log"], "wb") as log:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,  # pylint: disable=consider-using-with
+                                pass_fds=tuple(fds), close_fds=True, start_new_session=True)
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise GuestError(f"rc={proc.returncode}: {log_tail(paths['log']) or 'QEMU printed nothing'}")
+        if os.path.exists(paths["qmp"]) and qmp_greets(paths["qmp"]):
+            return proc.pid
+        if time.monotonic() > deadline:
+            proc.kill()
+            proc.wait()
+            raise GuestError(f"QEMU was not ready within {timeout:g} s: {log_tail(paths['log'])}")
+        time.sleep(0.05)
+
+
+def log_tail(path: str, limit: int = 2000) -> str:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()[-limit:].decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def qmp_greets(sock_path: str, timeout: float = 2.0) -> bool:
+    """Whether QEMU's QMP socket answers with its greeting (QEMU's main loop runs)."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout)
+            sock.connect(sock_path)
+            return b"QMP" in sock.recv(4096)
+    except OSError:
+        return False
 
 
 def qmp_quit(sock_path: str, timeout: float = 3.0) -> bool:

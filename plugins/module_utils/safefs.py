@@ -24,6 +24,7 @@ import errno
 import os
 import secrets
 import stat
+from typing import Callable
 
 MAX_LINKS = 40
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -157,24 +158,34 @@ def make_new_dir(path: str | os.PathLike, mode: int = 0o755) -> None:
 
 def write_file(path: str | os.PathLike, data: str | bytes, mode: int = 0o644, create_dirs: bool = True,
                strict: bool = False) -> None:
-    """Write DATA to PATH atomically inside its trusted directory (see the module's rule): a temporary file of an
-    unpredictable name created O_EXCL | O_NOFOLLOW, then renamed over PATH relative to the directory held open.
-    On failure the temporary file is removed and the error raised (PATH keeps its old content, or stays absent)."""
+    """Write DATA to PATH atomically inside its trusted directory (:func:`write_with`)."""
+    data = data.encode("utf-8") if isinstance(data, str) else data
+
+    def fill(fd: int) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+
+    write_with(path, fill, mode=mode, create_dirs=create_dirs, strict=strict)
+
+
+def write_with(path: str | os.PathLike, fill: Callable[[int], None], mode: int = 0o644, create_dirs: bool = True,
+               strict: bool = False) -> None:
+    """Make PATH atomically inside its trusted directory (see the module's rule): FILL(fd) writes a temporary file
+    of an unpredictable name created O_EXCL | O_NOFOLLOW, which is then renamed over PATH relative to the directory
+    held open. On failure the temporary file is removed and the error raised (PATH keeps its old content, or stays
+    absent)."""
     path = os.path.abspath(os.fspath(path))
     name = os.path.basename(path)
     if not name or name in (".", ".."):
         raise IsADirectoryError(errno.EISDIR, "not a file name", path)
-    if isinstance(data, str):
-        data = data.encode("utf-8")
     dfd = open_dir(os.path.dirname(path), create=create_dirs, strict=strict)
     try:
         tmp = f".{name}.{secrets.token_hex(8)}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode, dir_fd=dfd)
         try:
             try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view):]
+                fill(fd)
                 os.fchmod(fd, mode)  # whatever the umask took away
             finally:
                 os.close(fd)

@@ -16,7 +16,7 @@ description:
     the command that makes a self-contained image, before any QEMU tool opens it. An image that is not qcow2 is
     refused too (the guests boot from qcow2 overlays on top of it).
   - The image is read once, from one open descriptor, into O(dest) (mode 0600, in a directory of mode 0700 that
-    only root can use), and the copy is checked again: the guests' overlays are made on the copy, so no one can
+    only root can use), and the copy is checked again. The guests' overlays are made on the copy, so no one can
     swap the file QEMU opens after it was checked. The copy is kept, keyed by the source's device, inode, size
     and change time; an unchanged image is not copied again.
 options:

@@ -10,8 +10,10 @@ author: volt.netbench maintainers (@volt)
 version_added: "0.1.0"
 short_description: Boot or stop one benchmark guest under QEMU, with a management and a data NIC
 description:
-  - Starts a daemonized QEMU guest from a copy-on-write overlay of a base image, with a pidfile, a QMP
-    socket and a serial console log, all under O(state_dir).
+  - Starts a detached QEMU guest from a copy-on-write overlay of a base image, with a pidfile, a QMP
+    socket, a serial console log and QEMU's own log, all under O(state_dir). QEMU is not started with
+    C(-daemonize) - the module detaches it (its own session, no inherited descriptor) and returns once its QMP
+    monitor greets, so that the sandbox can forbid it to fork or exec.
   - With O(kernel) and O(initrd) the guest boots them directly (the image built by
     M(volt.netbench.guest_image)'s default path) and gets its data address from the kernel command line.
     Without them it boots the image's own boot loader through the firmware (a cloud image), usually
@@ -137,7 +139,9 @@ options:
     type: str
   sandbox:
     description:
-      - Run QEMU under its seccomp sandbox (C(-sandbox on,obsolete=deny,resourcecontrol=deny)).
+      - Run QEMU under its seccomp sandbox (C(-sandbox on,obsolete=deny,resourcecontrol=deny,spawn=deny)).
+      - C(elevateprivileges) stays allowed - QEMU 7.2 installs the filter before O(runas)'s setuid, which
+        C(elevateprivileges=deny) (and C(=children)) would kill.
       - Off only for a QEMU built without seccomp support.
     type: bool
     default: true
@@ -255,7 +259,8 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.volt.netbench.plugins.module_utils.backends import BACKENDS
 from ansible_collections.volt.netbench.plugins.module_utils.qemu import (
-    NAME_RE, GuestError, alive, build_argv, console_tail, guest_paths, read_record, stop_guest, write_record)
+    NAME_RE, GuestError, alive, build_argv, console_tail, guest_paths, launch, read_record, stop_guest,
+    write_record)
 
 
 def stop(module, state_dir, name):
@@ -337,19 +342,16 @@ def start(module, state_dir, p):
                           append=prm["append"], seed=prm["seed"], netns=prm["netns"], fds=fds,
                           sandbox=prm["sandbox"], runas=prm["runas"])
         started = time.monotonic()
-        rc, out, err = module.run_command(argv, pass_fds=tuple(fds.values()) or None, close_fds=True)
+        # detached by launch, not -daemonize: the sandbox then forbids QEMU to fork or exec (spawn=deny)
+        try:
+            pid = launch(argv, p, fds=fds.values())
+        except GuestError as err:
+            stop(module, state_dir, name)
+            module.fail_json(msg=f"QEMU for guest {name} failed to start ({err})", argv=argv,
+                             console=console_tail(p["console"]))
     finally:
         for fd in fds.values():
             os.close(fd)
-    if rc != 0:
-        stop(module, state_dir, name)
-        module.fail_json(msg=f"QEMU for guest {name} failed to start (rc={rc}): {(err or out).strip()}",
-                         argv=argv, console=console_tail(p["console"]))
-    try:
-        with open(p["pidfile"], encoding="utf-8") as handle:
-            pid = int(handle.read().strip())
-    except (OSError, ValueError) as err:
-        module.fail_json(msg=f"QEMU started but wrote no pidfile {p['pidfile']}: {err}", argv=argv)
     write_record(p, {"pid": pid, "argv": argv, "ssh_port": prm["ssh_port"], "netns": prm["netns"],
                      "nics": nics, "started": time.time()})
     boot = wait_ready(module, state_dir, p, pid, started, argv) if prm["wait_ssh"] else 0.0

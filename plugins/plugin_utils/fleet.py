@@ -188,10 +188,10 @@ def fleet_csv(model: dict[str, Any]) -> str:
                 if not stat:
                     continue
                 writer.writerow(csv_row({"host": row["host"], "backend": column, "section": table["section"],
-                                 "metric": table["label"], "unit": table["unit"], "n": stat["n"],
-                                 "mean": repr(float(stat["mean"])),
-                                 "interval_half_width": "" if stat["half"] is None else repr(float(stat["half"])),
-                                 "cell": cell}))
+                                         "metric": table["label"], "unit": table["unit"], "n": stat["n"],
+                                         "mean": repr(float(stat["mean"])),
+                                         "interval_half_width": "" if stat["half"] is None else repr(float(stat["half"])),
+                                         "cell": cell}))
     return out.getvalue()
 
 

@@ -381,8 +381,8 @@ def history_csv(model: dict[str, Any]) -> str:
         for p in item["points"]:
             cp = starts.get(p["run_id"])
             writer.writerow(csv_row({"run_id": p["run_id"], "date": p["date"], "backend": item["backend"],
-                             "section": item["section"], "metric": item["label"], "unit": item["unit"],
-                             "higher_is_better": item["higher_is_better"], "n": p["n"], "mean": p["mean"],
-                             "low": "" if p["low"] is None else p["low"], "high": "" if p["high"] is None else p["high"],
-                             "change_point": ("regression" if cp["regression"] else "improvement") if cp else ""}))
+                                     "section": item["section"], "metric": item["label"], "unit": item["unit"],
+                                     "higher_is_better": item["higher_is_better"], "n": p["n"], "mean": p["mean"],
+                                     "low": "" if p["low"] is None else p["low"], "high": "" if p["high"] is None else p["high"],
+                                     "change_point": ("regression" if cp["regression"] else "improvement") if cp else ""}))
     return buf.getvalue()

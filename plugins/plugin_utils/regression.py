@@ -397,12 +397,12 @@ def render_csv(model: dict[str, Any]) -> str:
     for e in model["comparisons"]:
         cmp = e["cmp"]
         writer.writerow(csv_row({"backend": e["backend"], "section": e["section"], "metric": e["label"], "unit": e["unit"],
-                         "higher_is_better": e["higher_is_better"], "baseline_mean": e["baseline"]["mean"],
-                         "baseline_n": e["baseline"]["n"], "current_mean": e["current"]["mean"],
-                         "current_n": e["current"]["n"], "change_pct": cmp["change"], "change_low_pct": cmp["low"],
-                         "change_high_pct": cmp["high"], "p_changed": e.get("p_changed"),
-                         "p_changed_adjusted": e.get("p_changed_adjusted"), "p_within": e.get("p_within"),
-                         "p_within_adjusted": e.get("p_within_adjusted"), "verdict": e["verdict"]}))
+                                 "higher_is_better": e["higher_is_better"], "baseline_mean": e["baseline"]["mean"],
+                                 "baseline_n": e["baseline"]["n"], "current_mean": e["current"]["mean"],
+                                 "current_n": e["current"]["n"], "change_pct": cmp["change"], "change_low_pct": cmp["low"],
+                                 "change_high_pct": cmp["high"], "p_changed": e.get("p_changed"),
+                                 "p_changed_adjusted": e.get("p_changed_adjusted"), "p_within": e.get("p_within"),
+                                 "p_within_adjusted": e.get("p_within_adjusted"), "verdict": e["verdict"]}))
     return buf.getvalue()
 
 

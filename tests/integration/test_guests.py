@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import shutil
 import stat
 import subprocess
@@ -81,7 +82,10 @@ def test_one_pair_of_guests_talks_over_every_backends_data_nic(lab):
     assert "-netdev tap,id=data1,fd=" in argv
     assert "init=/usr/local/sbin/volt-init" in argv
     # QEMU under its seccomp sandbox, dropping root once its devices are open (the guests below still talk)
-    assert "-sandbox on,obsolete=deny,resourcecontrol=deny -runas nobody" in argv
+    assert "-sandbox on,obsolete=deny,resourcecontrol=deny,spawn=deny -runas volt-netbench-qemu" in argv
+    assert "-daemonize" not in argv  # detached by qemu.launch: the sandbox forbids QEMU to fork or exec
+    user = pwd.getpwnam("volt-netbench-qemu")  # made by qemu_guest: a system user, no login
+    assert user.pw_uid < 1000 and user.pw_shell == "/usr/sbin/nologin"
     # the image they boot is root's alone: its disk holds the SSH host key every lab's known_hosts pins
     disk = Path(boot["image"]["disk"])
     assert stat.S_IMODE(disk.stat().st_mode) == 0o600 and stat.S_IMODE(disk.parent.stat().st_mode) == 0o700

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
+import shutil
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from ansible_collections.volt.netbench.plugins.module_utils import qemu
-from ansible_collections.volt.netbench.plugins.module_utils.qemu import GuestError, build_argv, guest_paths
+from ansible_collections.volt.netbench.plugins.module_utils.procs import owner
+from ansible_collections.volt.netbench.plugins.module_utils.qemu import (
+    SANDBOX_OPTS, GuestError, build_argv, guest_paths, launch, qmp_quit)
 
 TAP = {"backend": "virtio", "device": "vnbtap0", "mac": "52:54:00:be:00:01", "address": "198.18.0.1/24"}
 VHOST = {"backend": "vhost-net", "device": "vnbtap2", "mac": "52:54:00:be:01:01", "address": "198.18.1.1/24"}
@@ -47,12 +52,13 @@ def test_virtio_tap_under_tcg_with_direct_boot():
     assert "volt.nic=52:54:00:be:00:01,data0,198.18.0.1/24,1500" in append
     assert "tsc=reliable" in append and "panic=-1" in append
     assert "-no-reboot" in line
-    assert line[-1] == "-daemonize"
+    # not -daemonize: qemu.launch detaches QEMU, so the sandbox can forbid it to fork (spawn=deny)
+    assert "-daemonize" not in line and option(line, "-pidfile") == ["/run/g/server.pid"]
 
 
 def test_qemu_is_sandboxed_and_drops_root_when_asked():
     line = argv([TAP])
-    assert option(line, "-sandbox") == ["on,obsolete=deny,resourcecontrol=deny"] and "-runas" not in line
+    assert option(line, "-sandbox") == ["on,obsolete=deny,resourcecontrol=deny,spawn=deny"] and "-runas" not in line
     assert option(argv([TAP], runas="nobody"), "-runas") == ["nobody"]
     assert "-sandbox" not in argv([TAP], sandbox=False)
     with pytest.raises(GuestError, match="runas 'no body; rm' is not a user name"):
@@ -211,3 +217,26 @@ def test_guest_nics_one_per_lab_device_with_fixed_tap_macs_and_the_macvtaps_own(
         qemu.guest_nics(DEVICES, "server", 0, {"virtio": "198.18.0.1/24"})
     with pytest.raises(GuestError, match="no lab device for guest third"):
         qemu.guest_nics(DEVICES, "third", 2, "198.18.0.3/24")
+
+
+@pytest.mark.skipif(shutil.which("qemu-system-x86_64") is None or os.geteuid() != 0,
+                    reason="needs QEMU and root (-runas)")
+def test_launch_detaches_a_sandboxed_qemu_that_cannot_fork_and_returns_once_it_is_ready(tmp_path):
+    """A real QEMU (no machine, no guest): started without -daemonize, in its own session, under spawn=deny, root
+    dropped for nobody - launch returns its PID once QMP greets; a QEMU that refuses its options says why."""
+    paths = guest_paths(str(tmp_path), "probe")
+    base = ["qemu-system-x86_64", "-machine", "none", "-nodefaults", "-display", "none",
+            "-qmp", f"unix:{paths['qmp']},server=on,wait=off", "-pidfile", paths["pidfile"]]
+    pid = launch([*base, "-sandbox", SANDBOX_OPTS, "-runas", "nobody"], paths)
+    try:
+        assert os.getsid(pid) == pid and os.getsid(pid) != os.getsid(0)  # its own session: detached
+        assert owner(pid) == pwd.getpwnam("nobody").pw_uid  # -runas done: launch waited for the end of init
+        assert int(Path(paths["pidfile"]).read_text()) == pid
+    finally:
+        assert qmp_quit(paths["qmp"])
+        for _attempt in range(100):
+            if not Path(f"/proc/{pid}").exists():
+                break
+            time.sleep(0.05)
+    with pytest.raises(GuestError, match=r"rc=1: qemu-system-x86_64: -no-such-option: invalid option"):
+        launch([*base, "-no-such-option"], paths)

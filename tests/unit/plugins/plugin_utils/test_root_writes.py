@@ -182,7 +182,7 @@ def test_a_recycled_pid_is_not_the_controller(tmp_path):
     """A sleeper whose command line names ansible but whose start time differs from the one recorded."""
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "ansible-playbook"])
     try:
-        for _ in range(100):
+        for _attempt in range(100):
             if "ansible" in procs.cmdline(sleeper.pid):
                 break
             time.sleep(0.02)
@@ -218,7 +218,7 @@ def test_two_runs_taking_over_one_stale_lock_cannot_both_win(tmp_path):
             racer.start()
         for racer in racers:
             racer.join(10)
-        outcomes = sorted(out.get(timeout=5)[1] for _ in racers)
+        outcomes = sorted(out.get(timeout=5)[1] for _racer in racers)
         assert outcomes == ["busy", "recovered"], outcomes
         winner = lab.read_lock(path)["owner_pid"]
         assert winner in (1000 + attempt * 10, 1001 + attempt * 10)
