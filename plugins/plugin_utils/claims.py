@@ -175,6 +175,10 @@ def cheapest(verdicts: Verdicts) -> str:
         return ""
     scores, rows = verdicts.scores[CPU_SCORE], verdicts.score_rows[CPU_SCORE]
     order = _order(verdicts, CPU_SCORE)
+    if len(order) < 2:
+        # the others' cost rows have no repetition in common (one lost to zero work, say): nothing to compare
+        return (f"No CPU score compares the backends: {', '.join(order) or 'no backend'} alone has a CPU cost in "
+                "the same repetition of every CPU-cost row." if order else "")
     top, runner = order[0], order[1]
     cmp = verdicts.pair(CPU_SCORE, top, runner)
     what = (f"CPU score {score_text(scores[top])} vs {score_text(scores[runner])} for {runner}; the score is the "

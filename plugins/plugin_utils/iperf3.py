@@ -57,6 +57,13 @@ def parse_iperf3(data: str | bytes | dict, source: str | None = None) -> dict[st
     protocol = dig(PARSER, source, test_start, "protocol")
     if protocol not in ("TCP", "UDP"):
         raise ParseError(PARSER, source, f"unsupported protocol {protocol!r} (TCP or UDP expected)")
+    end, start = doc.get("end"), doc.get("start")
+    if protocol == "UDP" and isinstance(end, dict) and "sum_received" not in end:
+        version = str((start.get("version") if isinstance(start, dict) else None) or "an unnamed version")
+        raise ParseError(PARSER, source, f"missing end.sum_received, the receiver's side of a UDP test, which iperf3 "
+                                         f"reports from {MIN_VERSION[0]}.{MIN_VERSION[1]} on (this output: {version}); "
+                                         f"the benchmark needs iperf3 {MIN_VERSION[0]}.{MIN_VERSION[1]} or newer in "
+                                         "the guests")
     received = dig(PARSER, source, doc, "end.sum_received")
     sent = dig(PARSER, source, doc, "end.sum_sent")
     where_rx = "end.sum_received"

@@ -112,7 +112,8 @@ def cpu_cost(parsed: dict[str, Any], test_name: str) -> dict[str, float]:
     metric, factor, _unit, _digits = CPU_UNITS[work]
     rate = (parsed.get(metric) or 0) * factor
     if rate <= 0:
-        return {}
+        # CPU spent on no work: a cost per unit of work without bound - no cost sample; the report says why
+        return {"cpu_cost_unbounded": True}
     out = {"host_cpu_cost": total / window / rate}
     for part, _label in CPU_PARTS:
         out[f"host_cpu_cost_{part}"] = (parsed.get(f"host_cpu_{part}_s") or 0.0) / window / rate

@@ -2,9 +2,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Parse iputils and busybox ``ping`` text output.
 
-RTT statistics come from the per-reply ``time=`` values, never from the summary line, so
-``ping -q`` output is refused. Duplicate replies are counted but not used for RTTs.
-All times are returned in microseconds.
+RTT statistics come from the per-reply ``time=`` values (with or without ``-D``'s time stamp before them), never
+from the summary line, so ``ping -q`` output is refused. Duplicate replies are counted but not used for RTTs; ``-O``'s
+"no answer yet" lines are not replies. A ping that got no reply at all is a result (``loss_percent`` 100,
+``no_reply``, no round trip). All times are returned in microseconds.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from ansible_collections.volt.netbench.plugins.plugin_utils.stats import summari
 
 PARSER = "parse_ping"
 
+# ping -D puts the reply's time stamp before it: "[1796470535.935026] 64 bytes from ..."
 REPLY_RE = re.compile(
-    r"^\d+ bytes from .*?:? (?:icmp_seq|seq)=(?P<seq>\d+)\b.*?time[=<](?P<time>[0-9.]+) ?(?P<unit>ms|us|µs|s)\b(?P<rest>.*)$"
+    r"^(?:\[[0-9.]+\] )?\d+ bytes from .*?:? (?:icmp_seq|seq)=(?P<seq>\d+)\b.*?time[=<](?P<time>[0-9.]+) ?"
+    r"(?P<unit>ms|us|µs|s)\b(?P<rest>.*)$"
 )
 # iputils: "20 packets transmitted, 20 received, +1 duplicates, 0% packet loss, time 304ms"
 # busybox: "10 packets transmitted, 10 packets received, 1 duplicates, 0% packet loss"
@@ -72,7 +75,10 @@ def parse_ping(data: str | bytes, source: str | None = None) -> dict[str, Any]:
     if transmitted == 0:
         raise ParseError(PARSER, source, "0 packets transmitted")
     if received == 0:
-        raise ParseError(PARSER, source, f"no replies: {transmitted} transmitted, 0 received (100% loss)")
+        # a path that dropped everything is a result: 100 % loss, no round trip to report
+        flavour = "busybox" if "packets received" in summary.group(0) else flavour
+        return {"flavour": flavour, "transmitted": transmitted, "received": 0, "duplicates": 0,
+                "loss_percent": 100.0, "rtt_count": 0, "no_reply": True}
     if not rtts:
         raise ParseError(PARSER, source, "no per-reply 'time=' lines (ping -q output has none; run ping without -q)")
     if len(rtts) != received:

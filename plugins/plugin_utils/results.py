@@ -287,15 +287,23 @@ def _parse_raw(run_path: Path, entry: dict[str, Any]) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as err:
         raise ParseError(f"parse_{entry['tool']}", entry["raw"], f"cannot read raw output: {err.strerror}") from err
-    parsed = parser(text, entry["raw"])
     if entry.get("log"):
-        # every observation: the percentiles by the collection's definition, as the report pools them
+        # every observation: the percentiles by the collection's definition, as the report pools them. The log is
+        # what the cells come from; the summary is a cross-check (a release whose summary the parser does not know
+        # still gives its cells, and says why its summary was not read)
         try:
             full = parser(read_log(run_path / entry["log"]), entry["log"])
         except (OSError, EOFError, gzip.BadGzipFile) as err:
             raise ParseError(f"parse_{entry['tool']}", entry["log"], f"cannot read the log: {err}") from err
-        parsed.update({k: v for k, v in full.items() if k.startswith("latency_p") or k == "percentiles_us"})
-        parsed.update(source_format=f"{parsed.get('source_format')}+full-log", observations=full["observations"])
+        try:
+            parsed = parser(text, entry["raw"])
+        except ParseError as err:
+            parsed = dict(full, source_format="full-log", summary_problem=str(err))
+        else:
+            parsed.update({k: v for k, v in full.items() if k.startswith("latency_p") or k == "percentiles_us"})
+            parsed.update(source_format=f"{parsed.get('source_format')}+full-log", observations=full["observations"])
+    else:
+        parsed = parser(text, entry["raw"])
     if entry.get("probes"):
         # a packet-rate search: the flood and the search's outcome beside the confirmed rate
         try:

@@ -20,7 +20,10 @@ from ansible_collections.volt.netbench.plugins.plugin_utils.stats import pct_key
 
 PARSER = "parse_sockperf"
 
-AVG_RE = re.compile(r"====> avg-(?P<kind>rtt|latency)=(?P<avg>[0-9.]+) \(std-dev=(?P<std>[0-9.]+)\)")
+# 3.5: "avg-lat=  5.123 (std-dev=1.234)" (one way, %7.3lf); 3.7: "avg-rtt=11.198 (std-dev=0.540)"; 3.8 and later:
+# "avg-latency=56.765 (std-dev=46.806, mean-ad=31.750, median-ad=6.224, siqr=19.027, cv=0.825, std-error=0.162,
+# 99.0% ci=[56.349, 57.181])" (src/client.cpp's format strings of each release)
+AVG_RE = re.compile(r"====> avg-(?P<kind>rtt|latency|lat)= *(?P<avg>[0-9.]+) \(std-dev=(?P<std>[0-9.]+)[,)]")
 TOTAL_RE = re.compile(r"Total (?P<n>\d+) observations")
 PCT_RE = re.compile(r"---> percentile (?P<pct>[0-9.]+) = +(?P<val>[0-9.]+)")
 EXTREME_RE = re.compile(r"---> <(?P<which>MAX|MIN)> observation = +(?P<val>[0-9.]+)")
@@ -58,7 +61,7 @@ def _parse_summary(text: str, source: str | None) -> dict[str, Any]:
         error = ERROR_RE.search(text)
         if error:
             raise ParseError(PARSER, source, f"sockperf reported an error: {error.group('msg').strip()}")
-        raise ParseError(PARSER, source, "missing the '====> avg-rtt|avg-latency' line (truncated or not sockperf output?)")
+        raise ParseError(PARSER, source, "missing the '====> avg-rtt|avg-latency|avg-lat' line (truncated or not sockperf output?)")
     total = TOTAL_RE.search(text)
     if total is None:
         raise ParseError(PARSER, source, "missing the 'Total N observations' line")

@@ -101,6 +101,9 @@ def per_rep_scores(rows: Sequence[Row], cells: dict, names: Sequence[str]
             left_out.append(f"{row.label} (0 on every ranked backend)")
         elif not row.higher_is_better and best[row] <= 0:
             left_out.append(f"{row.label} (a value of 0, no ratio to score)")
+        elif not row.higher_is_better and min(v for n in names for v in cells[row][n]["values"]) <= 0:
+            # best ÷ 0: a latency or cost of 0 in one repetition has no finite ratio (it is shown, not scored)
+            left_out.append(f"{row.label} (a repetition measured 0, no ratio to score)")
         else:
             counted.append(row)
     out: dict[str, list[float]] = {}

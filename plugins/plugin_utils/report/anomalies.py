@@ -57,6 +57,14 @@ def _quality_anomalies(run: dict[str, Any]) -> list[str]:
     for test in run.get("tests", []):
         parsed = test.get("parsed") or {}
         name = _tname(test, repeat)
+        if parsed.get("cpu_cost_unbounded"):
+            out.append(f"{backend}: {name} moved no work while the host's CPU was sampled "
+                       f"({float(parsed.get('host_cpu_total_s') or 0):.2f} CPU-seconds): its cost per unit of work is "
+                       "unbounded, so it is left out of the CPU cost cells and the CPU score.")
+        if parsed.get("no_reply"):
+            out.append(f"{backend}: {name}: no reply — {parsed.get('transmitted')} probes sent, none answered (100 % "
+                       "loss): the path dropped everything. Its latency cells say 'no reply' and are left out of the "
+                       "comparisons and the ranking.")
         if parsed.get("lost_packets"):
             out.append(
                 f"{backend}: {name} lost {parsed['lost_percent']:.2f}% of UDP datagrams "

@@ -17,6 +17,8 @@ from ansible_collections.volt.netbench.plugins.plugin_utils.verdicts import make
 
 
 NA = "n/a"
+# a latency cell of a path on which no probe came back: a result (100 % loss), not a missing value
+NO_REPLY = "no reply"
 
 
 def fmt(value: float | None, digits: int) -> str:
@@ -180,13 +182,24 @@ def _cell(run: dict[str, Any], row: Row, shown_dir: str) -> dict[str, Any] | Non
             raws[rep] = sample["metadata"]["raw"]
     cell = make_cell(reps)
     if cell is None:
-        return None
+        lost = no_reply_repetitions(run, row)
+        # no round trip at all: the cell says so (left out of every mean, comparison and ranking: nothing to compare)
+        return {"n": 0, "text": NO_REPLY, "no_reply": lost, "values": [], "repetitions": [], "zeros": []} if lost else None
     text = fmt(cell["mean"], row.digits)
     if cell["half"] is not None:
         text += f" ± {fmt(cell['half'], row.digits)}"
     cell.update(text=text, raw=[f"{shown_dir}/{run['backend']}/{run['run_id']}/{raws[k]}"
                                 for k in cell["repetitions"] if k in raws])
     return cell
+
+
+def no_reply_repetitions(run: dict[str, Any], row: Row) -> list[int]:
+    """The repetitions of ROW's test in RUN whose probes all went unanswered (ping's 100 % loss), when ROW is one of
+    its round-trip rows; [] otherwise."""
+    if not row.metric.startswith("rtt_"):
+        return []
+    return sorted(int(t.get("repetition") or 1) for t in run.get("tests", [])
+                  if t.get("name") == row.test and t.get("status") == "ok" and (t.get("parsed") or {}).get("no_reply"))
 
 
 def _table_row(row: Row, cells: dict[str, Any], measured: list[str], baseline: str,
@@ -210,7 +223,7 @@ def _table_row(row: Row, cells: dict[str, Any], measured: list[str], baseline: s
         "unit": row.unit,
         "higher_is_better": row.higher_is_better,
         "values": {n: (cells[n]["value"] if usable(cells.get(n)) else None) for n in PATHS},
-        "statistics": {n: cells[n] for n in PATHS if cells.get(n)},
+        "statistics": {n: cells[n] for n in PATHS if usable(cells.get(n))},
         "versus_baseline": comparisons,
         "of_native": of_native,
         "cells": shown,

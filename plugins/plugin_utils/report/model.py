@@ -10,7 +10,7 @@ from typing import Any
 
 from ansible_collections.volt.netbench.plugins.plugin_utils import charts, claims
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import (
-    BACKENDS, LOAD_LEAD_S, LOADED, NATIVE, PATHS, SECTIONS, Row)
+    BACKENDS, LOAD_LEAD_S, LOADED, NATIVE, PATHS, SECTIONS, Row, row_name)
 from ansible_collections.volt.netbench.plugins.plugin_utils.pps_search import PROBE_S
 from ansible_collections.volt.netbench.plugins.plugin_utils.stats import Family, compare
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import (
@@ -331,6 +331,7 @@ def _native_lines(rows: tuple[Row, ...], cells: dict, of_native: dict[Row, dict[
         if r not in of_native or not usable(native):
             continue
         of = of_native[r]
-        out.append({"label": r.label, "unit": r.unit, "native": f"{native['text']} {r.unit}",
+        # one table of every section's rows: the loaded and flood rows say so ('ICMP P50 under load')
+        out.append({"label": row_name(r.section, r.label), "unit": r.unit, "native": f"{native['text']} {r.unit}",
                     "cells": {n: of[n]["text"] if n in of else NA for n in BACKENDS}})
     return out

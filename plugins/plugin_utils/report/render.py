@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from ansible_collections.volt.netbench.plugins.plugin_utils import charts
 from ansible_collections.volt.netbench.plugins.plugin_utils.files import csv_row, ensure_dir, write_atomic
+from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import row_name
 
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[3] / "templates"
@@ -111,7 +112,8 @@ def summary_rows(model: dict[str, Any]) -> list[dict[str, Any]]:
                 if not cell or not cell.get("n"):
                     continue
                 out.append({
-                    "backend": name, "section": table["key"], "metric": row["label"], "unit": row["unit"],
+                    "backend": name, "section": table["key"], "metric": row_name(table["key"], row["label"]),
+                    "unit": row["unit"],
                     "n": cell["n"], "mean": cell["mean"], "interval_half_width": cell["half"],
                     "low": cell["low"], "high": cell["high"], "shown": cell["value"], "run_id": run_ids.get(name),
                 })

@@ -94,7 +94,9 @@ def test_iperf3_error_is_a_failure_with_its_message(fixture_text):
 @pytest.mark.parametrize(
     "mutate, message",
     [
-        (lambda d: d["end"].pop("sum_received"), "parse_iperf3: <text>: missing end.sum_received"),
+        (lambda d: d["end"].pop("sum_received"),
+         "parse_iperf3: <text>: missing end.sum_received, the receiver's side of a UDP test, which iperf3 reports from "
+         "3.11 on (this output: iperf 3.12); the benchmark needs iperf3 3.11 or newer in the guests"),
         (lambda d: d["end"]["sum_received"].pop("lost_packets"), "parse_iperf3: <text>: missing end.sum_received.lost_packets"),
         (lambda d: d["start"].pop("test_start"), "parse_iperf3: <text>: missing start.test_start"),
         (lambda d: d["end"]["sum_received"].update(bits_per_second="fast"),
@@ -159,3 +161,19 @@ def test_guest_cpu_as_iperf3_reports_it(fixture_text):
     assert single["server_cpu_percent"] == pytest.approx(53.18362957619098)
     reverse = parse_iperf3(fixture_text("iperf3/tcp_reverse.json"))
     assert reverse["server_cpu_percent"] == pytest.approx(97.19847329388793)
+
+
+@pytest.mark.parametrize("name", ["trixie_tcp.json", "trixie_udp.json"])
+def test_iperf3_3_18_from_the_next_debian_release(fixture_text, name):
+    """iperf3 3.18 (Debian trixie; tests/fixtures/generate-formats.sh): the same fields, recomputed from the JSON."""
+    doc = json.loads(fixture_text(f"iperf3/{name}"))
+    assert doc["start"]["version"].startswith("iperf 3.18")
+    r = parse_iperf3(fixture_text(f"iperf3/{name}"))
+    received = doc["end"]["sum_received"]
+    assert r["receiver_bps"] == received["bits_per_second"] and r["bytes_received"] == received["bytes"]
+    assert r["protocol"] == doc["start"]["test_start"]["protocol"]
+    if r["protocol"] == "UDP":
+        assert r["received_packets"] == received["packets"] - received["lost_packets"]
+        assert r["received_pps"] == pytest.approx(r["received_packets"] / received["seconds"])
+    else:
+        assert r["retransmits"] == doc["end"]["sum_sent"]["retransmits"]

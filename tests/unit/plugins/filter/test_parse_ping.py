@@ -73,7 +73,6 @@ def test_duplicates_are_counted_not_timed(fixture_text):
     [
         ("iputils_quiet.txt",
          "parse_ping: iputils_quiet.txt: no per-reply 'time=' lines (ping -q output has none; run ping without -q)"),
-        ("iputils_unreachable.txt", "parse_ping: iputils_unreachable.txt: no replies: 5 transmitted, 0 received (100% loss)"),
     ],
 )
 def test_real_outputs_that_cannot_give_percentiles(fixture_text, name, message):
@@ -99,3 +98,31 @@ def test_reply_lines_missing_against_summary(fixture_text):
 def test_wrong_tool(fixture_text):
     with pytest.raises(AnsibleFilterError, match="^parse_ping: <text>: missing the 'N packets transmitted"):
         parse_ping(fixture_text("netperf/tcp_rr.txt"))
+
+
+@pytest.mark.parametrize("name, flavour, transmitted", [
+    ("iputils_unreachable.txt", "iputils", 5),        # "Destination Host Unreachable" not shown without -D
+    ("iputils_total_loss_D.txt", "iputils", 4),       # -D: time-stamped "From ... Destination Host Unreachable"
+    ("iputils_outstanding.txt", "iputils", 6),        # -O: "no answer yet for icmp_seq=N"
+    ("busybox_total_loss.txt", "busybox", 3),
+])
+def test_a_path_that_dropped_everything_is_a_result(fixture_text, name, flavour, transmitted):
+    """Total loss is the most important thing a benchmark can report: 100 % loss, no round trip, never a failure."""
+    r = parse_ping(fixture_text(f"ping/{name}"), source=name)
+    assert r == {"flavour": flavour, "transmitted": transmitted, "received": 0, "duplicates": 0,
+                 "loss_percent": 100.0, "rtt_count": 0, "no_reply": True}
+
+
+@pytest.mark.parametrize("name, flavour", [
+    ("iputils_timestamps.txt", "iputils"),   # ping -D, iputils 20221126 (bookworm)
+    ("trixie_timestamps.txt", "iputils"),    # ping -D, iputils 20240905 (trixie)
+    ("trixie_busybox.txt", "busybox"),       # BusyBox 1.37 (trixie)
+])
+def test_time_stamped_and_newer_outputs_give_every_reply(fixture_text, name, flavour):
+    text = fixture_text(f"ping/{name}")
+    r = parse_ping(text, source=name)
+    # every reply line's time=, recomputed here from the text (the stamp before -D's lines is not a reply time)
+    times = [float(m) * 1000 for m in re.findall(r"time=([0-9.]+) ms", text)]
+    assert r["flavour"] == flavour and r["received"] == r["rtt_count"] == len(times) == r["transmitted"]
+    assert r["rtt_min_us"] == pytest.approx(min(times)) and r["rtt_max_us"] == pytest.approx(max(times))
+    assert r["rtt_mean_us"] == pytest.approx(sum(times) / len(times))
