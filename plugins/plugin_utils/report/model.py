@@ -177,10 +177,23 @@ def _pps_anomalies(chosen: dict[str, dict], rows: tuple[Row, ...], cells: dict, 
                     and cell.get("loss_percent") is not None and cell["loss_percent"] > float(bound)):
                 out.append(f"{name}: PPS {row.label}: the last confirming run lost {cell['loss_percent']:.3g} % (mean of "
                            f"the repetitions), more than pps_loss_max ({float(bound):g} %), although the search "
-                           "stepped the rate down: a loss that does not fall with the rate is the lab's own (under "
-                           "TCG a guest's vCPU stalls for tens of milliseconds, longer than its queues cover) - "
-                           "the probes are in its pps_SIZE.N.search.json; a bound below that floor cannot be met here.")
+                           f"stepped the rate down: a loss that does not fall with the rate is the lab's own "
+                           f"({_loss_floor_cause(chosen[name])}) - the probes are in its pps_SIZE.N.search.json; a "
+                           "bound below that floor cannot be met here.")
     return out
+
+
+def _loss_floor_cause(run: dict[str, Any]) -> str:
+    """What can make a path lose packets at any rate - a cause that exists on that path."""
+    if run.get("backend") == NATIVE:
+        # no guest, no vCPU: the namespaces' sockets keep the host's buffers (a namespace cannot set its own
+        # net.core.rmem_*: the kernel refuses, EINVAL), which the guests' tuning enlarges
+        return ("the native namespaces keep the host's default socket receive buffer (net.core.rmem_default: a "
+                "network namespace cannot set its own), which a burst can overflow while the receiver is not "
+                "scheduled")
+    if (run.get("environment") or {}).get("accelerator") == "tcg":
+        return "under TCG a guest's vCPU stalls for tens of milliseconds, longer than its queues cover"
+    return "the guests' vCPUs or QEMU's I/O threads falling behind in bursts, longer than their queues cover"
 
 
 # The latency rows measured idle and under load: (label, idle test, metric, loaded test).
