@@ -5,6 +5,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 from typing import Any
 
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import NATIVE, Row
@@ -34,6 +36,60 @@ def _cell_anomalies(run: dict[str, Any], rows: tuple[Row, ...], cells: dict, nam
             elif all(t.get("status") == "ok" for t in planned):
                 out.append(f"{name}: {row.label} is n/a — {row.test} recorded no {row.metric} sample.")
             # failed/skipped tests are listed once each, with their message, by _test_anomalies
+    return out
+
+
+# A guest's console kept with its run (console-GUEST.log): a kernel that died says so there, and nowhere else
+CONSOLE_RE = re.compile(r"^console-(?P<guest>[a-z][a-z0-9-]{0,30})\.log$")
+PANIC_RE = re.compile(r"Kernel panic - not syncing: (?P<why>.*)")
+BUG_RE = re.compile(r"\[\s*(?P<t>[0-9.]+)\] (?P<bug>BUG: .*|general protection fault.*|Oops: .*)")
+RIP_RE = re.compile(r"\] RIP: 0010:(?P<rip>\S+)")
+COMM_RE = re.compile(r"\] CPU: \d+ .*?Comm: (?P<comm>\S+).*? (?P<kernel>\d+\.\d+\S*) #")
+CONSOLE_TAIL = 256 * 1024
+
+
+def console_panic(text: str) -> dict[str, str] | None:
+    """What a guest console says about a kernel panic: why, the first BUG/Oops line with its uptime, where (RIP),
+    the process that ran and the kernel; None without a panic."""
+    panic = PANIC_RE.search(text)
+    if panic is None:
+        return None
+    found = {"why": panic.group("why").strip()}
+    for regex in (BUG_RE, RIP_RE, COMM_RE):
+        match = regex.search(text)
+        if match:
+            found.update({k: v.strip() for k, v in match.groupdict().items()})
+    return found
+
+
+def _console_anomalies(run: dict[str, Any], shown_dir: str) -> list[str]:
+    """A guest of the run whose kernel panicked (its console, kept in the run's directory)."""
+    out = []
+    try:
+        names = sorted(os.listdir(run.get("path") or ""))
+    except OSError:
+        return out
+    for name in names:
+        match = CONSOLE_RE.match(name)
+        path = os.path.join(run["path"], name)
+        if not match or os.path.islink(path):
+            continue
+        try:
+            with open(path, "rb") as handle:
+                handle.seek(max(0, os.fstat(handle.fileno()).st_size - CONSOLE_TAIL))
+                text = handle.read().decode("utf-8", "replace")
+        except OSError:
+            continue
+        panic = console_panic(text)
+        if panic:
+            where = f" in {panic['rip']}" if panic.get("rip") else ""
+            what = f"{panic['bug']}{where}" if panic.get("bug") else panic["why"]
+            during = f" while {panic['comm']} ran" if panic.get("comm") else ""
+            kernel = f" (kernel {panic['kernel']})" if panic.get("kernel") else ""
+            at = f" {float(panic['t']):.0f} s after it booted" if panic.get("t") else ""
+            out.append(f"{run['backend']}: guest {match.group('guest')}'s kernel panicked{at}{during}{kernel}: "
+                       f"{what} - the tests after it could not reach the guest; its console is "
+                       f"{shown_dir}/{run['backend']}/{run['run_id']}/{name}.")
     return out
 
 

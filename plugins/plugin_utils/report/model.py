@@ -17,7 +17,8 @@ from ansible_collections.volt.netbench.plugins.plugin_utils.results import (
     ResultsError, _sort_key, compared_config, has_data, load_runs, select_runs)
 from ansible_collections.volt.netbench.plugins.plugin_utils.verdicts import evaluate, usable
 from ansible_collections.volt.netbench.plugins.plugin_utils.report.anomalies import (
-    _cell_anomalies, _environment_anomalies, _native_anomalies, _quality_anomalies, _tcg, _test_anomalies)
+    _cell_anomalies, _console_anomalies, _environment_anomalies, _native_anomalies, _quality_anomalies, _tcg,
+    _test_anomalies)
 from ansible_collections.volt.netbench.plugins.plugin_utils.report.cells import (
     CPU_NOTE, FLOOD_BESIDE_NOTE, LOAD_NOTE, NA, _cell, _cpu_split, _of_native, _percentile_curves, _repeat, _rows,
     _table_row, add_losses, pps_note)
@@ -88,6 +89,7 @@ def build_report(
     anomalies.extend(_pps_anomalies(chosen, rows, cells, shown))
     for name in shown:
         anomalies.extend(_cell_anomalies(chosen[name], rows, cells, name, repeat))
+        anomalies.extend(_console_anomalies(chosen[name], shown_dir))
         anomalies.extend(_test_anomalies(chosen[name]))
         anomalies.extend(_quality_anomalies(chosen[name]))
     anomalies.extend(_environment_anomalies(chosen, measured, shown))

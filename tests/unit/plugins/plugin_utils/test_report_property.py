@@ -148,3 +148,18 @@ def test_every_generated_results_tree_renders_and_every_cell_is_a_result(tree):
                            for line in model["anomalies"]), model["anomalies"]
     finally:
         shutil.rmtree(fleet_root)
+
+
+def test_a_guest_whose_kernel_panicked_is_named_with_its_console(tmp_path):
+    """The real console of a Debian 13 guest (kernel 6.12.117) that panicked in net_rx_action under TCG during
+    iperf3_tcp_multi (tests/fixtures/console/trixie-server-panic.cmd): the report says what happened to the guest,
+    not only that the tests after it could not reach it."""
+    record_tree(tmp_path, {"virtio": {"tests": {"iperf3_tcp_single": [(2.0, False)]}, "cpu": False, "reps": 1}})
+    run_dir = tmp_path / "virtio" / RUN_ID
+    shutil.copy(FIXTURES / "console/trixie-server-panic.log", run_dir / "console-server.log")
+    (run_dir / "console-client.log").write_text("volt-init: sshd started\n")
+    model = report.build_report(tmp_path, display_dir="results")
+    assert [a for a in model["anomalies"] if "panicked" in a] == [
+        "virtio: guest server's kernel panicked 30 s after it booted while iperf3 ran (kernel 6.12.117+deb13-amd64): "
+        "BUG: kernel NULL pointer dereference, address: 0000000000000008 in net_rx_action+0xef/0x420 - the tests "
+        f"after it could not reach the guest; its console is results/virtio/{RUN_ID}/console-server.log."]
