@@ -107,23 +107,16 @@ def _owned_problem(path: str, st: os.stat_result, what: str, mode_mask: int) -> 
     return ""
 
 
-def private_dir(path: str, create: bool = True) -> str:
-    """Make sure PATH is a directory only this user can use (created 0700 when missing; a too-open one of ours
-    is narrowed to 0700). Returns the problem when it cannot be ('' when it is fine): a symbolic link, another
-    owner."""
-    if create and not os.path.lexists(path):
-        os.makedirs(path, mode=0o700, exist_ok=True)
+def private_dir(path: str) -> str:
+    """Make sure PATH is a directory only this user can use (safefs.ensure_private_dir: reached through trusted
+    directories, created 0700 when missing, a too-open one of ours narrowed to 0700). Returns the problem when it
+    cannot be ('' when it is fine): a symbolic link another user made, another owner."""
+    from ansible_collections.volt.netbench.plugins.module_utils import safefs
+
     try:
-        st = os.lstat(path)
+        safefs.ensure_private_dir(path)
     except OSError as err:
-        return f"{path}: {err.strerror}"
-    if not stat.S_ISDIR(st.st_mode):
-        return f"{path} is not a directory (a symbolic link or a file)"
-    problem = _owned_problem(path, st, "directory", 0)
-    if problem:
-        return problem
-    if stat.S_IMODE(st.st_mode) & 0o077:
-        os.chmod(path, 0o700)
+        return str(err)
     return ""
 
 

@@ -260,8 +260,8 @@ def console_tail(path: str, lines: int = 25) -> str:
 def launch(argv: list[str], paths: dict[str, str], fds=(), timeout: float = 60.0) -> int:
     """Start QEMU (ARGV from :func:`build_argv`) detached from the caller - its own session, no inherited
     descriptor but FDS, its output in the guest's log - and return its PID once it is initialised: its QMP
-    socket greets (the monitor answers only from QEMU's main loop, after every device was set up and -runas
-    dropped root). GuestError with QEMU's own words when it exits first, or is not ready within TIMEOUT."""
+    monitor answers a command (:func:`qmp_ready`). GuestError with QEMU's own words when it exits first, or is not
+    ready within TIMEOUT."""
     import subprocess  # pylint: disable=import-outside-toplevel
 
     with open(paths["log"], "wb") as log:
@@ -271,7 +271,7 @@ def launch(argv: list[str], paths: dict[str, str], fds=(), timeout: float = 60.0
     while True:
         if proc.poll() is not None:
             raise GuestError(f"rc={proc.returncode}: {log_tail(paths['log']) or 'QEMU printed nothing'}")
-        if os.path.exists(paths["qmp"]) and qmp_greets(paths["qmp"]):
+        if os.path.exists(paths["qmp"]) and qmp_ready(paths["qmp"]):
             return proc.pid
         if time.monotonic() > deadline:
             proc.kill()
@@ -288,13 +288,25 @@ def log_tail(path: str, limit: int = 2000) -> str:
         return ""
 
 
-def qmp_greets(sock_path: str, timeout: float = 2.0) -> bool:
-    """Whether QEMU's QMP socket answers with its greeting (QEMU's main loop runs)."""
+def qmp_ready(sock_path: str, timeout: float = 5.0) -> bool:
+    """Whether QEMU has finished starting: its QMP monitor answers query-status. The greeting alone says less - the
+    monitor's own I/O thread sends it while QEMU may still be setting up (before -runas drops root, measured); a
+    command is dispatched from QEMU's main loop, which runs once everything is set up."""
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(timeout)
             sock.connect(sock_path)
-            return b"QMP" in sock.recv(4096)
+            reader = sock.makefile("rb")
+            if b"QMP" not in reader.readline():
+                return False
+            for command in (b'{"execute": "qmp_capabilities"}\n', b'{"execute": "query-status"}\n'):
+                sock.sendall(command)
+                line = reader.readline()
+                while line and b'"event"' in line:  # events may come before the answer
+                    line = reader.readline()
+                if b'"return"' not in line:
+                    return False
+            return True
     except OSError:
         return False
 
