@@ -156,7 +156,9 @@ def test_a_guest_whose_kernel_panicked_is_named_with_its_console(tmp_path):
     not only that the tests after it could not reach it."""
     record_tree(tmp_path, {"virtio": {"tests": {"iperf3_tcp_single": [(2.0, False)]}, "cpu": False, "reps": 1}})
     run_dir = tmp_path / "virtio" / RUN_ID
-    shutil.copy(FIXTURES / "console/trixie-server-panic.log", run_dir / "console-server.log")
+    # as the serial console wrote it: CRLF line endings
+    console = (FIXTURES / "console/trixie-server-panic.log").read_text()
+    (run_dir / "console-server.log").write_bytes(console.replace("\n", "\r\n").encode())
     (run_dir / "console-client.log").write_text("volt-init: sshd started\n")
     model = report.build_report(tmp_path, display_dir="results")
     assert [a for a in model["anomalies"] if "panicked" in a] == [
