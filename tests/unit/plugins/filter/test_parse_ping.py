@@ -117,6 +117,7 @@ def test_a_path_that_dropped_everything_is_a_result(fixture_text, name, flavour,
     ("iputils_timestamps.txt", "iputils"),   # ping -D, iputils 20221126 (bookworm)
     ("trixie_timestamps.txt", "iputils"),    # ping -D, iputils 20240905 (trixie)
     ("trixie_busybox.txt", "busybox"),       # BusyBox 1.37 (trixie)
+    ("trixie_guest.txt", "iputils"),         # iputils 20240905 in a trixie guest of the lab (under TCG)
 ])
 def test_time_stamped_and_newer_outputs_give_every_reply(fixture_text, name, flavour):
     text = fixture_text(f"ping/{name}")
