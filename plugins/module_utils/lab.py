@@ -200,14 +200,14 @@ def take_lock(path: str, new: dict, max_age: float, mine) -> tuple[str, dict | N
     """Take the lab's lock at PATH for NEW (its holder record), or keep it when MINE(holder) says it is already
     ours. Returns (outcome, holder): ``mine`` (held already), ``taken`` (free), ``recovered`` (a stale holder's,
     returned), ``busy`` (a live holder's, returned). Read, judge, replace and create happen under an exclusive
-    flock of PATH.guard, so two runs recovering the same stale lock cannot both go on: the second finds the
-    first one's fresh lock."""
+    flock of the lock's directory (held open; no file of its own to leave behind), so two runs recovering the same
+    stale lock cannot both go on: the second finds the first one's fresh lock."""
     import fcntl  # pylint: disable=import-outside-toplevel
 
     from ansible_collections.volt.netbench.plugins.module_utils import safefs
 
     safefs.ensure_dir(os.path.dirname(path))
-    guard_fd = os.open(f"{path}.guard", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    guard_fd = safefs.open_dir(os.path.dirname(path))
     try:
         fcntl.flock(guard_fd, fcntl.LOCK_EX)
         holder = read_lock(path)

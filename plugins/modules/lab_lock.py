@@ -13,8 +13,8 @@ description:
   - Only one benchmark may use a hypervisor at a time. C(present) creates the lock file exclusively and
     records who holds it (controller host, ansible-playbook PID, run description); when another run
     holds it, fails with a message naming that run. A stale lock, whose holder process is gone (same
-    host) or whose expiry passed, is taken over and reported - under an exclusive flock of C(<path>.guard),
-    so that of two runs recovering the same stale lock only one goes on.
+    host) or whose expiry passed, is taken over and reported - under an exclusive flock of the lock's
+    directory, so that of two runs recovering the same stale lock only one goes on.
   - C(absent) releases the lock, only when this run holds it.
   - The action plugin of the same name fills in the controller's ansible-playbook PID and host name.
 options:
