@@ -28,6 +28,12 @@ def ensure_dir(path: str | os.PathLike) -> Path:
     return Path(path)
 
 
+def is_file_name(value: Any) -> bool:
+    """Whether VALUE names a plain file inside a directory: a non-empty string without '/' or NUL that does not start
+    with '.' (no parent, no hidden or temporary file) - how a run names its files, checked again wherever read."""
+    return isinstance(value, str) and bool(value) and "/" not in value and "\0" not in value and value[0] != "."
+
+
 # A cell that starts with one of these is a formula to a spreadsheet (CSV injection): such text is quoted.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

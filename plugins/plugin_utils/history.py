@@ -37,7 +37,7 @@ from ansible_collections.volt.netbench.plugins.module_utils import safefs
 from ansible_collections.volt.netbench.plugins.plugin_utils.files import csv_row
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PATHS, row_name
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import (
-    RUN_ID_RE, ResultsError, _sort_key, compared_config, load_run)
+    ResultsError, _sort_key, compared_config, load_run, run_dirs)
 
 INDEX_NAME = ".index.sqlite"
 INDEX_SCHEMA = "2"  # 2: rows of the under-load and flood tables named apart (matrix.row_name)
@@ -68,20 +68,6 @@ def _signature(run_dir: Path) -> str:
         except FileNotFoundError:
             parts.append(f"{name}:-")
     return "|".join(parts)
-
-
-def _run_dirs(results_dir: Path) -> dict[str, Path]:
-    """Every recorded run directory of the tree, by its path relative to it (BACKEND/RUN_ID)."""
-    out = {}
-    for backend in PATHS:
-        base = results_dir / backend
-        if not base.is_dir() or base.is_symlink():
-            continue
-        for path in base.iterdir():
-            if (RUN_ID_RE.match(path.name) and path.is_dir() and not path.is_symlink()
-                    and (path / "run.json").is_file()):
-                out[f"{backend}/{path.name}"] = path
-    return out
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -150,7 +136,7 @@ def _sync(conn: sqlite3.Connection, root: Path, counts: dict[str, int]) -> None:
         conn.execute("PRAGMA foreign_keys=ON")
         _create(conn, root)
         known = dict(conn.execute("SELECT rel, signature FROM runs").fetchall())
-        present = _run_dirs(root)
+        present = run_dirs(root)
         for rel in set(known) - set(present):
             conn.execute("DELETE FROM runs WHERE rel = ?", (rel,))
             counts["removed"] += 1

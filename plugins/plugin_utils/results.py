@@ -28,7 +28,7 @@ from ansible_collections.volt.netbench.plugins.module_utils import hostcpu
 from ansible_collections.volt.netbench.plugins.plugin_utils.errors import ParseError
 from ansible_collections.volt.netbench.plugins.plugin_utils import pps_search
 from ansible_collections.volt.netbench.plugins.module_utils import safefs
-from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_atomic
+from ansible_collections.volt.netbench.plugins.plugin_utils.files import is_file_name, write_atomic
 from ansible_collections.volt.netbench.plugins.plugin_utils.iperf3 import parse_iperf3
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PARSERS, PATHS, cpu_cost, cpu_window, unit_of
 from ansible_collections.volt.netbench.plugins.plugin_utils.ping import reply_rtts_us
@@ -226,7 +226,7 @@ def _normalize_test(index: int, test: Any) -> dict[str, Any]:
     if status == "ok" and not raw:
         raise ResultsError(f"tests[{index}] ({name}): status ok needs 'raw', the output file's name")
     for key, value in (("raw", raw), ("log", test.get("log")), ("probes", test.get("probes")), ("load", test.get("load"))):
-        if value is not None and (not isinstance(value, str) or "/" in value or value.startswith(".")):
+        if value not in (None, "") and not is_file_name(value):
             raise ResultsError(
                 f"tests[{index}] ({name}): {key} must be a file name inside the run directory, got {value!r}")
     return {
@@ -355,21 +355,25 @@ def _samples(
     return out
 
 
-def load_runs(results_dir: str | os.PathLike) -> list[dict[str, Any]]:
-    """Every recorded run under ``results_dir`` with its samples, oldest first per backend."""
+def run_dirs(results_dir: str | os.PathLike) -> dict[str, Path]:
+    """Every recorded run directory under RESULTS_DIR (one with run.json) by BACKEND/RUN_ID, oldest first per
+    backend. A run or backend directory is a directory of the tree: a link in its place is not read."""
     root = Path(results_dir)
-    runs = []
+    out = {}
     for backend in PATHS:
         base = root / backend
         if not base.is_dir() or base.is_symlink():
             continue
-        # a run directory is a directory of the tree: a link in its place is not read
         for run_path in sorted(p for p in base.iterdir()
                                if RUN_ID_RE.match(p.name) and p.is_dir() and not p.is_symlink()):
-            if not (run_path / "run.json").is_file():
-                continue
-            runs.append(load_run(run_path))
-    return runs
+            if (run_path / "run.json").is_file():
+                out[f"{backend}/{run_path.name}"] = run_path
+    return out
+
+
+def load_runs(results_dir: str | os.PathLike) -> list[dict[str, Any]]:
+    """Every recorded run under ``results_dir`` with its samples, oldest first per backend."""
+    return [load_run(run_path) for run_path in run_dirs(results_dir).values()]
 
 
 def load_run(run_path: str | os.PathLike) -> dict[str, Any]:
@@ -413,7 +417,7 @@ def check_loaded(run: dict[str, Any], run_path: Path, samples: list[dict[str, An
     for test in tests:
         for key in ("raw", "log", "probes", "load"):
             value = test.get(key)
-            if value is not None and (not isinstance(value, str) or not value or "/" in value or value[0] == "."):
+            if value not in (None, "") and not is_file_name(value):  # the rule record_run wrote it with
                 raise ResultsError(f"{where}: test {test.get('name')!r} names {key} {value!r}, not a file name "
                                    "inside the run directory")
     for sample in samples:

@@ -17,7 +17,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_atomic
+from ansible_collections.volt.netbench.plugins.plugin_utils.files import is_file_name, write_atomic
 
 JOB_DIR = "/var/tmp/volt-netbench-jobs"
 PROGRESS_FILE = ".progress.json"
@@ -268,7 +268,7 @@ def write_outputs(run_dir: str | os.PathLike, entry: dict[str, Any], job: dict[s
 
 def _inside(run_dir: str | os.PathLike, name: str) -> Path:
     """RUN_DIR/NAME for a plain file name NAME (no directory, not hidden); ValueError otherwise."""
-    if not isinstance(name, str) or not name or "/" in name or name.startswith(".") or "\0" in name:
+    if not is_file_name(name):
         raise ValueError(f"{name!r} is not a file name inside the run directory")
     return Path(run_dir, name)
 
