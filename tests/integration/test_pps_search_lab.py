@@ -1,7 +1,7 @@
 """The loss-bounded packet rate's search against a path of known capacity: a client and a server namespace routed
 through a third whose egress to the server is shaped by a token bucket (tc tbf; forwarded packets are dropped
 there, the sender feels no back-pressure - as a guest's datagrams meet a host's queues), real iperf3 between them. The search must
-find a rate the bucket carries without loss, near the bucket's rate, and below what a flood gets through.
+find a rate the bucket carries without loss, near the bucket's rate; a flood gets about the bucket's rate through.
 
 (This kernel has no sch_netem; tbf is there. Addresses in 198.18.0.0/15; every packet stays in the two
 namespaces this test creates.)"""
@@ -88,8 +88,12 @@ def test_the_search_finds_the_buckets_rate_and_keeps_every_probe(shaped_pair):
     assert found["message"] == "" and result["lost_percent"] <= 0.1
     # near the bucket's rate: no more than it, no less than 80 % of it
     assert 0.8 * CAPACITY_PPS <= result["received_pps"] <= 1.02 * CAPACITY_PPS
-    # the flood's received rate is at least the loss-bounded one (the report shows it beside)
-    assert flood["received_pps"] >= result["received_pps"] * 0.98
+    # what arrived of the flood is what the bucket let through: about its rate, never much above it. Not
+    # necessarily above the loss-bounded rate: the flood's sender, the forwarding namespace and the receiver share
+    # two CPUs, and a flooded receiver loses some of what the bucket passed (measured on CI: 21,781 pps of the
+    # flood arrived, 22,863 of the paced rate) - the report shows both, it does not assume an order
+    assert 0.7 * CAPACITY_PPS <= flood["received_pps"] <= 1.03 * CAPACITY_PPS
+    assert flood["sent_pps"] > 2 * flood["received_pps"]
     # every probe kept with its command, its rate and iperf3's own output
     for record in found["probes"]:
         assert record["command"].startswith(f"iperf3 -c {SERVER}") and '"sum_received"' in record["output"]
