@@ -79,6 +79,11 @@ def parse_iperf3(data: str | bytes | dict, source: str | None = None) -> dict[st
         "receiver_bps": _n(source, received, where_rx, "bits_per_second"),
         "bytes_received": int(_n(source, received, where_rx, "bytes")),
     }
+    rcvbuf = start.get("rcvbuf_actual") if isinstance(start, dict) else None
+    if isinstance(rcvbuf, int) and not isinstance(rcvbuf, bool) and rcvbuf > 0:
+        # what the client's socket got (SO_RCVBUF as the kernel set it; older releases may not say): the buffer of that
+        # path's sockets, shown per path under Test Configuration
+        result["rcvbuf_bytes"] = rcvbuf
     cpu = (doc.get("end") or {}).get("cpu_utilization_percent")
     if isinstance(cpu, dict):
         # iperf3's own reading of its process's CPU: "host" is the client (where -c ran), "remote" the server

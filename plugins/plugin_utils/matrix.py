@@ -348,6 +348,33 @@ def guest_tuning() -> list[str]:
     return ["sysctl", "-q", "-w", *(f"{key}={value}" for key, value in GUEST_SYSCTLS)]
 
 
+# The native reference gets the guests' UDP receive buffers per socket: a network namespace cannot set its own
+# net.core.rmem_* (the kernel answers EINVAL; measured on 6.18) and the collection does not change the host's.
+# The kernel doubles what SO_RCVBUF asks for, so half the guests' net.core.rmem_default gives their buffer - as
+# long as the host's net.core.rmem_max allows it (the iperf3 runs record what each socket got: rcvbuf_actual,
+# shown per path under Test Configuration). iperf3 -w and netperf -s/-S set the send buffer too; for UDP over a
+# veth a datagram leaves the send buffer when it is handed to the peer, so only the receiver's matters.
+NATIVE_SOCKET_BUFFER = dict(GUEST_SYSCTLS)["net.core.rmem_default"] // 2
+
+
+def native_tuning() -> str:
+    """What the native reference's UDP tests add to their command lines (recorded in its run's config)."""
+    size = NATIVE_SOCKET_BUFFER
+    return (f"iperf3 -w {size} and netperf -s {size} -S {size} on the UDP tests (the kernel doubles it: "
+            f"{2 * size // 1048576} MiB receive buffers, the guests' net.core.rmem_default, which a network namespace "
+            "cannot set)")
+
+
+def _native_argv(argv: list[str]) -> list[str]:
+    """ARGV with the guests' UDP receive buffer asked for per socket (NATIVE_SOCKET_BUFFER); TCP as it is."""
+    size = str(NATIVE_SOCKET_BUFFER)
+    if argv[0] == "iperf3" and "-u" in argv:
+        return argv + ["-w", size]
+    if argv[0] == "netperf" and "UDP_RR" in argv and "--" in argv:
+        return argv + ["-s", size, "-S", size]
+    return list(argv)
+
+
 def server_commands(server: str) -> list[list[str]]:
     """Traffic servers on the server VM, bound to its data address only."""
     return [
@@ -436,14 +463,14 @@ def _native(tests: list[dict[str, Any]], native: dict[str, Any]) -> dict[str, An
     for test in tests:
         if test["name"] in unavailable:
             continue
-        argv = in_netns(native["client_netns"], test["argv"])
+        argv = in_netns(native["client_netns"], _native_argv(test["argv"]))
         entry = dict(test, argv=argv, command=" ".join(argv), host=True, job_dir=native["job_dir"])
         if "load" in test:
             entry["load"] = in_netns(native["client_netns"], test["load"])
             entry["load_command"] = " ".join(entry["load"])
         if "search" in test:
             entry["search"] = dict(test["search"], probe_argv=in_netns(native["client_netns"],
-                                                                       test["search"]["probe_argv"]))
+                                                                       _native_argv(test["search"]["probe_argv"])))
         kept.append(entry)
     return {"tests": kept, "unavailable": unavailable}
 

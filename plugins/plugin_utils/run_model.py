@@ -29,7 +29,8 @@ from ansible_collections.volt.netbench.plugins.module_utils.lab import lab_paths
 from ansible_collections.volt.netbench.plugins.plugin_utils.dry_run import results_dir_problem
 from ansible_collections.volt.netbench.plugins.plugin_utils.guest_inventory import ssh_argv
 from ansible_collections.volt.netbench.plugins.plugin_utils.inputs import benchmark_problems
-from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import NATIVE, PPS_SIZES, guest_tuning, plan_matrix
+from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import (
+    NATIVE, PPS_SIZES, guest_tuning, native_tuning, plan_matrix)
 from ansible_collections.volt.netbench.plugins.plugin_utils.pps_search import LOSS_MAX_PCT, MODES as PPS_MODES
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import CPU_SAMPLES, ResultsError, new_run_id
 
@@ -339,8 +340,7 @@ def plan_request(given: dict[str, Any], now: dt.datetime | None = None) -> dict[
         "run_files": {"cpu_samples": CPU_SAMPLES, "console": "console-{guest}.log"},
         # the configuration each backend's run records (its own traffic servers' commands)
         "configs": {b: dict(config, server_commands=[" ".join(c) for c in asked["servers_by_backend"][b]],
-                            **({} if b == NATIVE else {"guest_tuning": " ".join(guest_tuning())}))
-                    for b in requested},
+                            guest_tuning=" ".join(guest_tuning())) for b in requested},
         "config": config,
     }
 
@@ -499,7 +499,8 @@ def plan_lab(request: dict[str, Any], capabilities: dict[str, Any], image: dict[
     for path in out["runs"]:
         config = request["configs"].get(path) or request["config"]
         if path == NATIVE:
-            config = dict(config, server_commands=[" ".join(c) for c in plan["servers_by_backend"][NATIVE]])
+            config = dict(config, server_commands=[" ".join(c) for c in plan["servers_by_backend"][NATIVE]],
+                          native_tuning=native_tuning())
         env = dict(environment, data_path=data_path(path, run_backends, macvtap_vhost, pair),
                    data_subnet=addresses[path]["subnet"], lab_backends=run_backends)
         if path == NATIVE:

@@ -19,6 +19,9 @@ import pytest
 
 from helpers import BIN, ROOT, run
 
+sys.path.insert(0, str(ROOT / ".collections"))
+from ansible_collections.volt.netbench.plugins.plugin_utils import matrix  # noqa: E402
+
 PLAYBOOK = ROOT / "playbooks" / "benchmark.yml"
 LOCK = Path("/run/volt-netbench/benchmark.lock")
 # one xdist worker runs these in order: they share the hypervisor lock (the input checks and check mode, which
@@ -219,6 +222,19 @@ def test_all_backends_quick_end_to_end_and_the_lock(tmp_path, lab_ns):
     assert {s["test"] for s in samples(native_dir)} == {t["name"] for t in native["tests"] if t["status"] == "ok"}
     assert all(t["parsed"].get("host_cpu_total_s", 0) > 0 for t in native["tests"] if t["status"] == "ok"), (
         "host CPU per native test")
+    # the native reference's UDP sockets ask for the guests' receive buffer (iperf3 -w; the kernel doubles it, up
+    # to twice the host's net.core.rmem_max), the guests' get it from their sysctl: the same where the host allows
+    asked = matrix.NATIVE_SOCKET_BUFFER
+    host_cap = 2 * int(Path("/proc/sys/net/core/rmem_max").read_text())
+    udp = [t for t in native["tests"] if t["status"] == "ok" and t["parsed"].get("protocol") == "UDP"]
+    assert udp and all(t["parsed"]["rcvbuf_bytes"] == min(2 * asked, host_cap) for t in udp), udp
+    assert all(f" -w {asked}" in t["command"] for t in udp)
+    guest_udp = [t for b in measured for t in runs(results, b)[0]["tests"]
+                 if t["status"] == "ok" and t["parsed"].get("protocol") == "UDP"]
+    assert guest_udp and {t["parsed"]["rcvbuf_bytes"] for t in guest_udp} == {2 * asked}
+    assert f"- Native reference, the same buffers per socket: {matrix.native_tuning()}\n" in report
+    if host_cap >= 2 * asked:
+        assert "- UDP socket receive buffer, as iperf3 read it back: 4 MiB\n" in report
     tables = report.split("## Analysis")[0]
     assert "### Latency Under Load (microseconds)" in tables and "### Packets Per Second, Flood" in tables
     assert "Mode **search**: each rate is the highest offered rate whose loss stayed at or under 0.1 %" in tables

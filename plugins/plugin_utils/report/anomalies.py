@@ -12,7 +12,7 @@ from typing import Any
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import NATIVE, Row
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import COMPARED_CONFIG
 from ansible_collections.volt.netbench.plugins.plugin_utils.report.context import (
-    COMPARED_ENV, GUEST_ENV, _sentence, _show)
+    COMPARED_ENV, GUEST_ENV, _sentence, _show, show_bytes, udp_receive_buffers)
 
 
 def _tname(test: dict[str, Any], repeat: int) -> str:
@@ -199,4 +199,22 @@ def _native_anomalies(chosen: dict[str, dict], reference: dict[str, Any], measur
                    f"{_sentence(run.get('reason'), 'every test failed')}")
     for test, why in sorted(_native_unavailable(run).items()):
         out.append(f"native: {test} not measured — {_sentence(why, 'no reason recorded')}")
+    mismatch = buffer_mismatch(chosen, [*measured, NATIVE])
+    if mismatch:
+        out.append(f"native: {mismatch} - its UDP figures (packet rates, UDP max) compare differently tuned paths.")
     return out
+
+
+def buffer_mismatch(chosen: dict[str, dict], measured: list[str]) -> str:
+    """Why the native reference's UDP sockets did not get the guests' receive buffers ('' when they did, or
+    when either side did not say)."""
+    seen = udp_receive_buffers(chosen, measured)
+    native = seen.get(NATIVE)
+    guests = sorted({v for n, values in seen.items() if n != NATIVE for v in values})
+    if not native or not guests or set(native) == set(guests):
+        return ""
+    return (f"its UDP sockets got {', '.join(show_bytes(v) for v in native)} receive buffers, the guests' "
+            f"{', '.join(show_bytes(v) for v in guests)}: the host's net.core.rmem_max (one value for the whole "
+            "host; a network namespace cannot raise it, and the collection does not change the host's) caps what "
+            f"iperf3 -w asks for; a net.core.rmem_max of at least {show_bytes(max(guests))} on the hypervisor "
+            "gives the native reference the guests' buffers")

@@ -78,6 +78,38 @@ def _environment(chosen: dict[str, dict], measured: list[str]) -> list[dict[str,
     return rows
 
 
+def udp_receive_buffers(chosen: dict[str, dict], names: list[str]) -> dict[str, list[int]]:
+    """What each path's UDP sockets got for a receive buffer, as iperf3 read it back (rcvbuf_actual): the
+    guests' from their net.core.rmem_default, the native reference's from iperf3 -w (matrix.native_tuning)."""
+    out = {}
+    for name in names:
+        seen = {int(test["parsed"]["rcvbuf_bytes"]) for test in chosen[name].get("tests", [])
+                if (test.get("parsed") or {}).get("protocol") == "UDP" and (test.get("parsed") or {}).get("rcvbuf_bytes")}
+        if seen:
+            out[name] = sorted(seen)
+    return out
+
+
+def show_bytes(value: int) -> str:
+    """A buffer size as people write it (4 MiB, 208 KiB, 1000 bytes)."""
+    for unit, size in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if value >= size:
+            return f"{value / size:.4g} {unit}"
+    return f"{value} bytes"
+
+
+def _buffers_row(chosen: dict[str, dict], measured: list[str]) -> str:
+    seen = udp_receive_buffers(chosen, measured)
+    if not seen:
+        return NA
+    by_value: dict[str, list[str]] = {}
+    for name, values in seen.items():
+        by_value.setdefault(", ".join(show_bytes(v) for v in values), []).append(name)
+    if len(by_value) == 1:
+        return next(iter(by_value))
+    return "; ".join(f"{', '.join(names)}: {value}" for value, names in by_value.items())
+
+
 def _test_config(chosen: dict[str, dict], measured: list[str], shown: list[str]) -> dict[str, Any]:
     def agreed(key: str, unit: str = "") -> str:
         seen = {n: chosen[n].get("config", {}).get(key) for n in measured}
@@ -108,6 +140,11 @@ def _test_config(chosen: dict[str, dict], measured: list[str], shown: list[str])
         "accelerator": ", ".join(accel) if accel else NA,
         # what the guests were tuned with before the tests (matrix.GUEST_SYSCTLS); runs of older versions: none
         "guest_tuning": "; ".join(f"`{t}`" for t in tuning if t) or ("none recorded" if guests else NA),
+        # the same buffers for the native reference, per socket (matrix.native_tuning); older runs: none
+        "native_tuning": (str(chosen[NATIVE].get("config", {}).get("native_tuning") or "none recorded")
+                          if NATIVE in shown else ""),
+        # what the sockets got, read back by iperf3 on each path
+        "udp_receive_buffer": _buffers_row(chosen, shown),
         "data_paths": [
             {"backend": n if n != NATIVE else "native (reference)",
              "path": _show((chosen[n].get("environment") or {}).get("data_path"))} for n in shown

@@ -18,7 +18,7 @@ from ansible_collections.volt.netbench.plugins.plugin_utils.results import (
 from ansible_collections.volt.netbench.plugins.plugin_utils.verdicts import evaluate, usable
 from ansible_collections.volt.netbench.plugins.plugin_utils.report.anomalies import (
     _cell_anomalies, _console_anomalies, _environment_anomalies, _native_anomalies, _quality_anomalies, _tcg,
-    _test_anomalies)
+    _test_anomalies, buffer_mismatch)
 from ansible_collections.volt.netbench.plugins.plugin_utils.report.cells import (
     CPU_NOTE, FLOOD_BESIDE_NOTE, LOAD_NOTE, NA, _cell, _cpu_split, _of_native, _percentile_curves, _repeat, _rows,
     _table_row, add_losses, pps_note)
@@ -180,19 +180,22 @@ def _pps_anomalies(chosen: dict[str, dict], rows: tuple[Row, ...], cells: dict, 
                 out.append(f"{name}: PPS {row.label}: the last confirming run lost {cell['loss_percent']:.3g} % (mean of "
                            f"the repetitions), more than pps_loss_max ({float(bound):g} %), although the search "
                            f"stepped the rate down: a loss that does not fall with the rate is the lab's own "
-                           f"({_loss_floor_cause(chosen[name])}) - the probes are in its pps_SIZE.N.search.json; a "
+                           f"({_loss_floor_cause(chosen[name], chosen, shown)}) - the probes are in its "
+                           "pps_SIZE.N.search.json; a "
                            "bound below that floor cannot be met here.")
     return out
 
 
-def _loss_floor_cause(run: dict[str, Any]) -> str:
+def _loss_floor_cause(run: dict[str, Any], chosen: dict[str, dict], shown: list[str]) -> str:
     """What can make a path lose packets at any rate - a cause that exists on that path."""
     if run.get("backend") == NATIVE:
-        # no guest, no vCPU: the namespaces' sockets keep the host's buffers (a namespace cannot set its own
-        # net.core.rmem_*: the kernel refuses, EINVAL), which the guests' tuning enlarges
-        return ("the native namespaces keep the host's default socket receive buffer (net.core.rmem_default: a "
-                "network namespace cannot set its own), which a burst can overflow while the receiver is not "
-                "scheduled")
+        # no guest, no vCPU: its sockets ask for the guests' buffers (matrix.native_tuning); when the host's
+        # net.core.rmem_max capped them, that is the cause (and an anomaly of its own says so)
+        mismatch = buffer_mismatch(chosen, shown)
+        if mismatch:
+            return "the native reference's " + mismatch.replace("its UDP", "UDP", 1)
+        return ("the receiving iperf3 not scheduled in time: the sender, the kernel's forwarding and the receiver "
+                "share the hypervisor's CPUs, and a burst outlasts the socket's buffer while it waits")
     if (run.get("environment") or {}).get("accelerator") == "tcg":
         return "under TCG a guest's vCPU stalls for tens of milliseconds, longer than its queues cover"
     return "the guests' vCPUs or QEMU's I/O threads falling behind in bursts, longer than their queues cover"

@@ -60,6 +60,13 @@ def test_udp_small_datagrams(fixture_text):
     assert r["received_pps"] == pytest.approx((301110 - 137) / 2.000104)
 
 
+def test_the_receive_buffer_each_socket_got_is_kept(fixture_text):
+    # the kernel's default (net.core.rmem_default, 208 KiB) and what iperf3 -w 2097152 gets (the kernel doubles it)
+    assert parse_iperf3(fixture_text("iperf3/udp_64b.json"))["rcvbuf_bytes"] == 212992
+    assert parse_iperf3(fixture_text("iperf3/udp_64b_w2m.json"))["rcvbuf_bytes"] == 4194304
+    assert parse_iperf3(fixture_text("iperf3/trixie_udp.json"))["rcvbuf_bytes"] == 212992
+
+
 def test_udp_loss_that_iperf3_miscounted_with_its_warm_up_is_recounted_from_the_bytes(fixture_text):
     """iperf3 3.12 with -O counted the warm-up's datagrams as lost: 8543 "lost" of 2040 (418 %). The bytes the
     receiver got in the measured second (94336 = 1474 datagrams of 64 bytes) give the loss instead."""

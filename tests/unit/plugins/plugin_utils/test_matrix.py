@@ -7,6 +7,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.volt.netbench.plugins.filter.test_plan import test_plan as plan_filter
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import ROWS, plan_tests
+from ansible_collections.volt.netbench.plugins.plugin_utils import matrix
 
 
 def plan(**kw):
@@ -161,6 +162,29 @@ def test_the_native_reference_runs_the_same_tests_in_its_namespaces_after_the_ba
     assert all("198.18.3.1" not in " ".join(cmd) for cmd in plan["server_commands"])
     assert "host" not in plan["by_backend"]["virtio"][0]
     assert plan["native_unavailable"] == {}
+
+
+def test_the_native_reference_asks_for_the_guests_udp_buffers_per_socket():
+    size = str(matrix.NATIVE_SOCKET_BUFFER)
+    assert 2 * matrix.NATIVE_SOCKET_BUFFER == dict(matrix.GUEST_SYSCTLS)["net.core.rmem_default"]
+    tests = ["iperf3_tcp_single", "iperf3_udp_max", "pps_64", "netperf_udp_rr", "netperf_tcp_rr"]
+    for mode in ("flood", "search"):
+        plan = matrix.plan_matrix(["virtio"], "198.18.0.1", "198.18.0.2", 24, duration=5, ping_count=100,
+                                  ping_interval=0.01, streams=8, pps_sizes=[64], selected=tests,
+                                  native=dict(NATIVE, missing=[]), pps_mode=mode)
+        native = {t["name"]: t for t in plan["by_backend"]["native"]}
+        guest = {t["name"]: t for t in plan["by_backend"]["virtio"]}
+        for name in ("iperf3_udp_max", "pps_64"):
+            assert native[name]["argv"][-2:] == ["-w", size] and "-w" not in guest[name]["argv"]
+            assert native[name]["command"].endswith(f" -w {size}")
+        if mode == "search":
+            assert native["pps_64"]["search"]["probe_argv"][-2:] == ["-w", size]
+            assert "-w" not in guest["pps_64"]["search"]["probe_argv"]
+        assert native["netperf_udp_rr"]["argv"][-4:] == ["-s", size, "-S", size]
+        assert native["netperf_udp_rr"]["argv"].index("--") < native["netperf_udp_rr"]["argv"].index("-s")
+        # TCP sizes its own buffers (net.ipv4.tcp_rmem): its commands are the guests'
+        for name in ("iperf3_tcp_single", "netperf_tcp_rr"):
+            assert native[name]["argv"][4:] == [a.replace("198.18.0.1", "198.18.3.1") for a in guest[name]["argv"]]
 
 
 def test_the_native_reference_leaves_out_tests_whose_tools_the_hypervisor_lacks():

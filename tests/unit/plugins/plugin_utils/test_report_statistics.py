@@ -43,9 +43,12 @@ def iperf_tcp(gbps: float, seconds: float | None = None, omit: int = 0) -> str:
     return json.dumps(doc)
 
 
-def iperf_udp(received_pps: float, size: int = 1448) -> str:
-    """UDP output whose receiver saw RECEIVED_PPS datagrams per second (0 = every one lost)."""
+def iperf_udp(received_pps: float, size: int = 1448, rcvbuf: int | None = None) -> str:
+    """UDP output whose receiver saw RECEIVED_PPS datagrams per second (0 = every one lost); RCVBUF: what its
+    socket read back as its receive buffer (the fixture's 208 KiB by default)."""
     doc = copy.deepcopy(IPERF_UDP)
+    if rcvbuf is not None:
+        doc["start"]["rcvbuf_actual"] = rcvbuf
     rx = doc["end"]["sum_received"]
     received = int(round(received_pps * rx["seconds"]))
     packets = received + 1000
@@ -78,7 +81,8 @@ def rtts(center_ms: float, rep: int, n: int = 200) -> list[float]:
 
 
 def record(root: Path, backend: str, run_id: str, values: dict[str, list], *, config: dict | None = None,
-           failed: dict[str, str] | None = None, ping_replies: int = 200, jitter: bool = True) -> Path:
+           failed: dict[str, str] | None = None, ping_replies: int = 200, jitter: bool = True,
+           rcvbuf: int | None = None) -> Path:
     """A run with one raw file per test and repetition. VALUES: test -> a value per repetition
     (Gbps, pps, ms or trans/s); FAILED: 'test#rep' -> message. Ping: PING_REPLIES replies around the value
     (every reply exactly the value without JITTER)."""
@@ -96,9 +100,9 @@ def record(root: Path, backend: str, run_id: str, values: dict[str, list], *, co
             if name == "iperf3_tcp_single":
                 text, ext = iperf_tcp(value), "json"
             elif name == "iperf3_udp_max":
-                text, ext = iperf_udp(value * 1e9 / (1448 * 8)), "json"
+                text, ext = iperf_udp(value * 1e9 / (1448 * 8), rcvbuf=rcvbuf), "json"
             elif name.startswith("pps_"):
-                text, ext = iperf_udp(value, int(name[4:])), "json"
+                text, ext = iperf_udp(value, int(name[4:]), rcvbuf=rcvbuf), "json"
             elif name == "ping":
                 text, ext = ping(rtts(value, k, ping_replies) if jitter else [value] * ping_replies), "txt"
             else:
@@ -457,6 +461,36 @@ def test_the_native_reference_is_a_column_and_a_percentage_never_a_rank(tmp_path
     assert "- `results/native/20261127T100000Z/`" in md
 
 
+def test_the_native_reference_gets_the_guests_udp_buffers_and_a_capped_one_is_named(tmp_path):
+    guests, tuning = 4194304, matrix.native_tuning()
+    record(tmp_path, "virtio", "20261127T100000Z", SAME, rcvbuf=guests,
+           config={"guest_tuning": " ".join(matrix.guest_tuning())})
+    record(tmp_path, "macvtap", "20261127T100000Z", FAST, rcvbuf=guests,
+           config={"guest_tuning": " ".join(matrix.guest_tuning())})
+    record(tmp_path, "native", "20261127T100000Z", NATIVE, rcvbuf=guests, config={"native_tuning": tuning})
+    model, md = build(tmp_path)
+    config = section(md, "## Test Configuration", "---")
+    assert f"- Native reference, the same buffers per socket: {tuning}" in config
+    assert "iperf3 -w 2097152 and netperf -s 2097152 -S 2097152 on the UDP tests" in tuning
+    assert "- UDP socket receive buffer, as iperf3 read it back: 4 MiB\n" in config
+    assert "native: its UDP sockets got" not in md
+    # a host whose net.core.rmem_max (212992 on a stock kernel) caps what -w asks for: the kernel's doubled cap
+    capped = tmp_path / "capped"
+    for name, values, size in (("virtio", SAME, guests), ("macvtap", FAST, guests), ("native", NATIVE, 425984)):
+        record(capped, name, "20261127T100000Z", values, rcvbuf=size)
+    model, md = build(capped)
+    assert ("- UDP socket receive buffer, as iperf3 read it back: virtio, macvtap: 4 MiB; native: 416 KiB"
+            in section(md, "## Test Configuration", "---"))
+    assert ("- native: its UDP sockets got 416 KiB receive buffers, the guests' 4 MiB: the host's net.core.rmem_max "
+            "(one value for the whole host") in md
+    assert "a net.core.rmem_max of at least 4 MiB on the hypervisor gives the native reference" in md
+    # no native run: no tuning line, the guests' buffer alone
+    alone = tmp_path / "alone"
+    record(alone, "virtio", "20261127T100000Z", SAME, rcvbuf=guests)
+    model, md = build(alone)
+    assert "Native reference, the same buffers" not in md and "as iperf3 read it back: 4 MiB\n" in md
+
+
 def test_tests_the_native_reference_could_not_run_are_named(tmp_path):
     record(tmp_path, "virtio", "20261127T100000Z", SAME)
     run_dir = results.create_run_dir(tmp_path, "native", "20261127T100000Z")[0]
@@ -586,3 +620,25 @@ def test_latency_under_load_is_compared_with_each_paths_idle_latency():
     once = under_load(rows, single, ["virtio", "native"])
     assert once["family"] == 0 and all("not tested: one repetition" in line["text"] for line in once["lines"])
     assert once["finding"].startswith("One repetition per test")
+
+
+def test_a_searched_rate_over_its_loss_bound_names_a_cause_that_exists_on_that_path(tmp_path):
+    search = {"pps_mode": "search", "pps_loss_max_percent": 0.1}
+    guests = 4194304
+    record(tmp_path, "virtio", "20261127T100000Z", SAME, config=search, rcvbuf=guests)
+    record(tmp_path, "native", "20261127T100000Z", NATIVE, config=search, rcvbuf=guests)
+    model, md = build(tmp_path)
+    anomalies = section(md, "### Anomalies", "##")
+    virtio = next(line for line in anomalies.splitlines() if line.startswith("- virtio: PPS 64"))
+    native = next(line for line in anomalies.splitlines() if line.startswith("- native: PPS 64"))
+    assert "more than pps_loss_max (0.1 %)" in virtio and "under TCG a guest's vCPU stalls" in virtio
+    # no vCPU on the native path: with the guests' buffers, what is left is its receiver's scheduling
+    assert "vCPU" not in native and "the receiving iperf3 not scheduled in time" in native
+    # with a smaller buffer than the guests', that is the cause named
+    capped = tmp_path / "capped"
+    record(capped, "virtio", "20261127T100000Z", SAME, config=search, rcvbuf=guests)
+    record(capped, "native", "20261127T100000Z", NATIVE, config=search, rcvbuf=425984)
+    model, md = build(capped)
+    native = next(line for line in section(md, "### Anomalies", "##").splitlines()
+                  if line.startswith("- native: PPS 64"))
+    assert "(the native reference's UDP sockets got 416 KiB receive buffers, the guests' 4 MiB" in native

@@ -86,6 +86,11 @@ def test_the_lab_follows_the_hypervisors_decisions(tmp_path):
     assert set(native["environment"]["native_unavailable"]) == {"netperf_tcp_rr", "netperf_tcp_crr", "netperf_udp_rr"}
     assert not any(c.startswith("ip netns exec vnb-lab-native-server netserver") for c in native["config"]["server_commands"])
     assert all("netperf" not in t["name"] for t in native["planned"])
+    # its UDP sockets ask for the guests' buffers, recorded in its config as the guests' sysctl is in theirs
+    assert native["config"]["native_tuning"].startswith("iperf3 -w 2097152 and netperf -s 2097152 -S 2097152")
+    assert "guest_tuning" not in native["config"]
+    assert lab["headers"]["virtio"]["config"]["guest_tuning"].startswith("sysctl -q -w net.core.rmem_max=")
+    assert "native_tuning" not in lab["headers"]["virtio"]["config"]
     # and the run says so before the lab is built (run_plan hands these to Ansible as warnings)
     assert lab["before_lab"] == [
         "the native reference will not run netperf_tcp_rr, netperf_tcp_crr, netperf_udp_rr: netperf and netserver "
