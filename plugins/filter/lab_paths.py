@@ -11,7 +11,7 @@ version_added: "0.5.0"
 short_description: Every file and directory of a lab, named in one place
 description:
   - A lab is named after its namespace (C(root) without one). Returns its name (C(lab)) and its paths -
-    on the hypervisor C(chardev_dir) (macvtap character devices), C(cpu_samples), C(native_job_dir),
+    on the hypervisor C(chardev_dir) (macvtap character devices, under O(dev_root)), C(cpu_samples), C(native_job_dir),
     C(guest_dir) (the guests' overlays, sockets, pidfiles and console logs); on the controller
     C(controller_dir), C(known_hosts), C(control_path) (the guests' SSH ControlPath), C(control_match)
     and C(watchdog_config); and C(native_netns) (the native reference's server and client namespaces).
@@ -33,6 +33,11 @@ options:
   controller_root:
     description: The controller's directory of the labs (default ~/.cache/volt-netbench/labs).
     type: path
+  dev_root:
+    description: Where the labs' macvtap character devices are made - a file system that allows device nodes
+      (C(/run) is mounted C(nodev) by systemd).
+    type: path
+    default: /dev/volt-netbench
 """
 
 EXAMPLES = r"""
@@ -43,19 +48,19 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: lab, run_root, guest_root, controller_root, chardev_dir, cpu_samples, native_job_dir, guest_dir,
+  description: lab, run_root, guest_root, controller_root, dev_root, chardev_dir, cpu_samples, native_job_dir, guest_dir,
     controller_dir, known_hosts, control_path, control_match, watchdog_config, key_root, native_netns (server, client).
   type: dict
 """
 
-from ansible_collections.volt.netbench.plugins.module_utils.lab import RUN_ROOT
+from ansible_collections.volt.netbench.plugins.module_utils.lab import DEV_ROOT, RUN_ROOT
 from ansible_collections.volt.netbench.plugins.module_utils.lab import lab_paths as _lab_paths
 
 
-def lab_paths(netns, run_root=RUN_ROOT, guest_root=None, controller_root=None):
+def lab_paths(netns, run_root=RUN_ROOT, guest_root=None, controller_root=None, dev_root=DEV_ROOT):
     """The lab's paths (volt.netbench.lab_paths, documented above)."""
     return _lab_paths(str(netns or ""), str(run_root), guest_root and str(guest_root),
-                      controller_root and str(controller_root))
+                      controller_root and str(controller_root), str(dev_root))
 
 
 class FilterModule:

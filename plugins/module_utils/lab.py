@@ -22,6 +22,12 @@ import time
 
 # The hypervisor's run-time directory of every lab (tmpfs: gone after a reboot, like the lab itself).
 RUN_ROOT = "/run/volt-netbench"
+# The labs' macvtap character devices: on /dev (devtmpfs), not under RUN_ROOT - systemd mounts /run with nodev,
+# where a device node cannot be opened (EACCES; found when the benchmark first ran on a hypervisor VM with its
+# own systemd-style /run, the nested lab). Also gone after a reboot.
+DEV_ROOT = "/dev/volt-netbench"
+# Where a lab's files may be removed by its teardown
+LAB_ROOTS = (RUN_ROOT, DEV_ROOT)
 # SSH control sockets of a lab's guests live in its controller directory under this prefix.
 CONTROL_PREFIX = "cp-"
 
@@ -32,11 +38,11 @@ def lab_name(netns: str | None) -> str:
 
 
 def lab_paths(netns: str | None, run_root: str = RUN_ROOT, guest_root: str | None = None,
-              controller_root: str | None = None) -> dict:
+              controller_root: str | None = None, dev_root: str = DEV_ROOT) -> dict:
     """Every file and directory of the lab in NETNS.
 
-    On the hypervisor under RUN_ROOT: ``chardev_dir`` (host_network's macvtap character devices),
-    ``cpu_samples`` (volt.netbench.cpu_sampler's file; its pidfile is :func:`sampler_pidfile`),
+    On the hypervisor under DEV_ROOT: ``chardev_dir`` (host_network's macvtap character devices); under
+    RUN_ROOT: ``cpu_samples`` (volt.netbench.cpu_sampler's file; its pidfile is :func:`sampler_pidfile`),
     ``native_job_dir`` (the native reference's job files); under GUEST_ROOT (default RUN_ROOT/guests):
     ``guest_dir`` (qemu_guest's overlays, sockets, pidfiles, console logs); ``heartbeat`` and ``recovered``
     (the hypervisor's guard, :func:`guard`). On the controller under
@@ -52,7 +58,8 @@ def lab_paths(netns: str | None, run_root: str = RUN_ROOT, guest_root: str | Non
         "run_root": run_root,
         "guest_root": guest_root,
         "controller_root": controller_root,
-        "chardev_dir": f"{run_root}/{lab}",
+        "dev_root": dev_root,
+        "chardev_dir": f"{dev_root}/{lab}",
         "cpu_samples": f"{run_root}/{lab}.cpu.jsonl",
         "native_job_dir": f"{run_root}/{lab}.jobs",
         "guest_dir": f"{guest_root}/{lab}",
@@ -276,7 +283,7 @@ def kill_netns(name: str) -> None:
     subprocess.run(["ip", "netns", "delete", name], capture_output=True, check=False)
 
 
-def teardown_lab(cfg: dict, roots=(RUN_ROOT,)) -> list[str]:
+def teardown_lab(cfg: dict, roots=LAB_ROOTS) -> list[str]:
     """The hypervisor's side of a lab's teardown, for the controller's watchdog (a local lab) and the
     hypervisor's guard (a lab whose controller went silent): the guests recorded under ``state_dir``, the
     native reference's namespaces (``extra_netns``) and the lab's (``netns``, when ``manage_netns``) with every

@@ -130,7 +130,7 @@ EXAMPLES = r"""
     kind: macvtap
     netns: vnb-lab
     link: vnbl0
-    chardev: /run/volt-netbench/vnb-lab/vnbmvt0.tap
+    chardev: /dev/volt-netbench/vnb-lab/vnbmvt0.tap
 """
 
 RETURN = r"""

@@ -281,8 +281,15 @@ def data_nics(prm):
              "address": prm["data_address"], "mtu": prm["data_mtu"], "queues": prm["queues"]}]
 
 
-def ssh_banner(module, port, netns):
-    argv = ["nc", "-w", "2", "127.0.0.1", str(port)]
+# How long one look for the SSH banner waits, at first and at most. A guest's sshd answers within a second once it
+# listens - under TCG inside TCG (a nested lab) it takes longer than 2 s to fork and send its banner, and looks that
+# gave up sooner only piled up pre-auth connections until sshd dropped every new one (MaxStartups): a look that
+# connected but saw no banner in time waits twice as long the next time.
+BANNER_WAIT_S, BANNER_WAIT_MAX_S = 2, 60
+
+
+def ssh_banner(module, port, netns, wait=BANNER_WAIT_S):
+    argv = ["nc", "-w", str(int(wait)), "127.0.0.1", str(port)]
     if netns:
         argv = ["ip", "netns", "exec", netns, *argv]
     rc, out, _err = module.run_command(argv, data="", binary_data=True)
@@ -362,14 +369,19 @@ def wait_ready(module, state_dir, p, pid, started, argv):
     """Wait for the SSH banner; on timeout or QEMU exit, stop the guest and fail with the console tail."""
     prm = module.params
     deadline = started + prm["boot_timeout"]
+    wait = BANNER_WAIT_S
     while True:
         if not alive(pid, state_dir):
             console = console_tail(p["console"])
             stop(module, state_dir, prm["name"])
             module.fail_json(msg=f"QEMU for guest {prm['name']} exited during boot. Last console lines:\n{console}",
                              argv=argv)
-        if ssh_banner(module, prm["ssh_port"], prm["netns"]):
+        looked = time.monotonic()
+        if ssh_banner(module, prm["ssh_port"], prm["netns"], wait):
             return round(time.monotonic() - started, 2)
+        if time.monotonic() - looked >= wait:
+            # connected, but no banner within WAIT (a refused connection returns at once)
+            wait = min(2 * wait, BANNER_WAIT_MAX_S)
         if time.monotonic() > deadline:
             console = console_tail(p["console"])
             stop(module, state_dir, prm["name"])

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ansible_collections.volt.netbench.plugins.module_utils.lab import (
-    RUN_ROOT, control_match, controller_alive, lock_held_by, private_file, teardown_lab, within)
+    LAB_ROOTS, RUN_ROOT, control_match, controller_alive, lock_held_by, private_file, teardown_lab, within)
 
 
 INTERRUPTED = "interrupted: ansible-playbook ended before the run finished"
@@ -59,7 +59,7 @@ def kill_matching(needle: str) -> list[int]:
     return signalled
 
 
-def teardown(cfg: dict[str, Any], local: bool = True, roots=(RUN_ROOT,), controller_root: str | None = None) -> None:
+def teardown(cfg: dict[str, Any], local: bool = True, roots=LAB_ROOTS, controller_root: str | None = None) -> None:
     """An interrupted run's teardown: a local lab's hypervisor side (module_utils.lab.teardown_lab, inside ROOTS
     and the namespaces that carry the lab's mark; a remote lab's is its guard's) and, on the controller, the
     guests' SSH control masters and their directory (only inside CONTROLLER_ROOT, the watchdog's own)."""
