@@ -289,7 +289,9 @@ BANNER_WAIT_S, BANNER_WAIT_MAX_S = 2, 60
 
 
 def ssh_banner(module, port, netns, wait=BANNER_WAIT_S):
-    argv = ["nc", "-w", str(int(wait)), "127.0.0.1", str(port)]
+    # -N: nothing to send (stdin is empty), so the look ends when sshd, having sent its banner, closes - not after
+    # WAIT more seconds of silence
+    argv = ["nc", "-N", "-w", str(int(wait)), "127.0.0.1", str(port)]
     if netns:
         argv = ["ip", "netns", "exec", netns, *argv]
     rc, out, _err = module.run_command(argv, data="", binary_data=True)

@@ -22,9 +22,13 @@ NO_REPLY = "no reply"
 
 
 def fmt(value: float | None, digits: int) -> str:
-    """Table cell text: thousands separators, fixed digits, n/a for a missing value."""
+    """Table cell text: thousands separators, fixed digits, n/a for a missing value. A value that DIGITS would
+    show with fewer than two significant digits gets the digits it needs (0.0043 Gbps, not 0.00: a path that
+    moved little moved something - a measured 0 still reads 0.00)."""
     if value is None:
         return NA
+    if value and math.isfinite(value) and abs(value) < 10 ** (1 - digits):
+        digits = max(digits, 1 - math.floor(math.log10(abs(value))))
     return f"{value:,.{digits}f}"
 
 

@@ -140,7 +140,11 @@ def test_every_cell(md, label):
     cells = md_table(md, title)[label]
     for column, backend in ((0, "virtio"), (2, "macvtap")):
         value = measured_value(0 if backend == "virtio" else 1, label)
-        expected = "n/a" if value is None else f"{value:,.{digits}f}"
+        shown = digits
+        if value and abs(value) < 10 ** (1 - digits):
+            # at least two significant digits: 0.077 Gbps, not 0.08
+            shown = max(digits, 1 - math.floor(math.log10(abs(value))))
+        expected = "n/a" if value is None else f"{value:,.{shown}f}"
         if value is not None and section == "pps":
             # a packet rate shows the loss of the run behind it (the fixture's, through the parser)
             test = ROWS[label][1]

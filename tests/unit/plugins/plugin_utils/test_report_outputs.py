@@ -169,3 +169,12 @@ def test_a_full_disk_keeps_what_was_written_and_says_how_much_is_free(tree, tmp_
         assert text.startswith(f"could not write in {small}: No space left on device (") and "KiB free of 64 KiB" in text
     finally:
         subprocess.run(["umount", str(small)], check=True)
+
+
+def test_a_small_value_keeps_two_significant_digits_and_a_zero_stays_zero():
+    from ansible_collections.volt.netbench.plugins.plugin_utils.report.cells import fmt
+
+    # a nested lab's TCG-inside-TCG throughput (Gbps, 2 digits): it moved something, the cell says how much
+    assert [fmt(v, 2) for v in (0.0043, 0.012, 0.08, 0.5, 0.0, 1234.5)] == [
+        "0.0043", "0.012", "0.080", "0.50", "0.00", "1,234.50"]
+    assert fmt(None, 2) == "n/a" and fmt(0.4, 1) == "0.40" and fmt(7505.0, 1) == "7,505.0"
