@@ -285,7 +285,8 @@ def data_nics(prm):
 # listens - under TCG inside TCG (a nested lab) it takes longer than 2 s to fork and send its banner, and looks that
 # gave up sooner only piled up pre-auth connections until sshd dropped every new one (MaxStartups): a look that
 # connected but saw no banner in time waits twice as long the next time.
-BANNER_WAIT_S, BANNER_WAIT_MAX_S = 2, 60
+BANNER_WAIT_S = 2
+BANNER_WAIT_MAX_S = 60
 
 
 def ssh_banner(module, port, netns, wait=BANNER_WAIT_S):

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ansible_collections.volt.netbench.plugins.module_utils.lab import (
-    LAB_ROOTS, RUN_ROOT, control_match, controller_alive, lock_held_by, private_file, teardown_lab, within)
+    LAB_ROOTS, control_match, controller_alive, lock_held_by, private_file, teardown_lab, within)
 
 
 INTERRUPTED = "interrupted: ansible-playbook ended before the run finished"
