@@ -26,6 +26,15 @@ class _Stopped(Exception):
     """The confirming run of a packet-rate search did not produce an output (its job says why)."""
 
 
+def _unparsed(test, entry, job) -> str:
+    """Why the collected output is not a result (its parser's message), '' when it is one."""
+    try:
+        PARSERS[test["tool"]](job["stdout"], entry.get("raw"))
+    except ParseError as err:
+        return str(err)
+    return ""
+
+
 def _headline(test, entry, job) -> str:
     """The test's result in the report's units, for the progress line ('' when there is none)."""
     if entry["status"] != "ok" or not job.get("stdout"):
@@ -92,6 +101,13 @@ class ActionModule(VoltActionBase):
         collected = time.time()
         entry = classify(test, job=job, start_error=start_error, client_lost=client_lost, not_run=not_run,
                          problem=problem)
+        if entry["status"] == "ok" and (job or {}).get("stdout"):
+            # a tool that reported its own error and exited 0 (sockperf's "Can't connect socket", iperf3 -J's
+            # "error") failed now, not only when the run is recorded: the failure is what makes the run check
+            # whether the server VM is still there (a lost server told from a failed tool)
+            refused = _unparsed(test, entry, job)
+            if refused:
+                entry = classify(test, job=job, problem=refused)
         if entry["status"] == "ok":
             # the tool's run on the controller's clock, from the client's own timestamps (the hypervisor's CPU
             # samples are cut to the part of it the tool measured: matrix.cpu_window); without them, it ended

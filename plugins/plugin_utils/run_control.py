@@ -187,6 +187,11 @@ def tool_error(stdout: str) -> str:
     return str(data.get("error", "")) if isinstance(data, dict) else ""
 
 
+# ping's exit status when no reply came back at all (iputils and BusyBox; 2 is any other error): a measurement -
+# total loss, the cell's "no reply" - not a failed tool. Its output is still checked by the parser.
+NO_REPLY_RC = 1
+
+
 def classify(test: dict[str, Any], *, job: dict[str, Any] | None = None, start_error: str = "",
              client_lost: str = "", not_run: str = "", problem: str = "") -> dict[str, Any]:
     """The run.json entry of one test from what happened to it.
@@ -213,7 +218,7 @@ def classify(test: dict[str, Any], *, job: dict[str, Any] | None = None, start_e
         status, message = "failed", f"no result: {job.get('error') or 'still running after its deadline'}"
     elif job["rc"] == TIMEOUT_RC:
         status, message = "failed", f"killed after its deadline of {test['timeout']} s"
-    elif job["rc"] != 0:
+    elif job["rc"] != 0 and not (test["tool"] == "ping" and job["rc"] == NO_REPLY_RC and stdout):
         reason = tool_error(stdout) or _last_line(stderr) or _last_line(stdout)
         status, message = "failed", _truncate(f"exit {job['rc']}: {reason}")
     elif problem:

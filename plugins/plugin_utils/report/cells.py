@@ -27,9 +27,14 @@ def fmt(value: float | None, digits: int) -> str:
     moved little moved something - a measured 0 still reads 0.00)."""
     if value is None:
         return NA
+    return f"{value:,.{shown_digits(value, digits)}f}"
+
+
+def shown_digits(value: float, digits: int) -> int:
+    """The digits :func:`fmt` shows VALUE with (its interval's half-width is shown with the same)."""
     if value and math.isfinite(value) and abs(value) < 10 ** (1 - digits):
-        digits = max(digits, 1 - math.floor(math.log10(abs(value))))
-    return f"{value:,.{digits}f}"
+        return max(digits, 1 - math.floor(math.log10(abs(value))))
+    return digits
 
 
 # The percentiles a latency chart draws (the pooled observations of every repetition).
@@ -191,7 +196,8 @@ def _cell(run: dict[str, Any], row: Row, shown_dir: str) -> dict[str, Any] | Non
         return {"n": 0, "text": NO_REPLY, "no_reply": lost, "values": [], "repetitions": [], "zeros": []} if lost else None
     text = fmt(cell["mean"], row.digits)
     if cell["half"] is not None:
-        text += f" ± {fmt(cell['half'], row.digits)}"
+        # the half-width with the mean's digits: 2.01 ± 0.03, 0.0053 ± 0.0004
+        text += f" ± {cell['half']:,.{shown_digits(cell['mean'], row.digits)}f}"
     cell.update(text=text, raw=[f"{shown_dir}/{run['backend']}/{run['run_id']}/{raws[k]}"
                                 for k in cell["repetitions"] if k in raws])
     return cell

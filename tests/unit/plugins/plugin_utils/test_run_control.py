@@ -258,3 +258,16 @@ def test_the_guests_job_directory_is_made_with_mktemp_and_stands_for_the_plans()
 
 
 FIXTURE_VERSION = (Path(__file__).resolve().parents[3] / "fixtures/iperf3/version.txt").read_text()
+
+
+def test_a_ping_without_any_reply_is_a_measurement_and_other_ping_errors_fail(fixture_text):
+    # iputils ping exits 1 when no reply came back at all (tests/fixtures/ping/iputils_total_loss_D.*): the run
+    # keeps it (the parser makes it loss 100 %, "no reply"); exit 2 is ping's own error
+    ping = {"name": "ping", "tool": "ping", "argv": ["ping"], "timeout": 9}
+    lost = fixture_text("ping/iputils_total_loss_D.txt")
+    assert rc.classify(ping, job=job(1, lost))["status"] == "ok"
+    failed = rc.classify(ping, job=job(2, "", "ping: connect: Network is unreachable\n"))
+    assert (failed["status"], failed["message"]) == ("failed", "exit 2: ping: connect: Network is unreachable")
+    # another tool's exit 1 is still a failure, and a ping that printed nothing is one too
+    assert rc.classify(TEST, job=job(1, '{"error": "x"}'))["status"] == "failed"
+    assert rc.classify(ping, job=job(1, "", "ping: unknown host\n"))["status"] == "failed"
