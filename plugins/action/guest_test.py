@@ -26,23 +26,12 @@ class _Stopped(Exception):
     """The confirming run of a packet-rate search did not produce an output (its job says why)."""
 
 
-def _unparsed(test, entry, job) -> str:
-    """Why the collected output is not a result (its parser's message), '' when it is one."""
+def _parsed(test, entry, job) -> tuple[dict | None, str]:
+    """The collected output as its parser reads it, and why it is not a result ('' when it is one)."""
     try:
-        PARSERS[test["tool"]](job["stdout"], entry.get("raw"))
+        return PARSERS[test["tool"]](job["stdout"], entry.get("raw")), ""
     except ParseError as err:
-        return str(err)
-    return ""
-
-
-def _headline(test, entry, job) -> str:
-    """The test's result in the report's units, for the progress line ('' when there is none)."""
-    if entry["status"] != "ok" or not job.get("stdout"):
-        return ""
-    try:
-        return headline(test["name"], PARSERS[test["tool"]](job["stdout"], entry.get("raw")))
-    except ParseError as err:
-        return f"output not parsed ({err})"
+        return None, str(err)
 
 
 class ActionModule(VoltActionBase):
@@ -101,11 +90,12 @@ class ActionModule(VoltActionBase):
         collected = time.time()
         entry = classify(test, job=job, start_error=start_error, client_lost=client_lost, not_run=not_run,
                          problem=problem)
+        parsed = None
         if entry["status"] == "ok" and (job or {}).get("stdout"):
             # a tool that reported its own error and exited 0 (sockperf's "Can't connect socket", iperf3 -J's
             # "error") failed now, not only when the run is recorded: the failure is what makes the run check
             # whether the server VM is still there (a lost server told from a failed tool)
-            refused = _unparsed(test, entry, job)
+            parsed, refused = _parsed(test, entry, job)
             if refused:
                 entry = classify(test, job=job, problem=refused)
         if entry["status"] == "ok":
@@ -135,7 +125,7 @@ class ActionModule(VoltActionBase):
                 **{k: test.get(k) for k in ("position", "total", "backend", "repetition", "repeat", "planned_s",
                                             "remaining_s")},
                 "name": test["name"], "status": entry["status"], "message": entry["message"],
-                "wall_s": entry["wall_s"], "headline": _headline(test, entry, job or {}),
+                "wall_s": entry["wall_s"], "headline": headline(test["name"], parsed) if parsed is not None else "",
             },
         }
 

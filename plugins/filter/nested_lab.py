@@ -85,13 +85,10 @@ def nested_lab(count, port_base, netns, lab, ssh_key, known_hosts_file, controll
                wire=model.WIRE, host_keys=None):
     """volt.netbench.nested_lab (documented above)."""
     try:
-        machines = model.vms(int(count), int(port_base), str(wire))
+        machines = model.vms(int(count), int(port_base), str(controller_dir), str(wire))
         out = {"vms": machines,
                "inventory": model.inventory(machines, netns=str(netns), lab=str(lab), ssh_key=str(ssh_key),
-                                            known_hosts_file=str(known_hosts_file),
-                                            controller_dir=str(controller_dir), group=str(group))}
-        for vm in machines:
-            vm["control_path"] = model.control_path(str(controller_dir), vm["name"])
+                                            known_hosts_file=str(known_hosts_file), group=str(group))}
         if host_keys:
             out["known_hosts"] = model.known_hosts(str(lab), dict(host_keys))
         return out

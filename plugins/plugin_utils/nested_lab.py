@@ -32,9 +32,10 @@ NAME_PREFIX = "hv"
 HOST_KEY_TYPE = "ecdsa-sha2-nistp256"
 
 
-def vms(count: int, port_base: int, wire: str = WIRE) -> list[dict[str, Any]]:
-    """The hypervisor VMs as qemu_guest_guests: ``hv1`` ... ``hvN`` with SSH ports PORT_BASE+1 ... and the
-    addresses .1, .2 ... of WIRE for their data NIC."""
+def vms(count: int, port_base: int, controller_dir: str, wire: str = WIRE) -> list[dict[str, Any]]:
+    """The hypervisor VMs as qemu_guest_guests: ``hv1`` ... ``hvN`` with SSH ports PORT_BASE+1 ..., the
+    addresses .1, .2 ... of WIRE for their data NIC and their SSH control sockets in CONTROLLER_DIR
+    (:func:`control_path`)."""
     count, port_base = int(count), int(port_base)
     if not 1 <= count <= MAX_VMS:
         raise ValueError(f"a nested lab has 1 to {MAX_VMS} hypervisor VMs, not {count}")
@@ -46,7 +47,8 @@ def vms(count: int, port_base: int, wire: str = WIRE) -> list[dict[str, Any]]:
     if net.num_addresses - 2 < count:
         raise ValueError(f"the wire {wire} has no room for {count} hypervisor VMs")
     return [{"name": f"{NAME_PREFIX}{k}", "ssh_port": port_base + k,
-             "data_address": f"{net.network_address + k}/{net.prefixlen}"} for k in range(1, count + 1)]
+             "data_address": f"{net.network_address + k}/{net.prefixlen}",
+             "control_path": control_path(controller_dir, f"{NAME_PREFIX}{k}")} for k in range(1, count + 1)]
 
 
 def host_alias(lab: str, name: str) -> str:
@@ -73,11 +75,11 @@ def control_path(controller_dir: str, name: str) -> str:
 
 
 def inventory(machines: list[dict[str, Any]], *, netns: str, lab: str, ssh_key: str, known_hosts_file: str,
-              controller_dir: str, group: str = "hypervisors") -> dict[str, Any]:
+              group: str = "hypervisors") -> dict[str, Any]:
     """The inventory a user passes to benchmark.yml (-i): GROUP with one host per VM, reached over SSH as root
     with SSH_KEY through a ProxyCommand into NETNS, its host key checked against KNOWN_HOSTS_FILE; each VM's
     lab in a namespace of its own name (the controller keeps one lab directory per namespace: a fleet of these
-    VMs keeps its labs apart); its SSH control socket in CONTROLLER_DIR (:func:`control_path`)."""
+    VMs keeps its labs apart); its SSH control socket the VM's ``control_path``."""
     checked(netns, "namespace")
     hosts = {}
     for vm in machines:
@@ -90,7 +92,7 @@ def inventory(machines: list[dict[str, Any]], *, netns: str, lab: str, ssh_key: 
             f"-o UserKnownHostsFile={known_hosts_file}",
             "-o StrictHostKeyChecking=yes",
             "-o ControlMaster=auto -o ControlPersist=60s",
-            f"-o ControlPath={control_path(controller_dir, vm['name'])}",
+            f"-o ControlPath={vm['control_path']}",
         ])
         hosts[vm["name"]] = {
             "ansible_host": "127.0.0.1",

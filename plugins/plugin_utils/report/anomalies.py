@@ -201,19 +201,20 @@ def _native_anomalies(chosen: dict[str, dict], reference: dict[str, Any], measur
         out.append(f"native: {test} not measured — {_sentence(why, 'no reason recorded')}")
     mismatch = buffer_mismatch(chosen, [*measured, NATIVE])
     if mismatch:
-        out.append(f"native: {mismatch} - its UDP figures (packet rates, UDP max) compare differently tuned paths.")
+        out.append(f"native: its {mismatch} - its UDP figures (packet rates, UDP max) compare differently tuned "
+                   "paths.")
     return out
 
 
 def buffer_mismatch(chosen: dict[str, dict], measured: list[str]) -> str:
-    """Why the native reference's UDP sockets did not get the guests' receive buffers ('' when they did, or
-    when either side did not say)."""
+    """Why the native reference's UDP sockets did not get the guests' receive buffers, as a sentence without its
+    subject ("UDP sockets got ..."; '' when they did, or when either side did not say)."""
     seen = udp_receive_buffers(chosen, measured)
     native = seen.get(NATIVE)
     guests = sorted({v for n, values in seen.items() if n != NATIVE for v in values})
     if not native or not guests or set(native) == set(guests):
         return ""
-    return (f"its UDP sockets got {', '.join(show_bytes(v) for v in native)} receive buffers, the guests' "
+    return (f"UDP sockets got {', '.join(show_bytes(v) for v in native)} receive buffers, the guests' "
             f"{', '.join(show_bytes(v) for v in guests)}: the host's net.core.rmem_max (one value for the whole "
             "host; a network namespace cannot raise it, and the collection does not change the host's) caps what "
             f"iperf3 -w asks for; a net.core.rmem_max of at least {show_bytes(max(guests))} on the hypervisor "

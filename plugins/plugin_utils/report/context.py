@@ -83,8 +83,8 @@ def udp_receive_buffers(chosen: dict[str, dict], names: list[str]) -> dict[str, 
     guests' from their net.core.rmem_default, the native reference's from iperf3 -w (matrix.native_tuning)."""
     out = {}
     for name in names:
-        seen = {int(test["parsed"]["rcvbuf_bytes"]) for test in chosen[name].get("tests", [])
-                if (test.get("parsed") or {}).get("protocol") == "UDP" and (test.get("parsed") or {}).get("rcvbuf_bytes")}
+        parsed = [test.get("parsed") or {} for test in chosen[name].get("tests", [])]
+        seen = {int(p["rcvbuf_bytes"]) for p in parsed if p.get("protocol") == "UDP" and p.get("rcvbuf_bytes")}
         if seen:
             out[name] = sorted(seen)
     return out

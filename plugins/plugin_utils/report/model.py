@@ -193,7 +193,7 @@ def _loss_floor_cause(run: dict[str, Any], chosen: dict[str, dict], shown: list[
         # net.core.rmem_max capped them, that is the cause (and an anomaly of its own says so)
         mismatch = buffer_mismatch(chosen, shown)
         if mismatch:
-            return "the native reference's " + mismatch.replace("its UDP", "UDP", 1)
+            return f"the native reference's {mismatch}"
         return ("the receiving iperf3 not scheduled in time: the sender, the kernel's forwarding and the receiver "
                 "share the hypervisor's CPUs, and a burst outlasts the socket's buffer while it waits")
     if (run.get("environment") or {}).get("accelerator") == "tcg":

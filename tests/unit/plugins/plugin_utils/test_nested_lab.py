@@ -97,4 +97,4 @@ def test_the_hypervisor_image_holds_what_the_hypervisor_and_guest_roles_install(
     assert set(guest["guest_image_packages"]) <= packages
     # netperf comes with the late packages (non-free), as in the guest image
     assert "netperf" in guest["guest_image_late_packages"]
-    assert model.vms(1, 22200)[0]["data_address"].startswith("198.19.255.")
+    assert model.vms(1, 22200, CONTROLLER)[0]["data_address"].startswith("198.19.255.")
