@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
 from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_problem
+from ansible_collections.volt.netbench.plugins.plugin_utils.store import keep_verdict
 from ansible_collections.volt.netbench.plugins.plugin_utils.regression import (
     DEFAULT_TOLERANCE, REGRESSION, CompareError, ResultsError, compare_runs, gate_stats, summary_lines, to_json, write_comparison)
 
@@ -22,13 +23,17 @@ class ActionModule(VoltActionBase):
         "display_dir": {"type": "str"},
         "host": {"type": "str", "default": ""},
         "results_base": {"type": "str", "default": ""},
+        "store": {"type": "str", "default": "", "no_log": True},
     }
 
     def execute(self, args, task_vars):
+        host = args["host"] or task_vars.get("inventory_hostname", "localhost")
         try:
             model = compare_runs(args["results_dir"], args["against"], run=args["run"] or None,
                                  tolerance=args["tolerance"], force=args["force"], display_dir=args["display_dir"],
-                                 bases=[args["results_base"]])
+                                 bases=[args["results_base"]], store=args["store"], store_host=host)
+            if args["store"] and not self._task.check_mode:
+                keep_verdict(args["store"], host, model)
         except (CompareError, ResultsError) as err:
             return {"failed": True, "msg": f"compare_runs: {err}"}
         doc = to_json(model)
@@ -39,7 +44,6 @@ class ActionModule(VoltActionBase):
             except OSError as err:
                 return {"failed": True, "msg": f"compare_runs: {write_problem(err, args['results_dir'])}"}
         lines = summary_lines(model)
-        host = args["host"] or task_vars.get("inventory_hostname", "localhost")
         return {
             "changed": bool(files),
             "verdict": model["verdict"],

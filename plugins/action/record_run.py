@@ -7,7 +7,9 @@ from __future__ import annotations
 from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PATHS
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import (
-    RUN_STATUSES, UNREACHED_REASON, UNREACHED_STATUS, ResultsError, record_from_progress, record_run)
+    RUN_STATUSES, UNREACHED_REASON, UNREACHED_STATUS, ResultsError, compared_config, load_run, record_from_progress,
+    record_run)
+from ansible_collections.volt.netbench.plugins.plugin_utils.store import LOCAL_HOST, open_store
 from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_problem
 from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import unreached
 
@@ -28,6 +30,8 @@ class ActionModule(VoltActionBase):
         "wall_times": {"type": "dict", "default": {}},
         "started": {"type": "str"},
         "from_progress": {"type": "bool", "default": False},
+        "store": {"type": "str", "default": "", "no_log": True},
+        "store_host": {"type": "str", "default": ""},
     }
 
     def execute(self, args, task_vars):
@@ -62,7 +66,21 @@ class ActionModule(VoltActionBase):
             return {"failed": True, "msg": str(err)}
         except OSError as err:
             return {"failed": True, "msg": f"record_run: {write_problem(err, args['run_dir'])}"}
+        stored = []
+        if args["store"]:
+            host = args["store_host"] or task_vars.get("inventory_hostname", LOCAL_HOST)
+            try:
+                with open_store(args["store"]) as store:
+                    loaded = load_run(args["run_dir"])
+                    stored = list(store.put_run(loaded, host=host))
+                    store.refresh_change_points(host, compared_config(loaded))
+            except ResultsError as err:
+                return {"failed": True, "run_id": run["run_id"], "status": run["status"],
+                        "msg": f"record_run: run {args['run_dir']} is recorded there, but not in the results store: "
+                               f"{err} - once the store is reachable, import it with playbooks/compare.yml "
+                               f"-e import={args['run_dir']}"}
         return {
+            "stored": stored,
             "changed": True,
             "run_id": run["run_id"],
             "status": run["status"],

@@ -12,7 +12,7 @@ from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_p
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import BACKENDS
 from ansible_collections.volt.netbench.plugins.plugin_utils.report import (
     build_report, render_markdown, report_files, write_report)
-from ansible_collections.volt.netbench.plugins.plugin_utils.results import ResultsError
+from ansible_collections.volt.netbench.plugins.plugin_utils.results import ResultsError, fleet_hosts
 from ansible_collections.volt.netbench.plugins.plugin_utils.summary import (
     failures, outcomes, stats, stats_data, summary_text)
 
@@ -28,6 +28,8 @@ class ActionModule(VoltActionBase):
         "display_dir": {"type": "str"},
         "run_id": {"type": "str"},
         "fleet_host": {"type": "str", "default": ""},
+        "store": {"type": "str", "default": "", "no_log": True},
+        "store_host": {"type": "str", "default": ""},
     }
 
     def execute(self, args, task_vars):
@@ -39,10 +41,14 @@ class ActionModule(VoltActionBase):
                 "'ansible-playbook playbooks/benchmark.yml -e backend=virtio' first",
             }
         output_dir = Path(args["output_dir"] or results_dir)
+        hosts = fleet_hosts(results_dir) if not args["run_id"] and not args["output_dir"] else []
+        if hosts:
+            return self._fleet(results_dir, hosts, args)
         try:
             model = build_report(
                 results_dir, baseline=args["baseline"], run_ids=args["run_ids"] or None, display_dir=args["display_dir"],
-                persist_index=not self._task.check_mode,
+                persist_index=not self._task.check_mode, store=args["store"],
+                store_host=args["store_host"] or task_vars.get("inventory_hostname", "localhost"),
             )
         except ResultsError as err:
             return {"failed": True, "msg": str(err)}
@@ -87,6 +93,44 @@ class ActionModule(VoltActionBase):
         if self._task.diff and changed:
             result["diff"] = {"after_header": str(md_path), "after": render_markdown(model)}
         return result
+
+    def _fleet(self, results_dir: Path, hosts: list[str], args: dict) -> dict:
+        """A fleet's tree (only <host>/ directories): every host's report again, then the fleet report."""
+        from ansible_collections.volt.netbench.plugins.plugin_utils.fleet import build_fleet, write_fleet  # pylint: disable=import-outside-toplevel
+
+        shown = args["display_dir"] or str(results_dir)
+        reports, problems = {}, {}
+        for host in hosts:
+            try:
+                model = build_report(results_dir / host, baseline=args["baseline"], display_dir=f"{shown}/{host}",
+                                     persist_index=not self._task.check_mode, store=args["store"],
+                                     store_host=host)
+                if not self._task.check_mode:
+                    write_report(model, results_dir / host)
+                reports[host] = str(results_dir / host / "REPORT.md")
+            except ResultsError as err:
+                problems[host] = str(err)
+            except OSError as err:
+                return {"failed": True, "msg": f"report: {write_problem(err, results_dir / host)}"}
+        fleet = build_fleet(results_dir, hosts, failures=problems, baseline=args["baseline"], display_dir=shown)
+        if not self._task.check_mode:
+            try:
+                write_fleet(fleet, results_dir)
+            except OSError as err:
+                return {"failed": True, "msg": f"report: {write_problem(err, results_dir)}"}
+        claims = [f"{c['label']}: {c['verdict']}" for c in fleet["claims"]]
+        return {
+            "changed": not self._task.check_mode,
+            "fleet": True,
+            "report": str(results_dir / "REPORT.md"),
+            "report_html": str(results_dir / "REPORT.html"),
+            "hosts": reports,
+            "missing": fleet["missing"],
+            "measured": fleet["columns"],
+            "ranking_text": "; ".join(claims) or "no difference between backends across the fleet",
+            "claims": claims,
+            "outliers": fleet["outliers"],
+        }
 
 
 def _same_report(json_path: Path, model: dict) -> bool:

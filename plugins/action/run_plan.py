@@ -19,13 +19,15 @@ class ActionModule(VoltActionBase):
         "image": {"type": "dict", "default": {}},
         "peers": {"type": "dict"},
         "pair_capabilities": {"type": "list", "elements": "dict", "default": []},
+        # the results store the gate's baseline may be in (never part of the settings, which the request returns)
+        "store": {"type": "str", "default": "", "no_log": True},
     }
     MUTUALLY_EXCLUSIVE = [["settings", "request"]]
 
     def execute(self, args, task_vars):
         if args["settings"] is not None:
             try:
-                return {"changed": False, **plan_request(args["settings"])}
+                return {"changed": False, **plan_request(args["settings"], store=args["store"])}
             except RunModelError as err:
                 return {"failed": True, "msg": str(err)}
         if args["request"] is not None and args["peers"] is not None:

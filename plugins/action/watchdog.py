@@ -41,6 +41,9 @@ class ActionModule(VoltActionBase):
         "run_dir": {"type": "path"},
         "run_dirs": {"type": "list", "elements": "path"},
         "heartbeat": {"type": "dict"},
+        # the results store an interrupted run is recorded into as well (its configuration file is private)
+        "store": {"type": "str", "default": "", "no_log": True},
+        "store_host": {"type": "str", "default": ""},
     }
 
     def execute(self, args, task_vars):

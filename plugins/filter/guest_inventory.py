@@ -49,6 +49,11 @@ options:
         (ansible_ssh_common_args); the ProxyCommand runs the same ssh. Takes precedence over O(proxy_host).
     type: dict
     default: {}
+  accelerator:
+    description: The guests' accelerator, which sets how long Ansible waits for their SSH (C(kvm) 30 s, C(tcg) 180 s).
+    type: str
+    default: kvm
+    choices: [kvm, tcg]
 """
 
 EXAMPLES = r"""
@@ -71,12 +76,13 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.volt.netbench.plugins.plugin_utils.guest_inventory import guest_entries
 
 
-def guest_inventory(guests, controller_root, ssh_key, netns="", group="volt_guests", proxy_host="", ssh=None):
+def guest_inventory(guests, controller_root, ssh_key, netns="", group="volt_guests", proxy_host="", ssh=None,
+                    accelerator="kvm"):
     """volt.netbench.guest_inventory (documented above)."""
     try:
         return guest_entries(list(guests), netns=str(netns or ""), controller_root=str(controller_root),
                              ssh_key=str(ssh_key), group=str(group), proxy_host=str(proxy_host or ""),
-                             ssh=dict(ssh or {}))
+                             ssh=dict(ssh or {}), accelerator=str(accelerator))
     except (KeyError, TypeError, ValueError) as err:
         raise AnsibleFilterError(f"guest_inventory: {err}") from err
 

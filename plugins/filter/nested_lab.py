@@ -19,8 +19,8 @@ description:
 positional: _input
 options:
   _input:
-    description: How many hypervisor VMs (1-4).
-    type: int
+    description: How many hypervisor VMs (1-4), or C(all) - every VM a nested lab can have (its teardown).
+    type: raw
     required: true
   port_base:
     description: The VMs' SSH ports are O(port_base)+1, O(port_base)+2, ...
@@ -51,9 +51,13 @@ options:
     type: str
     default: hypervisors
   wire:
-    description: The subnet of the wire between the VMs (in 198.18.0.0/15).
+    description: The subnet of the bridge wire between the VMs (their C(data0); in 198.18.0.0/15).
     type: str
     default: 198.19.255.0/24
+  macvtap_wire:
+    description: The subnet of the macvtap wire between the VMs (their C(data1); in 198.18.0.0/15).
+    type: str
+    default: 198.19.254.0/24
   host_keys:
     description: Each VM's host public key (name -> C(ssh-ed25519 AAAA...)); empty - no known_hosts is returned.
     type: dict
@@ -71,8 +75,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: C(vms) (qemu_guest_guests - name, ssh_port, data_address, control_path), C(inventory) (the inventory
-    as a dict) and, with O(host_keys), C(known_hosts) (its text).
+  description: C(vms) (qemu_guest_guests - name, ssh_port, data_address, lower_nic (the MAC and address of its
+    second wire's NIC), wire_addresses, control_path), C(wire_checks) (the pings from the first VM across both
+    wires), C(wire_nics) (the VMs' data NICs, C(data0) and C(data1)), C(inventory) (the inventory as a dict) and,
+    with O(host_keys), C(known_hosts) (its text).
   type: dict
 """
 
@@ -82,11 +88,12 @@ from ansible_collections.volt.netbench.plugins.plugin_utils import nested_lab as
 
 
 def nested_lab(count, port_base, netns, lab, ssh_key, known_hosts_file, controller_dir, group="hypervisors",
-               wire=model.WIRE, host_keys=None):
+               wire=model.WIRE, macvtap_wire=model.MACVTAP_WIRE, host_keys=None):
     """volt.netbench.nested_lab (documented above)."""
     try:
-        machines = model.vms(int(count), int(port_base), str(controller_dir), str(wire))
-        out = {"vms": machines,
+        machines = model.vms(model.MAX_VMS if count == "all" else int(count), int(port_base), str(controller_dir), str(wire), str(macvtap_wire))
+        out = {"vms": machines, "wire_checks": model.wire_checks(machines),
+               "wire_nics": [model.UPLINK, model.MACVTAP_LOWER],
                "inventory": model.inventory(machines, netns=str(netns), lab=str(lab), ssh_key=str(ssh_key),
                                             known_hosts_file=str(known_hosts_file), group=str(group))}
         if host_keys:

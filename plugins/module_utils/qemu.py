@@ -381,8 +381,9 @@ def guest_nics(devices: list[dict], guest: str, guest_index: int, addresses: dic
 
     DEVICES are host_network_devices entries (guest, backend, ifname, chardev, address); ADDRESSES maps
     a backend to the guest's CIDR address on it (a plain string: the same for every backend, the
-    single-backend case). MACVTAP_VHOST lets QEMU use vhost-net for macvtap queues (libvirt's default
-    for type='direct' where /dev/vhost-net exists).
+    single-backend case). A device may name its NIC's own ``mac`` and ``guest_address`` (two taps of one
+    backend for one guest: the nested lab's two wires). MACVTAP_VHOST lets QEMU use vhost-net for macvtap
+    queues (libvirt's default for type='direct' where /dev/vhost-net exists).
     """
     nics = []
     for device in devices:
@@ -391,14 +392,15 @@ def guest_nics(devices: list[dict], guest: str, guest_index: int, addresses: dic
         backend = device.get("backend")
         if backend not in BACKENDS:
             raise GuestError(f"lab device {device.get('ifname', '?')} of guest {guest} has no known backend ({backend!r})")
-        address = addresses if isinstance(addresses, str) else (addresses or {}).get(backend)
+        address = device.get("guest_address") or (
+            addresses if isinstance(addresses, str) else (addresses or {}).get(backend))
         if not address:
             raise GuestError(f"guest {guest} has no data address for backend {backend}")
         macvtap = backend == "macvtap"
         nics.append({
             "backend": backend,
             "device": device.get("chardev") if macvtap else device.get("ifname"),
-            "mac": (device.get("address") if macvtap else tap_mac(backend, guest_index)),
+            "mac": device.get("mac") or (device.get("address") if macvtap else tap_mac(backend, guest_index)),
             "address": address,
             "mtu": int(mtu),
             "queues": 1 if macvtap else int(queues),

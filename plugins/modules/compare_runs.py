@@ -64,7 +64,17 @@ options:
     description: How the results directory is written in the comparison. Defaults to O(results_dir).
     type: str
   host:
-    description: The key of RV(stats_data) (defaults to the inventory host).
+    description: The key of RV(stats_data), and the host whose runs O(store) is asked for (defaults to the
+      inventory host).
+    type: str
+    default: ""
+  store:
+    description:
+      - A results store (a PostgreSQL DSN such as C(host=db.example dbname=vnb user=vnb), or an SQLite file) -
+        O(host)'s runs kept there are compared too (an AWX job's fresh, empty O(results_dir) still finds its
+        C(previous) baseline), and the verdict is kept there (C(vnb_verdicts)). Empty - the tree alone.
+      - Give a DSN with a password through the environment (C(VOLT_NETBENCH_STORE), the AWX credential type
+        C(meta/awx/store-credential-type.yml)), not as an extra var (AWX shows extra vars).
     type: str
     default: ""
 attributes:

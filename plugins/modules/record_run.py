@@ -83,6 +83,19 @@ options:
   started:
     description: ISO 8601 start time of the run.
     type: str
+  store:
+    description:
+      - A results store to write the recorded run to as well - a PostgreSQL DSN (C(host=db.example dbname=vnb
+        user=vnb)) or an SQLite file; the run's document, samples and round trips, its cells and every value
+        (the raw files stay in O(run_dir), which the store names). Writing the same run again keeps one.
+      - When the store cannot be written the task fails, the run recorded in O(run_dir) all the same, and the
+        message says how to import it later. Empty - the results tree alone.
+    type: str
+    default: ""
+  store_host:
+    description: The host the run is kept under in O(store) (default the inventory host).
+    type: str
+    default: ""
 attributes:
   check_mode:
     support: none
@@ -127,4 +140,9 @@ parsed:
   description: Parsed result of each test.
   returned: success
   type: dict
+stored:
+  description: The run's key in O(store) (host, backend, run id); empty without a store.
+  returned: success
+  type: list
+  elements: str
 """

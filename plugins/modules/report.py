@@ -69,6 +69,17 @@ options:
         (C(volt_netbench_hosts)), since set_stats merges every host's data.
     type: str
     default: ""
+  store:
+    description:
+      - A results store (M(volt.netbench.record_run)'s O(volt.netbench.record_run#module:store)) - the report's
+        history (trend charts, change points, C(history.csv)) is then O(store_host)'s runs kept there, not only
+        the ones this results directory holds (an AWX job's directory holds the job's run alone).
+    type: str
+    default: ""
+  store_host:
+    description: Whose runs the history reads from O(store) (default the inventory host).
+    type: str
+    default: ""
 attributes:
   check_mode:
     support: full

@@ -61,6 +61,12 @@ options:
     type: list
     elements: dict
     default: []
+  store:
+    description:
+      - With O(settings) - a results store (M(volt.netbench.record_run)'s O(volt.netbench.record_run#module:store))
+        whose runs of the hypervisor count, with the results tree's, when the gate's baseline is checked.
+    type: str
+    default: ""
   image:
     description: The guest image (C(guest_image_info) of the volt.netbench.guest_image role), for its kernel.
     type: dict

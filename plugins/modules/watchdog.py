@@ -92,6 +92,17 @@ options:
       - A remote hypervisor's heartbeat - C(ssh) (the argv that reaches the hypervisor, as the guests'
         ProxyCommand does) and C(path) (the guard's heartbeat file), touched every 5 s while the run lives.
     type: dict
+  store:
+    description:
+      - A results store (M(volt.netbench.record_run)'s O(volt.netbench.record_run#module:store)) an interrupted run
+        is recorded into as well. Kept in the watchdog's private configuration (0600, a directory of the running
+        user's own) and never returned.
+    type: str
+    default: ""
+  store_host:
+    description: The host the interrupted run is kept under in O(store) (default C(localhost)).
+    type: str
+    default: ""
 attributes:
   check_mode:
     support: none

@@ -64,11 +64,21 @@ def _quote(word: str) -> str:
     return word if word == "%p" else shlex.quote(word)
 
 
+# Seconds Ansible waits for a guest's SSH connection (banner included), by the guests' accelerator. Under TCG a
+# guest is tens of times slower, and where the hypervisor itself is a TCG guest (a nested lab) its sshd took more
+# than Ansible's default 30 s to send its banner to a first connection after the boot wait had seen it.
+CONNECT_TIMEOUT = {"kvm": 30, "tcg": 180}
+
+
 def guest_entries(guests: list[dict[str, Any]], *, netns: str, controller_root: str, ssh_key: str,
-                  group: str, proxy_host: str = "", ssh: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+                  group: str, proxy_host: str = "", ssh: dict[str, Any] | None = None,
+                  accelerator: str = "kvm") -> list[dict[str, Any]]:
     """One add_host entry per guest: its inventory name (``host``, default its name), group, SSH connection
-    (loopback port on the hypervisor, the lab's known_hosts under a per-guest alias, its control socket) and
-    its data addresses (``volt_guest_data_address``: the first; ``volt_guest_data_addresses``: per backend)."""
+    (loopback port on the hypervisor, the lab's known_hosts under a per-guest alias, its control socket, the
+    connection timeout of its ACCELERATOR) and its data addresses (``volt_guest_data_address``: the first;
+    ``volt_guest_data_addresses``: per backend)."""
+    if accelerator not in CONNECT_TIMEOUT:
+        raise ValueError(f"accelerator {accelerator!r} is not one of {', '.join(CONNECT_TIMEOUT)}")
     paths = lab_paths(netns, controller_root=controller_root)
     proxy = proxy_command(netns, proxy_host, ssh)
     out = []
@@ -93,6 +103,7 @@ def guest_entries(guests: list[dict[str, Any]], *, netns: str, controller_root: 
             "ansible_python_interpreter": "/usr/bin/python3",
             "ansible_ssh_pipelining": True,
             "ansible_ssh_common_args": " ".join(options),
+            "ansible_timeout": CONNECT_TIMEOUT[accelerator],
             "volt_guest_data_address": next(iter(addresses.values())).split("/")[0],
             "volt_guest_data_addresses": {k: v.split("/")[0] for k, v in addresses.items()},
             "volt_guest_lab": paths["lab"],

@@ -279,14 +279,15 @@ def newest_outlier(values: list[float], higher_is_better: bool, since: int, tole
 
 
 def build_history(results_dir: str | os.PathLike, *, tolerance: float = DEFAULT_TOLERANCE,
-                  latest_run: str | None = None, compared: str | None = None, persist: bool = True
-                  ) -> dict[str, Any]:
+                  latest_run: str | None = None, compared: str | None = None, persist: bool = True,
+                  series: dict[tuple[str, str, str], dict[str, Any]] | None = None) -> dict[str, Any]:
     """The history model of a results tree (JSON-safe): every series with its change points, the change points
     named by run (regressions first), the levels that are regressions now (a series whose last change point is a
     regression), the newest run where it stands out from its segment, and the trend charts to draw; only the runs
     whose compared configuration is COMPARED when given (a series mixes no profiles or durations). LATEST_RUN: the
-    run the report shows (the newest-run check looks at it only when it is the series' newest)."""
-    series = load_series(results_dir, compared, persist=persist)
+    run the report shows (the newest-run check looks at it only when it is the series' newest). SERIES: the series
+    read elsewhere (a results store's, store.Store.series) instead of the tree's."""
+    series = load_series(results_dir, compared, persist=persist) if series is None else series
     runs = sorted({p["run_id"] for s in series.values() for p in s["points"]}, key=_sort_key)
     changes, current, newest = [], [], []
     for key in sorted(series, key=lambda k: (PATHS.index(k[0]) if k[0] in PATHS else 99, k[1], k[2])):

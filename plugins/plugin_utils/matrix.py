@@ -193,8 +193,17 @@ def is_compared(section: str, metric: str) -> bool:
 ROWS: tuple[Row, ...] = report_rows()
 
 
+def shown_digits(value: float, digits: int) -> int:
+    """The digits a value is shown with - its row's DIGITS, or more when those would show fewer than two significant
+    digits (0.0043 Gbps, not 0.00: a path that moved little moved something; a measured 0 still reads 0.00). The
+    report's cells, their intervals' half-widths and the progress line's headline all show values so."""
+    if value and math.isfinite(value) and abs(value) < 10 ** (1 - digits):
+        return max(digits, 1 - math.floor(math.log10(abs(value))))
+    return digits
+
+
 def headline(test_name: str, parsed: dict[str, Any]) -> str:
-    """A test's result as its report rows show it, e.g. ``1.72 Gbps`` or ``P50 996.0 µs, P95 ...``."""
+    """A test's result as its report rows show it, e.g. ``1.72 Gbps``, ``0.0043 Gbps`` or ``P50 996.0 µs, P95 ...``."""
     size = test_name[4:] if test_name.startswith("pps_") and test_name[4:].isdigit() else None
     rows = [r for r in report_rows(pps_sizes=[int(size)] if size else PPS_SIZES, pps_mode="search")
             if r.test == test_name and r.section != "cpu" and r.metric in parsed]
@@ -202,7 +211,8 @@ def headline(test_name: str, parsed: dict[str, Any]) -> str:
     for row in rows:
         value = parsed.get(row.metric)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            text = f"{value * row.scale:,.{row.digits}f} {row.unit}"
+            shown = value * row.scale
+            text = f"{shown:,.{shown_digits(shown, row.digits)}f} {row.unit}"
             parts.append(f"{row.label.split()[-1]} {text}" if len(rows) > 1 else text)
     return ", ".join(parts)
 

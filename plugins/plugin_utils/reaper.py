@@ -89,13 +89,24 @@ def record_interrupted(cfg: dict[str, Any]) -> None:
             record_from_progress(run_dir, unreached_reason=INTERRUPTED_UNREACHED, reason=INTERRUPTED)
         except (ResultsError, OSError) as err:
             print(f"watchdog: could not record {run_dir}: {err}", file=sys.stderr)
+            continue
+        if cfg.get("store"):
+            from ansible_collections.volt.netbench.plugins.plugin_utils.results import load_run
+            from ansible_collections.volt.netbench.plugins.plugin_utils.store import LOCAL_HOST, open_store
+
+            try:
+                with open_store(cfg["store"]) as store:
+                    store.put_run(load_run(run_dir), host=cfg.get("store_host") or LOCAL_HOST)
+            except (ResultsError, OSError) as err:
+                print(f"watchdog: {run_dir} is recorded, but not in the results store: {err}", file=sys.stderr)
     results_dir = cfg.get("results_dir")
     # only a watchdog that had runs to record rewrites the report (a cross-host pair's server side has none: its
     # client's watchdog writes the pair's)
     if results_dir and run_dirs:
         try:
             write_report(build_report(results_dir, baseline=cfg.get("baseline") or "virtio",
-                                      display_dir=cfg.get("display_dir")), results_dir)
+                                      display_dir=cfg.get("display_dir"), store=cfg.get("store") or "",
+                                      store_host=cfg.get("store_host") or "localhost"), results_dir)
         except (ResultsError, OSError) as err:
             print(f"watchdog: no report: {err}", file=sys.stderr)
 

@@ -217,10 +217,27 @@ def judge(entries: list[dict[str, Any]], tolerance: float) -> int:
     return size
 
 
+def stored_runs(runs: list[dict[str, Any]], store: Any, host: str) -> list[dict[str, Any]]:
+    """RUNS (a tree's) and, by reference, HOST's runs in STORE (store.Store) that the tree does not hold: enough of
+    each for :func:`resolve` to choose (backend, run id, status, whether it has samples); :func:`_loaded` reads
+    the chosen ones whole."""
+    have = {(r["backend"], r["run_id"]) for r in runs}
+    return runs + [{"backend": m["backend"], "run_id": m["run_id"], "status": m["status"],
+                    "samples": [True] if m["measured"] else [], "_stored": (m["host"], m["backend"], m["run_id"])}
+                   for m in store.runs(host) if (m["backend"], m["run_id"]) not in have]
+
+
+def _loaded(side: dict[str, dict], store: Any) -> dict[str, dict]:
+    return {b: store.load_run(*r["_stored"]) if "_stored" in r else r for b, r in side.items()}
+
+
 def compare_runs(results_dir: str | os.PathLike, against: str, *, run: str | None = None,
                  tolerance: float = DEFAULT_TOLERANCE, force: bool = False,
-                 display_dir: str | None = None, bases: list[str] | tuple = ()) -> dict[str, Any]:
-    """The comparison model of RUN (default: the newest run with data) against AGAINST (see :func:`resolve`)."""
+                 display_dir: str | None = None, bases: list[str] | tuple = (), store: str = "",
+                 store_host: str = "localhost") -> dict[str, Any]:
+    """The comparison model of RUN (default: the newest run with data) against AGAINST (see :func:`resolve`).
+    STORE (a results store: a PostgreSQL DSN or an SQLite file) adds STORE_HOST's runs kept there to the tree's:
+    a fresh job's empty results directory still finds its baseline."""
     if tolerance is None or not math.isfinite(float(tolerance)) or not 0 <= float(tolerance) < 100:
         raise CompareError(f"tolerance must be a percentage from 0 to below 100, got {tolerance!r}")
     tolerance = float(tolerance)
@@ -229,10 +246,22 @@ def compare_runs(results_dir: str | os.PathLike, against: str, *, run: str | Non
                            "tree or 'previous'")
     results_dir = str(results_dir)
     shown = display_dir or results_dir
-    runs = load_runs(results_dir)  # read once for both sides
-    current = resolve(results_dir, run, runs=runs)
-    cur_id = _side(current, shown)["run_id"]
-    baseline = resolve(results_dir, against, before=cur_id, runs=runs, bases=bases)
+    runs = load_runs(results_dir) if Path(results_dir).is_dir() or not store else []  # read once for both sides
+    opened = None
+    try:
+        if store:
+            from ansible_collections.volt.netbench.plugins.plugin_utils.store import open_store  # pylint: disable=import-outside-toplevel
+
+            opened = open_store(store, read_only=True)
+            runs = stored_runs(runs, opened, store_host)
+        current = resolve(results_dir, run, runs=runs)
+        cur_id = _side(current, shown)["run_id"]
+        baseline = resolve(results_dir, against, before=cur_id, runs=runs, bases=bases)
+        if opened is not None:
+            current, baseline = _loaded(current, opened), _loaded(baseline, opened)
+    finally:
+        if opened is not None:
+            opened.close()
     setup, measured = differences(current, baseline)
     if measured and not force:
         listed = "; ".join(f"{d['label']}: {d['baseline']} (baseline) vs {d['current']} (this run)" for d in measured)

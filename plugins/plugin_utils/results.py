@@ -36,6 +36,8 @@ from ansible_collections.volt.netbench.plugins.plugin_utils.sockperf import full
 
 SCHEMA = 1
 RUN_ID_RE = re.compile(r"^\d{8}T\d{6}Z(-\d+)?$")
+# an inventory host name, as a fleet's results tree names its <host>/ directories (and a results store its hosts)
+HOST_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$")
 STATUSES = ("ok", "failed", "skipped")
 RUN_STATUSES = ("complete", "partial", "failed", "not_run")
 
@@ -249,7 +251,10 @@ def _normalize_test(index: int, test: Any) -> dict[str, Any]:
 
 def rtts_of(run: dict[str, Any], test: dict[str, Any]) -> list[float] | None:
     """The per-reply (ping) or per-message (sockperf --full-log) round trips in µs of one recorded test of a
-    loaded RUN (see load_runs), or None when its raw output has none."""
+    loaded RUN (see load_runs), or None when its raw output has none. A run read from a results store carries
+    them (``rtts``, by 'name#repetition'): its raw files may be on another machine."""
+    if isinstance(run.get("rtts"), dict):
+        return run["rtts"].get(f"{test.get('name')}#{int(test.get('repetition') or 1)}") or None
     try:
         if test.get("tool") == "ping" and test.get("raw"):
             return reply_rtts_us((Path(run["path"]) / test["raw"]).read_text(encoding="utf-8", errors="replace"),
@@ -371,6 +376,16 @@ def run_dirs(results_dir: str | os.PathLike) -> dict[str, Path]:
     return out
 
 
+def fleet_hosts(results_dir: str | os.PathLike) -> list[str]:
+    """The hosts of a fleet's results tree - its <host>/ directories that hold recorded runs (a link in a host's
+    place is not read) - sorted; [] for a single host's tree (runs right under it) or one without runs."""
+    root = Path(results_dir)
+    if not root.is_dir() or run_dirs(root):
+        return []
+    return sorted(p.name for p in root.iterdir() if HOST_RE.match(p.name) and p.name not in PATHS and p.is_dir()
+                  and not p.is_symlink() and run_dirs(p))
+
+
 def load_runs(results_dir: str | os.PathLike) -> list[dict[str, Any]]:
     """Every recorded run under ``results_dir`` with its samples, oldest first per backend."""
     return [load_run(run_path) for run_path in run_dirs(results_dir).values()]
@@ -393,6 +408,16 @@ def load_run(run_path: str | os.PathLike) -> dict[str, Any]:
     check_loaded(run, run_path, samples)
     run["path"] = str(run_path)
     run["samples"] = samples
+    # a run exported from a results store (store.export_tree) carries its round trips; its raw files are elsewhere
+    rtts_file = run_path / "rtts.json"
+    if rtts_file.is_file() and not rtts_file.is_symlink():
+        try:
+            rtts = json.loads(rtts_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            raise ResultsError(f"run {run_path}/rtts.json is unreadable: {err}") from err
+        if not isinstance(rtts, dict) or not all(isinstance(v, list) for v in rtts.values()):
+            raise ResultsError(f"run {run_path}/rtts.json is not a run's round trips by test")
+        run["rtts"] = rtts
     return run
 
 

@@ -159,9 +159,15 @@ def _same_host(settings: dict[str, Any]) -> dict[str, Any]:
 
 
 def _machine(settings: dict[str, Any]) -> str:
-    """Which machine a hypervisor is: the controller for a local connection or an SSH one to its loopback."""
+    """Which machine a hypervisor is: the controller for a local connection or an SSH one to its loopback; an SSH
+    connection through a ProxyCommand or ProxyJump goes wherever that leads (the nested lab's VMs: each a forwarded
+    port on a namespace's loopback), so its address alone does not say - the connection's options do."""
     address = str(settings["address"] or settings["hypervisor"])
-    if settings["connection"] in ("", "local") or address in ("localhost", "::1") or address.startswith("127."):
+    if settings["connection"] in ("", "local"):
+        return "the controller"
+    if re.search(r"proxy(command|jump)", str(settings["ssh_args"] or ""), re.IGNORECASE):
+        return f"{address}:{settings['port'] or 22} via {settings['ssh_args']}"
+    if address in ("localhost", "::1") or address.startswith("127."):
         return "the controller"
     return address
 
@@ -264,8 +270,9 @@ def _matrix(settings: dict[str, Any], backends: list[str], native: dict[str, Any
                        pps_mode=settings["pps_mode"], pps_loss_max=float(settings["pps_loss_max"]))
 
 
-def plan_request(given: dict[str, Any], now: dt.datetime | None = None) -> dict[str, Any]:
-    """The run as asked for, before the hypervisor is touched. Raises RunModelError with every problem."""
+def plan_request(given: dict[str, Any], now: dt.datetime | None = None, store: str = "") -> dict[str, Any]:
+    """The run as asked for, before the hypervisor is touched. Raises RunModelError with every problem. STORE: the
+    results store the gate's baseline may be kept in (the hypervisor's runs there count as the tree's)."""
     unknown = sorted(set(given) - set(SETTINGS))
     if unknown:
         raise RunModelError(f"run_plan: unknown settings {', '.join(unknown)} (known: {', '.join(SETTINGS)})")
@@ -287,9 +294,15 @@ def plan_request(given: dict[str, Any], now: dt.datetime | None = None) -> dict[
         display_dir = f"{display_dir.rstrip('/')}/{settings['hypervisor']}"
     if str(settings["against"] or "").strip():
         # the gate's baseline must exist before the lab is built, not after the run
-        from ansible_collections.volt.netbench.plugins.plugin_utils.regression import resolve  # pylint: disable=import-outside-toplevel
+        from ansible_collections.volt.netbench.plugins.plugin_utils.regression import resolve, stored_runs  # pylint: disable=import-outside-toplevel
+        from ansible_collections.volt.netbench.plugins.plugin_utils.results import load_runs  # pylint: disable=import-outside-toplevel
+        from ansible_collections.volt.netbench.plugins.plugin_utils.store import open_store  # pylint: disable=import-outside-toplevel
         try:
-            resolve(settings["results_dir"], str(settings["against"]), bases=[top, settings["results_base"]])
+            runs = None
+            if store:
+                with open_store(store, read_only=True) as opened:
+                    runs = stored_runs(load_runs(settings["results_dir"]), opened, str(settings["hypervisor"]))
+            resolve(settings["results_dir"], str(settings["against"]), bases=[top, settings["results_base"]], runs=runs)
         except ResultsError as err:
             raise RunModelError(f"invalid benchmark settings: against: {err}") from err
     requested = list(BACKENDS) if settings["backend"] == "all" else [settings["backend"]]

@@ -9,7 +9,7 @@ import math
 from typing import Any
 
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import (
-    CPU_PARTS, NATIVE, PATHS, PPS_SIZES, Row, report_rows)
+    CPU_PARTS, NATIVE, PATHS, PPS_SIZES, Row, report_rows, shown_digits)
 from ansible_collections.volt.netbench.plugins.plugin_utils import pps_search
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import pooled_rtts
 from ansible_collections.volt.netbench.plugins.plugin_utils.stats import compare, estimate, percentile
@@ -28,13 +28,6 @@ def fmt(value: float | None, digits: int) -> str:
     if value is None:
         return NA
     return f"{value:,.{shown_digits(value, digits)}f}"
-
-
-def shown_digits(value: float, digits: int) -> int:
-    """The digits :func:`fmt` shows VALUE with (its interval's half-width is shown with the same)."""
-    if value and math.isfinite(value) and abs(value) < 10 ** (1 - digits):
-        return max(digits, 1 - math.floor(math.log10(abs(value))))
-    return digits
 
 
 # The percentiles a latency chart draws (the pooled observations of every repetition).
@@ -96,7 +89,11 @@ def _cpu_split(chosen: dict[str, dict], rows: tuple[Row, ...], shown: list[str])
                 continue
             est = estimate(values)
             stats[name] = dict(est, values=values)
-            cells[name] = f"{est['mean']:.0f}" + (f" ± {est['half']:.0f}" if est["half"] is not None else "") + " %"
+            # a share the whole-percent digits would show as 0 % keeps two significant digits (0.11 %): the vhost
+            # workers of a slow path moved little, not nothing
+            digits = 0 if not est["mean"] or abs(est["mean"]) >= 0.5 else shown_digits(est["mean"], 2)
+            cells[name] = (f"{est['mean']:.{digits}f}" + (f" ± {est['half']:.{digits}f}" if est["half"] is not None
+                                                          else "") + " %")
         out.append({"part": part, "label": label, "cells": cells, "statistics": stats})
     return out
 

@@ -34,9 +34,12 @@ def build_report(
     display_dir: str | None = None,
     now: dt.datetime | None = None,
     persist_index: bool = True,
+    store: str = "",
+    store_host: str = "localhost",
 ) -> dict[str, Any]:
     """The report model for the run that counts per backend (see results.select_runs) or the given run ids.
-    PERSIST_INDEX=False (check mode): the history's index is built in memory, nothing is written."""
+    PERSIST_INDEX=False (check mode): the history's index is built in memory, nothing is written. STORE (a results
+    store: a PostgreSQL DSN or an SQLite file): the history is STORE_HOST's runs kept there, not the tree's."""
     if baseline not in BACKENDS:
         raise ResultsError(f"baseline {baseline!r} is not one of {', '.join(BACKENDS)}")
     runs = load_runs(results_dir)
@@ -149,7 +152,7 @@ def build_report(
     }
     model["charts_note"] = charts.unavailable()
     model["charts"] = [] if model["charts_note"] else charts.plan(model)
-    model["history"] = _history(results_dir, chosen, measured, persist_index)
+    model["history"] = _history(results_dir, chosen, measured, persist_index, store, store_host)
     runs = model["history"]["runs"]
     for change in model["history"].get("current") or []:
         anomalies.append(f"History ({runs} runs of this configuration): {change['text']}, and it has stayed there - "
@@ -259,15 +262,23 @@ def under_load(rows: tuple[Row, ...], cells: dict, shown: list[str]) -> dict[str
     return {"lines": lines, "finding": finding, "family": family.size}
 
 
-def _history(results_dir: str | os.PathLike, chosen: dict[str, dict], measured: list[str], persist: bool
-             ) -> dict[str, Any]:
-    """Every run of the tree with the compared runs' configuration, over time (plugin_utils/history.py)."""
+def _history(results_dir: str | os.PathLike, chosen: dict[str, dict], measured: list[str], persist: bool,
+             store: str = "", store_host: str = "localhost") -> dict[str, Any]:
+    """Every run of the tree - or of STORE_HOST in STORE - with the compared runs' configuration, over time
+    (plugin_utils/history.py)."""
     from ansible_collections.volt.netbench.plugins.plugin_utils.history import MIN_RUNS, build_history  # pylint: disable=import-outside-toplevel
 
     if not measured:
         return {"runs": 0, "series": [], "charts": [], "change_points": [], "current": [], "newest": []}
     newest = max((chosen[n] for n in measured), key=lambda r: _sort_key(r["run_id"]))
-    out = build_history(results_dir, latest_run=newest["run_id"], compared=compared_config(newest), persist=persist)
+    series = None
+    if store:
+        from ansible_collections.volt.netbench.plugins.plugin_utils.store import open_store  # pylint: disable=import-outside-toplevel
+
+        with open_store(store, read_only=True) as opened:
+            series = opened.series(store_host, compared_config(newest))
+    out = build_history(results_dir, latest_run=newest["run_id"], compared=compared_config(newest), persist=persist,
+                        series=series)
     out["min_runs"] = MIN_RUNS
     return out
 

@@ -25,6 +25,13 @@ def test_each_guest_is_reached_through_the_labs_namespace_with_its_own_alias_and
     assert args[:2] == ["-o", "ProxyCommand=ip netns exec vnb-a nc 127.0.0.1 %p"]
     assert "HostKeyAlias=volt-vnb-a-server" in args and "ControlPath=/root/.cache/volt-netbench/labs/vnb-a/cp-%C" in args
     assert "UserKnownHostsFile=/root/.cache/volt-netbench/labs/vnb-a/known_hosts" in args
+    # Ansible's own wait for the guest's SSH: its default under KVM, longer under TCG (a nested lab's hv2 server
+    # sent its banner later than 30 s after the boot wait had seen it)
+    assert server["ansible_timeout"] == 30
+    tcg = guest_entries(GUESTS, netns="vnb-a", controller_root="/x", ssh_key="/k", group="g", accelerator="tcg")
+    assert {g["ansible_timeout"] for g in tcg} == {180}
+    with pytest.raises(ValueError, match="accelerator 'auto' is not one of kvm, tcg"):
+        guest_entries(GUESTS, netns="vnb-a", controller_root="/x", ssh_key="/k", group="g", accelerator="auto")
 
 
 @pytest.mark.parametrize("netns, proxy_host, what", [

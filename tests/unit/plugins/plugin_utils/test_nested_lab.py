@@ -32,14 +32,29 @@ def plan(count=2, **kwargs):
 
 
 def test_the_vms_get_ports_and_wire_addresses_apart_from_the_labs_subnets():
-    vms = plan(3)["vms"]
-    assert vms == [{"name": f"hv{k}", "ssh_port": 22200 + k, "data_address": f"198.19.255.{k}/24",
-                    "control_path": f"{CONTROLLER}/cm-hv{k}"} for k in (1, 2, 3)]
+    planned = plan(3)
+    assert planned["vms"] == [
+        {"name": f"hv{k}", "ssh_port": 22200 + k, "data_address": f"198.19.255.{k}/24",
+         "lower_nic": {"mac": f"52:54:00:ce:01:0{k}", "guest_address": f"198.19.254.{k}/24"},
+         "wire_addresses": {"data0": f"198.19.255.{k}/24", "data1": f"198.19.254.{k}/24"},
+         "control_path": f"{CONTROLLER}/cm-hv{k}"} for k in (1, 2, 3)]
+    assert planned["wire_nics"] == ["data0", "data1"]
+    # both wires checked from the first VM to every other
+    assert planned["wire_checks"] == [
+        {"vm": "hv1", "nic": nic, "target": f"198.19.{net}.{k}", "peer": f"hv{k}"}
+        for k in (2, 3) for nic, net in (("data0", 255), ("data1", 254))]
+    assert plan(1)["wire_checks"] == []
+    # a teardown names every VM a nested lab can have
+    assert [vm["name"] for vm in plan("all")["vms"]] == ["hv1", "hv2", "hv3", "hv4"]
     for count, message in ((0, "1 to 4 hypervisor VMs, not 0"), (5, "1 to 4 hypervisor VMs, not 5")):
         with pytest.raises(AnsibleFilterError, match=message):
             plan(count)
     with pytest.raises(AnsibleFilterError, match="must lie in the benchmarking range"):
         plan(wire="10.0.0.0/24")
+    with pytest.raises(AnsibleFilterError, match="must lie in the benchmarking range"):
+        plan(macvtap_wire="192.168.0.0/24")
+    with pytest.raises(AnsibleFilterError, match="overlap: give each a subnet of its own"):
+        plan(macvtap_wire="198.19.255.128/25")
     with pytest.raises(AnsibleFilterError, match="port_base 65534 must leave 2 ports"):
         nested_lab(2, 65534, "vnb-nested", "vnb-nested", KEY, KNOWN, CONTROLLER)
 
@@ -49,10 +64,9 @@ def test_the_inventory_reaches_each_vm_through_the_namespace_with_its_own_key_ch
     hosts = inventory["all"]["children"]["hypervisors"]["hosts"]
     assert list(hosts) == ["hv1", "hv2"]
     hv1 = hosts["hv1"]
-    assert {k: hv1[k] for k in ("ansible_host", "ansible_port", "ansible_user", "ansible_ssh_private_key_file",
-                                "benchmark_netns")} == {
+    assert {k: hv1[k] for k in ("ansible_host", "ansible_port", "ansible_user", "ansible_ssh_private_key_file")} == {
         "ansible_host": "127.0.0.1", "ansible_port": 22201, "ansible_user": "root",
-        "ansible_ssh_private_key_file": KEY, "benchmark_netns": "vnb-hv1"}
+        "ansible_ssh_private_key_file": KEY}
     args = shlex.split(hv1["ansible_ssh_common_args"])
     assert args == ["-o", "ProxyCommand=ip netns exec vnb-nested nc 127.0.0.1 22201",
                     "-o", "HostKeyAlias=volt-vnb-nested-hv1", "-o", "HostKeyAlgorithms=ecdsa-sha2-nistp256",
@@ -60,6 +74,34 @@ def test_the_inventory_reaches_each_vm_through_the_namespace_with_its_own_key_ch
                     "-o", "ControlMaster=auto", "-o", "ControlPersist=60s", "-o", f"ControlPath={CONTROLLER}/cm-hv1"]
     # the inventory is what the file holds, as YAML
     assert yaml.safe_load(yaml.safe_dump(inventory)) == inventory
+
+
+def lab_vars(inventory_file, name, **play_vars):
+    """Host NAME's lab variables as Ansible templates them from INVENTORY_FILE in a play with PLAY_VARS."""
+    from ansible.inventory.manager import InventoryManager
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar
+    from ansible.vars.manager import VariableManager
+
+    loader = DataLoader()
+    hosts = InventoryManager(loader=loader, sources=[str(inventory_file)])
+    variables = {**VariableManager(loader=loader, inventory=hosts).get_vars(host=hosts.get_host(name)), **play_vars}
+    templar = Templar(loader=loader, variables=variables)
+    return {k: templar.template(variables[k]) for k in ("benchmark_netns", "benchmark_uplink", "benchmark_macvtap_lower")}
+
+
+def test_each_vms_lab_is_in_a_namespace_of_its_own_or_for_a_pair_on_the_cabled_nics(tmp_path):
+    """Same host (a fleet of the VMs): each VM's lab in a namespace named after it, no NIC of the wires taken - the
+    labs of a fleet share no L2 segment. topology=cross_host: a pair's labs outside namespaces, as a pair of real
+    hosts, data0 the bridge's uplink and data1 macvtap's lower device - what run_plan asks of a real pair."""
+    # the inventory file as the role writes it (to_nice_yaml)
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(yaml.safe_dump(plan()["inventory"], indent=2))
+    for name in ("hv1", "hv2"):
+        assert lab_vars(inventory, name) == lab_vars(inventory, name, benchmark_topology="same_host") == {
+            "benchmark_netns": f"vnb-{name}", "benchmark_uplink": "", "benchmark_macvtap_lower": ""}
+        assert lab_vars(inventory, name, benchmark_topology="cross_host") == {
+            "benchmark_netns": "", "benchmark_uplink": "data0", "benchmark_macvtap_lower": "data1"}
 
 
 def test_the_benchmarks_guests_proxy_through_the_vm_without_its_port_being_rewritten():
@@ -98,3 +140,19 @@ def test_the_hypervisor_image_holds_what_the_hypervisor_and_guest_roles_install(
     # netperf comes with the late packages (non-free), as in the guest image
     assert "netperf" in guest["guest_image_late_packages"]
     assert model.vms(1, 22200, CONTROLLER)[0]["data_address"].startswith("198.19.255.")
+
+
+def test_each_vm_gets_two_nics_one_per_wire_both_taps_on_bridges():
+    """Both wires are taps on bridges of this machine (a wire carries frames of any MAC, as a cable does - a
+    macvtap here would deliver only its own): the second wire's devices name their NIC's MAC and address, so one
+    VM gets two virtio taps with two MACs, data0 and data1, in the devices' order."""
+    from ansible_collections.volt.netbench.plugins.module_utils.qemu import guest_nics  # pylint: disable=import-outside-toplevel
+
+    vms = plan()["vms"]
+    wire0 = [{"guest": vm["name"], "backend": "virtio", "ifname": f"vnbntap{k}"} for k, vm in enumerate(vms)]
+    wire1 = [{"guest": vm["name"], "backend": "virtio", "ifname": f"vnbnltap{k}", **vm["lower_nic"]}
+             for k, vm in enumerate(vms)]
+    nics = guest_nics(wire0 + wire1, "hv2", 1, vms[1]["data_address"])
+    assert [(n["name"], n["device"], n["mac"], n["address"]) for n in nics] == [
+        ("data0", "vnbntap1", "52:54:00:be:00:02", "198.19.255.2/24"),
+        ("data1", "vnbnltap1", "52:54:00:ce:01:02", "198.19.254.2/24")]

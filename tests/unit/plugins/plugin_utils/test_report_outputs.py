@@ -179,6 +179,9 @@ def test_a_small_value_keeps_two_significant_digits_and_a_zero_stays_zero():
         "0.0043", "0.012", "0.080", "0.50", "0.00", "1,234.50"]
     assert fmt(None, 2) == "n/a" and fmt(0.4, 1) == "0.40" and fmt(7505.0, 1) == "7,505.0"
     # an interval's half-width keeps its mean's digits
-    from ansible_collections.volt.netbench.plugins.plugin_utils.report.cells import shown_digits
+    from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import headline, shown_digits
 
     assert shown_digits(2.01, 2) == 2 and shown_digits(0.0053, 2) == 4 and shown_digits(0.0, 2) == 2
+    # the progress line's headline shows a value as the cell does (the nested lab's '0.00 Gbps' said nothing moved)
+    assert headline("iperf3_tcp_single", {"receiver_bps": 4.3e6}) == "0.0043 Gbps"
+    assert headline("iperf3_tcp_single", {"receiver_bps": 1.72e9}) == "1.72 Gbps"

@@ -642,3 +642,16 @@ def test_a_searched_rate_over_its_loss_bound_names_a_cause_that_exists_on_that_p
     native = next(line for line in section(md, "### Anomalies", "##").splitlines()
                   if line.startswith("- native: PPS 64"))
     assert "(the native reference's UDP sockets got 416 KiB receive buffers, the guests' 4 MiB" in native
+
+
+def test_a_small_cpu_share_is_shown_not_rounded_to_nothing():
+    """A nested lab's vhost-net run: its vhost workers took 0.11 % of the host CPU of its tests - whole percents
+    showed '0 %', as if the path had no vhost worker at all."""
+    from ansible_collections.volt.netbench.plugins.plugin_utils.report.cells import _cpu_split  # pylint: disable=import-outside-toplevel
+
+    parsed = {"host_cpu_total_s": 100.0, "host_cpu_vcpu_s": 74.8, "host_cpu_qemu_io_s": 14.3, "host_cpu_vhost_s": 0.109,
+              "host_cpu_kernel_s": 10.791}
+    chosen = {"vhost-net": {"tests": [{"name": "iperf3_tcp_single", "repetition": 1, "parsed": parsed}]}}
+    rows = tuple(r for r in matrix.report_rows() if r.section == "cpu")
+    split = {r["part"]: r["cells"]["vhost-net"] for r in _cpu_split(chosen, rows, ["vhost-net"])}
+    assert split == {"vcpu": "75 %", "qemu_io": "14 %", "vhost": "0.11 %", "kernel": "11 %"}

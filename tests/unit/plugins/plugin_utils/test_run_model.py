@@ -292,6 +292,22 @@ def test_a_cross_host_pair_is_refused_before_anything_is_touched(tmp_path):
         plan_pair(apart["hv-b"], apart)
     assert "duration differs (hv-a: 30, hv-b: 9)" in str(err.value)
     assert "keep their labs in namespaces on different machines, which no cable joins" in str(err.value)
+    # SSH to this machine's loopback is this machine - unless through a ProxyCommand, which leads elsewhere (the
+    # nested lab's VMs: forwarded ports of a namespace's loopback)
+    loopback = pair_requests(tmp_path, a={"connection": "ssh", "address": "127.0.0.1", "port": "22"},
+                             b={"connection": "ssh", "address": "127.0.0.1", "port": "2222"})
+    assert plan_pair(loopback["hv-a"], loopback)["pair"]["cables"]
+    proxied = {k: "-o 'ProxyCommand=ip netns exec vnb-nested nc 127.0.0.1 %d'" % port for k, port in
+               (("hv-a", 22201), ("hv-b", 22202))}
+    nested = pair_requests(tmp_path, a={"connection": "ssh", "address": "127.0.0.1", "ssh_args": proxied["hv-a"]},
+                           b={"connection": "ssh", "address": "127.0.0.1", "ssh_args": proxied["hv-b"]})
+    with pytest.raises(RunModelError, match="keep their labs in namespaces on different machines"):
+        plan_pair(nested["hv-a"], nested)
+    wired = pair_requests(tmp_path, a={"connection": "ssh", "address": "127.0.0.1", "ssh_args": proxied["hv-a"],
+                                       "netns": "", "uplink": "data0", "macvtap_lower": "data1"},
+                          b={"connection": "ssh", "address": "127.0.0.1", "ssh_args": proxied["hv-b"],
+                             "netns": "", "uplink": "data0", "macvtap_lower": "data1"})
+    assert plan_pair(wired["hv-b"], wired)["pair"]["wire"] == "hv-a's data0 to hv-b's data0; hv-a's data1 to hv-b's data1"
     # real hosts: the NICs wired to each other, distinct for the bridge and for macvtap
     real = pair_requests(tmp_path, a={"netns": "", "uplink": "eno2", "macvtap_lower": "eno2"}, b={"netns": ""})
     with pytest.raises(RunModelError) as err:
