@@ -7,8 +7,7 @@ from __future__ import annotations
 from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PATHS
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import (
-    RUN_STATUSES, UNREACHED_REASON, UNREACHED_STATUS, ResultsError, compared_config, load_run, record_from_progress,
-    record_run)
+    RUN_STATUSES, UNREACHED_REASON, UNREACHED_STATUS, ResultsError, load_run, record_from_progress, record_run)
 from ansible_collections.volt.netbench.plugins.plugin_utils.store import LOCAL_HOST, open_store
 from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_problem
 from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import unreached
@@ -71,9 +70,7 @@ class ActionModule(VoltActionBase):
             host = args["store_host"] or task_vars.get("inventory_hostname", LOCAL_HOST)
             try:
                 with open_store(args["store"]) as store:
-                    loaded = load_run(args["run_dir"])
-                    stored = list(store.put_run(loaded, host=host))
-                    store.refresh_change_points(host, compared_config(loaded))
+                    stored = list(store.put_run(load_run(args["run_dir"]), host=host))
             except ResultsError as err:
                 return {"failed": True, "run_id": run["run_id"], "status": run["status"],
                         "msg": f"record_run: run {args['run_dir']} is recorded there, but not in the results store: "

@@ -13,6 +13,7 @@ from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import BACKEN
 from ansible_collections.volt.netbench.plugins.plugin_utils.report import (
     build_report, render_markdown, report_files, write_report)
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import ResultsError, fleet_hosts
+from ansible_collections.volt.netbench.plugins.plugin_utils.store import keep_change_points
 from ansible_collections.volt.netbench.plugins.plugin_utils.summary import (
     failures, outcomes, stats, stats_data, summary_text)
 
@@ -44,12 +45,14 @@ class ActionModule(VoltActionBase):
         hosts = fleet_hosts(results_dir) if not args["run_id"] and not args["output_dir"] else []
         if hosts:
             return self._fleet(results_dir, hosts, args)
+        store_host = args["store_host"] or task_vars.get("inventory_hostname", "localhost")
         try:
             model = build_report(
                 results_dir, baseline=args["baseline"], run_ids=args["run_ids"] or None, display_dir=args["display_dir"],
-                persist_index=not self._task.check_mode, store=args["store"],
-                store_host=args["store_host"] or task_vars.get("inventory_hostname", "localhost"),
+                persist_index=not self._task.check_mode, store=args["store"], store_host=store_host,
             )
+            if args["store"] and not self._task.check_mode:
+                keep_change_points(args["store"], store_host, model["history"])
         except ResultsError as err:
             return {"failed": True, "msg": str(err)}
         md_path, json_path = output_dir / "REPORT.md", output_dir / "report.json"
@@ -105,6 +108,8 @@ class ActionModule(VoltActionBase):
                 model = build_report(results_dir / host, baseline=args["baseline"], display_dir=f"{shown}/{host}",
                                      persist_index=not self._task.check_mode, store=args["store"],
                                      store_host=host)
+                if args["store"] and not self._task.check_mode:
+                    keep_change_points(args["store"], host, model["history"])
                 if not self._task.check_mode:
                     write_report(model, results_dir / host)
                 reports[host] = str(results_dir / host / "REPORT.md")

@@ -295,7 +295,8 @@ def build_history(results_dir: str | os.PathLike, *, tolerance: float = DEFAULT_
         points = item["points"]
         values = [p["mean"] for p in points]
         item["change_points"] = []
-        info = {"backend": item["backend"], "label": item["label"], "unit": item["unit"], "digits": item["digits"]}
+        info = {"backend": item["backend"], "section": item["section"], "label": item["label"], "unit": item["unit"],
+                "digits": item["digits"]}
         for cp in change_points(values, item["higher_is_better"], tolerance):
             entry = dict(cp, run_id=points[cp["index"]]["run_id"], **info)
             entry["text"] = change_text(entry)

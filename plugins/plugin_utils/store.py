@@ -353,21 +353,30 @@ class Store:
     def refresh_change_points(self, host: str, compared: str | None = None,
                               tolerance: float | None = None) -> int:
         """Compute HOST's change points again (history.change_points on each series of its runs of the compared
-        configuration COMPARED - '' or None: every run) and keep them in vnb_change_points in place of the old
-        ones; returns how many there are."""
+        configuration COMPARED - '' or None: every run) and keep them (:meth:`put_change_points`); returns how
+        many there are. An import does this; a recorded run's report keeps the ones its history found."""
         from ansible_collections.volt.netbench.plugins.plugin_utils.history import (  # pylint: disable=import-outside-toplevel
             DEFAULT_TOLERANCE, change_points)
 
         tolerance = DEFAULT_TOLERANCE if tolerance is None else float(tolerance)
-        rows = []
+        found = []
         for (backend, section, label), item in sorted(self.series(host, compared or None).items()):
             points = item["points"]
             for cp in change_points([p["mean"] for p in points], item["higher_is_better"], tolerance):
-                rows.append((host, compared or "", backend, section, label, points[cp["index"]]["run_id"],
-                             item["unit"], float(cp["before"]), float(cp["after"]), float(cp["change_pct"]),
-                             int(cp["regression"]), tolerance))
+                found.append(dict(cp, backend=backend, section=section, label=label, unit=item["unit"],
+                                  run_id=points[cp["index"]]["run_id"]))
+        return self.put_change_points(host, compared or "", found, tolerance)
+
+    def put_change_points(self, host: str, compared: str, found: list[dict[str, Any]], tolerance: float) -> int:
+        """Keep FOUND (history.build_history's change points: backend, section, label, run_id, unit, before, after,
+        change_pct, regression) as HOST's of the compared configuration COMPARED, in place of the ones kept."""
+        rows = [(host, compared, c["backend"], c["section"], c["label"], c["run_id"], c.get("unit"),
+                 float(c["before"]), float(c["after"]), float(c["change_pct"]), int(bool(c["regression"])),
+                 float(tolerance)) for c in found]
+        for row in rows:
+            checked_key(host, row[2], row[5])
         with self._transaction() as cur:
-            self._execute(cur, "DELETE FROM vnb_change_points WHERE host = ? AND compared = ?", (host, compared or ""))
+            self._execute(cur, "DELETE FROM vnb_change_points WHERE host = ? AND compared = ?", (host, compared))
             cur.executemany(self._sql("INSERT INTO vnb_change_points VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
                             rows)
         return len(rows)
@@ -565,6 +574,16 @@ def _redacted(dsn: str) -> str:
     """A DSN as it may be shown: its password replaced."""
     dsn = re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", dsn)
     return re.sub(r"(password\s*=\s*)('[^']*'|\S+)", r"\1***", dsn, flags=re.IGNORECASE)
+
+
+def keep_change_points(spec: str, host: str, history: dict[str, Any]) -> None:
+    """Keep the change points a report's history found (report.build_report's ``history``, read from the store) as
+    HOST's in the store SPEC names - recording a run does not compute them again (PELT on every series grows with
+    the history); the report that follows it does anyway."""
+    if history.get("compared") is None or not history.get("runs"):
+        return
+    with open_store(spec) as store:
+        store.put_change_points(host, history["compared"], history.get("change_points") or [], history["tolerance"])
 
 
 def keep_verdict(spec: str, host: str, model: dict[str, Any]) -> None:

@@ -225,6 +225,14 @@ def test_a_fresh_trees_report_draws_the_history_the_store_keeps(spec, tmp_path):
     assert [(c["backend"], c["label"], c["run_id"]) for c in kept["change_points"]] == [
         (c["backend"], c["label"], c["run_id"]) for c in full["change_points"]] != []
     assert [c["key"] for c in kept["charts"]] == [c["key"] for c in full["charts"]]
+    # the report keeps the change points its history found in the store (recording a run does not compute them)
+    with vstore.open_store(spec) as store:
+        store.put_change_points("hv01", kept["compared"], [], 5.0)
+        assert store.change_points("hv01") == []
+    vstore.keep_change_points(spec, "hv01", kept)
+    with vstore.open_store(spec) as store:
+        assert [(c["backend"], c["label"], c["run_id"]) for c in store.change_points("hv01")] == sorted(
+            ((c["backend"], c["label"], c["run_id"]) for c in full["change_points"]), key=lambda c: c[2])
 
 
 def test_an_sqlite_store_is_never_opened_through_a_link_or_in_a_directory_another_user_can_swap(tmp_path):

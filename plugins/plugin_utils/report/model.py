@@ -279,6 +279,7 @@ def _history(results_dir: str | os.PathLike, chosen: dict[str, dict], measured: 
             series = opened.series(store_host, compared_config(newest))
     out = build_history(results_dir, latest_run=newest["run_id"], compared=compared_config(newest), persist=persist,
                         series=series)
+    out["compared"] = compared_config(newest)
     out["min_runs"] = MIN_RUNS
     return out
 
