@@ -9,6 +9,7 @@
 #     3. the same pair again, to the end: its report names what the guards recovered.
 #   sudo ./scripts/nested-lab.sh ARGS...    one benchmark.yml run with these ansible-playbook ARGS instead
 #                                           (e.g. -l hv1 -e backend=vhost-net)
+# NESTED_STEPS picks steps (default "fleet kill pair"; "kill pair" skips the fleet - step 3 names step 2's recovery).
 # Every run: profile quick, three tests (NESTED_TESTS, JSON), no native reference. Results in results-nested/
 # (NESTED_RESULTS). NESTED_KEEP=1 leaves the VMs up (tear down: playbooks/nested_lab.yml -e nested_lab_state=absent).
 # Under TCG QEMU in the VMs runs TCG inside TCG: a check of the pipeline, not a benchmark.
@@ -19,6 +20,7 @@ source "$here/bootstrap.sh"
 cd "$VNB_ROOT"
 results=${NESTED_RESULTS:-$VNB_ROOT/results-nested}
 tests=${NESTED_TESTS:-'["iperf3_tcp_single", "ping", "netperf_udp_rr"]'}
+steps=" ${NESTED_STEPS:-fleet kill pair} "
 inventory=/run/volt-netbench/controller/vnb-nested/hosts.yml
 # the guests boot inside the VMs under TCG inside TCG: minutes, not seconds
 common=(-i "$inventory" playbooks/benchmark.yml -e "results_dir=$results" -e profile=quick -e native=false
@@ -55,30 +57,36 @@ if [ $# -gt 0 ]; then
   exit 0
 fi
 
-began=$(date +%s)
-ansible-playbook "${common[@]}" -e backend=all
-phase "1. fleet of hv1 and hv2, backend=all" "$began"
+if [[ $steps == *" fleet "* ]]; then
+  began=$(date +%s)
+  ansible-playbook "${common[@]}" -e backend=all
+  phase "1. fleet of hv1 and hv2, backend=all" "$began"
+fi
+[[ $steps == *" kill "* ]] || [[ $steps == *" pair "* ]] || exit 0
 
-began=$(date +%s)
-ansible-playbook "${common[@]}" -e topology=cross_host -e backend=all >"$log_dir/killed.log" 2>&1 &
-pid=$!
-until grep -q 'volt.netbench \[1/' "$log_dir/killed.log"; do
-  kill -0 "$pid" 2>/dev/null || { tail -40 "$log_dir/killed.log"; say "the pair's run ended before its matrix"; exit 1; }
-  sleep 5
-done
-kill -KILL "$pid"
-wait "$pid" 2>/dev/null || true
-phase "2. cross-host pair: SIGKILL after its first test" "$began"
-grep 'volt.netbench \[' "$log_dir/killed.log" || true
-killed=$(date +%s)
-# the guards' heartbeat timeout (benchmark_heartbeat_timeout, 120 s), a guard's poll and the teardown itself
-until [ -z "$(leftovers)" ]; do
-  if [ $(( $(date +%s) - killed )) -gt 420 ]; then
-    say "left on the VMs 420 s after the SIGKILL:"; leftovers; exit 1
-  fi
-  sleep 15
-done
-phase "   both guards tore the pair's lab down" "$killed"
+if [[ $steps == *" kill "* ]]; then
+  began=$(date +%s)
+  ansible-playbook "${common[@]}" -e topology=cross_host -e backend=all >"$log_dir/killed.log" 2>&1 &
+  pid=$!
+  until grep -q 'volt.netbench \[1/' "$log_dir/killed.log"; do
+    kill -0 "$pid" 2>/dev/null || { tail -40 "$log_dir/killed.log"; say "the pair's run ended before its matrix"; exit 1; }
+    sleep 5
+  done
+  kill -KILL "$pid"
+  wait "$pid" 2>/dev/null || true
+  phase "2. cross-host pair: SIGKILL after its first test" "$began"
+  grep 'volt.netbench \[' "$log_dir/killed.log" || true
+  killed=$(date +%s)
+  # the guards' heartbeat timeout (benchmark_heartbeat_timeout, 120 s), a guard's poll and the teardown itself
+  until [ -z "$(leftovers)" ]; do
+    if [ $(( $(date +%s) - killed )) -gt 420 ]; then
+      say "left on the VMs 420 s after the SIGKILL:"; leftovers; exit 1
+    fi
+    sleep 15
+  done
+  phase "   both guards tore the pair's lab down" "$killed"
+fi
+[[ $steps == *" pair "* ]] || exit 0
 
 began=$(date +%s)
 ansible-playbook "${common[@]}" -e topology=cross_host -e backend=all | tee "$log_dir/pair.log"
