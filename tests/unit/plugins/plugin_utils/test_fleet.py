@@ -57,6 +57,10 @@ def test_a_backend_faster_on_every_host_is_claimed_across_the_fleet(tmp_path):
     text = fleet.render_fleet(model)
     assert "| TCP Single Stream | virtio vs macvtap | 0.769x [" in text and "| 4 | macvtap better on the same host" in text
     assert "[hv-a](results/hv-a/REPORT.md)" in text
+    # the environment: a column per host (the hosts were once joined into one cell with escaped pipes)
+    env = text.split("## Environment per Host")[1].split("\n\n")[1].splitlines()
+    assert env[0] == "| | hv-a | hv-b | hv-c | hv-d |" and env[1] == "|---|---|---|---|---|"
+    assert all(line.count(" | ") == 4 and "\\|" not in line for line in env[2:]), env
     rows = list(csv.DictReader(io.StringIO(fleet.fleet_csv(model))))
     b_single = next(r for r in rows if r["host"] == "hv-b" and r["backend"] == "virtio" and r["metric"] == "TCP Single Stream")
     assert float(b_single["mean"]) == pytest.approx(own_row["values"]["virtio"]) and b_single["n"] == "3"
