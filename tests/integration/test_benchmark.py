@@ -316,11 +316,14 @@ def remote_hypervisor(tmp_path):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     (keys / "known_hosts").write_text(f"[127.0.0.1]:{port} {(keys / 'host.pub').read_text()}")
-    server = subprocess.Popen([sys.executable, str(Path(__file__).with_name("sshd.py")), str(port), str(keys / "host"),
-                               str(keys / "client.pub"), str(keys / "commands.log")],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # its stderr apart: a library's warning at import (cryptography 51 deprecating DSA, through asyncssh) is no
+    # answer to wait for
+    with open(keys / "sshd.stderr", "w", encoding="utf-8") as errors:
+        server = subprocess.Popen([sys.executable, str(Path(__file__).with_name("sshd.py")), str(port), str(keys / "host"),
+                                   str(keys / "client.pub"), str(keys / "commands.log")],
+                                  stdout=subprocess.PIPE, stderr=errors, text=True)
     try:
-        assert server.stdout.readline().strip() == "listening"
+        assert server.stdout.readline().strip() == "listening", (keys / "sshd.stderr").read_text()
         yield {"ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": port, "ansible_user": "root",
                "ansible_ssh_private_key_file": str(keys / "client"),
                "ansible_ssh_common_args": f"-o UserKnownHostsFile={keys / 'known_hosts'} -o StrictHostKeyChecking=yes",
