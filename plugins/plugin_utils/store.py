@@ -278,8 +278,8 @@ class Store:
 
     def runs(self, host: str | None = None, backend: str | None = None) -> list[dict[str, Any]]:
         """The runs (host, backend, run_id, status, started, compared, location, measured: how many samples) of
-        HOST and BACKEND (default:
-        every one), oldest first per host and backend by run id. Every name is checked as it is read."""
+        HOST and BACKEND (default: every one), oldest first per host and backend by run id. Every name is checked
+        as it is read."""
         if self.empty:
             return []
         with self._transaction() as cur:
