@@ -7,8 +7,8 @@ from __future__ import annotations
 from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PATHS
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import (
-    RUN_STATUSES, UNREACHED_REASON, UNREACHED_STATUS, ResultsError, load_run, record_from_progress, record_run)
-from ansible_collections.volt.netbench.plugins.plugin_utils.store import LOCAL_HOST, open_store
+    RUN_STATUSES, UNREACHED_REASON, UNREACHED_STATUS, ResultsError, record_from_progress, record_run)
+from ansible_collections.volt.netbench.plugins.plugin_utils.store import LOCAL_HOST, keep_run
 from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_problem
 from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import unreached
 
@@ -69,8 +69,7 @@ class ActionModule(VoltActionBase):
         if args["store"]:
             host = args["store_host"] or task_vars.get("inventory_hostname", LOCAL_HOST)
             try:
-                with open_store(args["store"]) as store:
-                    stored = list(store.put_run(load_run(args["run_dir"]), host=host))
+                stored = list(keep_run(args["store"], args["run_dir"], host))
             except ResultsError as err:
                 return {"failed": True, "run_id": run["run_id"], "status": run["status"],
                         "msg": f"record_run: run {args['run_dir']} is recorded there, but not in the results store: "

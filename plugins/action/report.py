@@ -102,7 +102,7 @@ class ActionModule(VoltActionBase):
         from ansible_collections.volt.netbench.plugins.plugin_utils.fleet import build_fleet, write_fleet  # pylint: disable=import-outside-toplevel
 
         shown = args["display_dir"] or str(results_dir)
-        reports, problems = {}, {}
+        reports, problems, models = {}, {}, {}
         for host in hosts:
             try:
                 model = build_report(results_dir / host, baseline=args["baseline"], display_dir=f"{shown}/{host}",
@@ -112,12 +112,14 @@ class ActionModule(VoltActionBase):
                     keep_change_points(args["store"], host, model["history"])
                 if not self._task.check_mode:
                     write_report(model, results_dir / host)
-                reports[host] = str(results_dir / host / "REPORT.md")
+                models[host], reports[host] = model, str(results_dir / host / "REPORT.md")
             except ResultsError as err:
                 problems[host] = str(err)
             except OSError as err:
                 return {"failed": True, "msg": f"report: {write_problem(err, results_dir / host)}"}
-        fleet = build_fleet(results_dir, hosts, failures=problems, baseline=args["baseline"], display_dir=shown)
+        # each host's report once: the fleet is built from the models just written
+        fleet = build_fleet(results_dir, hosts, failures=problems, baseline=args["baseline"], display_dir=shown,
+                            models=models)
         if not self._task.check_mode:
             try:
                 write_fleet(fleet, results_dir)

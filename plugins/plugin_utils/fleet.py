@@ -77,14 +77,20 @@ def _verdict(cmp: dict[str, Any], a: str, b: str) -> str:
 
 
 def build_fleet(results_dir: str | os.PathLike, hosts: list[str], *, failures: dict[str, str] | None = None,
-                baseline: str = "virtio", display_dir: str | None = None, now: dt.datetime | None = None
-                ) -> dict[str, Any]:
-    """The fleet model of HOSTS, whose runs are under RESULTS_DIR/<host>/ (FAILURES: why a host stopped)."""
+                baseline: str = "virtio", display_dir: str | None = None, now: dt.datetime | None = None,
+                models: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The fleet model of HOSTS, whose runs are under RESULTS_DIR/<host>/ (FAILURES: why a host stopped). MODELS:
+    hosts' report models the caller has built already (report.build_report of RESULTS_DIR/<host>); the others are
+    built here."""
     failures = {h: r for h, r in (failures or {}).items() if r}
     shown_dir = display_dir or str(results_dir)
-    models: dict[str, dict[str, Any]] = {}
+    given = models or {}
+    models = {}
     missing: dict[str, str] = {}
     for host in hosts:
+        if host in given:
+            models[host] = given[host]
+            continue
         try:
             models[host] = build_report(Path(results_dir, host), baseline=baseline,
                                         display_dir=f"{shown_dir}/{host}")

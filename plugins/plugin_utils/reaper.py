@@ -91,12 +91,10 @@ def record_interrupted(cfg: dict[str, Any]) -> None:
             print(f"watchdog: could not record {run_dir}: {err}", file=sys.stderr)
             continue
         if cfg.get("store"):
-            from ansible_collections.volt.netbench.plugins.plugin_utils.results import load_run
-            from ansible_collections.volt.netbench.plugins.plugin_utils.store import LOCAL_HOST, open_store
+            from ansible_collections.volt.netbench.plugins.plugin_utils.store import LOCAL_HOST, keep_run
 
             try:
-                with open_store(cfg["store"]) as store:
-                    store.put_run(load_run(run_dir), host=cfg.get("store_host") or LOCAL_HOST)
+                keep_run(cfg["store"], run_dir, cfg.get("store_host") or LOCAL_HOST)
             except (ResultsError, OSError) as err:
                 print(f"watchdog: {run_dir} is recorded, but not in the results store: {err}", file=sys.stderr)
     results_dir = cfg.get("results_dir")

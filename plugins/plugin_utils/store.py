@@ -86,15 +86,26 @@ class StoreError(ResultsError):
     """A store that cannot be opened, read or written, or that holds what is not a volt.netbench run."""
 
 
-def checked_key(host: str, backend: str, run_id: str) -> tuple[str, str, str]:
-    """HOST, BACKEND and RUN_ID as a run's key, each checked (StoreError names the one that is not)."""
+def checked_host(host: Any) -> str:
+    """HOST, checked as a host name (StoreError otherwise)."""
     if not isinstance(host, str) or not HOST_RE.match(host):
         raise StoreError(f"{host!r} is not a host name")
-    if backend not in PATHS:
-        raise StoreError(f"{backend!r} is not one of {', '.join(PATHS)}")
+    return host
+
+
+def checked_run_id(run_id: Any) -> str:
+    """RUN_ID, checked as a run id (StoreError otherwise)."""
     if not isinstance(run_id, str) or not RUN_ID_RE.match(run_id):
         raise StoreError(f"{run_id!r} is not a run id (a UTC timestamp like 20261126T173224Z)")
-    return host, backend, run_id
+    return run_id
+
+
+def checked_key(host: str, backend: str, run_id: str) -> tuple[str, str, str]:
+    """HOST, BACKEND and RUN_ID as a run's key, each checked (StoreError names the one that is not)."""
+    checked_host(host)
+    if backend not in PATHS:
+        raise StoreError(f"{backend!r} is not one of {', '.join(PATHS)}")
+    return host, backend, checked_run_id(run_id)
 
 
 def _time(value: Any) -> dt.datetime | None:
@@ -272,9 +283,10 @@ class Store:
         return sorted(self._host(r[0]) for r in rows)
 
     def _host(self, value: Any) -> str:
-        if not isinstance(value, str) or not HOST_RE.match(value):
-            raise StoreError(f"{self.where}: a run's host {value!r} is not a host name")
-        return value
+        try:
+            return checked_host(value)
+        except StoreError as err:
+            raise StoreError(f"{self.where}: a run's host {value!r} is not a host name") from err
 
     def runs(self, host: str | None = None, backend: str | None = None) -> list[dict[str, Any]]:
         """The runs (host, backend, run_id, status, started, compared, location, measured: how many samples) of
@@ -398,8 +410,9 @@ class Store:
     def put_verdict(self, host: str, run_id: str, against: str, *, tolerance: float, verdict: str,
                     regressions: int, detail: dict[str, Any] | None = None) -> None:
         """Keep a gate's verdict on HOST's run RUN_ID against AGAINST (the same pair again replaces it)."""
-        for rid in (run_id, against):
-            checked_key(host, next(iter(PATHS)), rid)
+        checked_host(host)
+        checked_run_id(run_id)
+        checked_run_id(against)
         with self._transaction() as cur:
             self._execute(cur, "DELETE FROM vnb_verdicts WHERE host = ? AND run_id = ? AND against = ?",
                           (host, run_id, against))
@@ -576,6 +589,15 @@ def _redacted(dsn: str) -> str:
     return re.sub(r"(password\s*=\s*)('[^']*'|\S+)", r"\1***", dsn, flags=re.IGNORECASE)
 
 
+def keep_run(spec: str, run_dir: str | Path, host: str = LOCAL_HOST) -> tuple[str, str, str]:
+    """Write the run recorded in RUN_DIR (its run.json, samples and round trips) as HOST's into the store SPEC
+    names - after record_run, and the watchdog's recording of an interrupted run. Returns its key."""
+    from ansible_collections.volt.netbench.plugins.plugin_utils.results import load_run  # pylint: disable=import-outside-toplevel
+
+    with open_store(spec) as store:
+        return store.put_run(load_run(run_dir), host=host)
+
+
 def keep_change_points(spec: str, host: str, history: dict[str, Any]) -> None:
     """Keep the change points a report's history found (report.build_report's ``history``, read from the store) as
     HOST's in the store SPEC names - recording a run does not compute them again (PELT on every series grows with
@@ -628,8 +650,7 @@ def export_tree(store: Store, dest: str | Path, hosts: list[str] | None = None) 
     were: each run.json names them). Files go through safefs (trusted directories, no link followed); a run
     directory that exists already is left as it is. Returns the run keys written per host."""
     root = Path(dest)
-    wanted = store.hosts() if hosts is None else [checked_key(h, next(iter(PATHS)), "20000101T000000Z")[0]
-                                                  for h in hosts]
+    wanted = store.hosts() if hosts is None else [checked_host(h) for h in hosts]
     out: dict[str, list[str]] = {}
     for host in wanted:
         runs = store.runs(host)
