@@ -55,7 +55,8 @@ options:
     type: str
     default: 198.19.255.0/24
   macvtap_wire:
-    description: The subnet of the macvtap wire between the VMs (their C(data1); in 198.18.0.0/15).
+    description: The subnet of the second wire between the VMs (their C(data1), the lower device a pair's macvtaps
+      sit on - a bridge on this machine, as the first; in 198.18.0.0/15).
     type: str
     default: 198.19.254.0/24
   host_keys:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,3 +23,27 @@ def run(args, *, cwd=ROOT, env=None, check=True, timeout=900):
     if check and proc.returncode != 0:
         pytest.fail(f"{' '.join(map(str, args))} exited {proc.returncode}\n{proc.stdout[-6000:]}\n{proc.stderr[-4000:]}")
     return proc
+
+
+def tracked_files() -> list[str]:
+    """The checkout's files as a clean clone (plus files not yet committed, not ignored) has them: no results, no
+    index, no venv."""
+    if (ROOT / ".git").exists():
+        listed = subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+            cwd=ROOT, capture_output=True, check=True,
+        ).stdout.decode()
+        return [f for f in listed.split("\0") if f and (ROOT / f).exists()]
+    return [str(p.relative_to(ROOT)) for p in ROOT.rglob("*") if p.is_file() and ".venv" not in p.parts]
+
+
+def copy_checkout(dest: Path) -> Path:
+    """A copy of the checkout's tracked files at DEST (links copied as links); returns DEST."""
+    for rel in tracked_files():
+        src = ROOT / rel
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        if src.is_symlink():
+            (dest / rel).symlink_to(src.readlink())
+        else:
+            shutil.copy2(src, dest / rel)
+    return dest

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, run
+from helpers import ROOT, copy_checkout, run
 
 STANDIN = ROOT / "tests" / "sanity" / "get_pip_standin.py"
 
@@ -25,16 +24,6 @@ def test_ansible_lint_production(ansible_bin):
     assert "Profile 'production' was required, and it passed." in output
 
 
-def _tracked_files() -> list[str]:
-    if (ROOT / ".git").exists():
-        listed = subprocess.run(
-            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-            cwd=ROOT, capture_output=True, check=True,
-        ).stdout.decode()
-        return [f for f in listed.split("\0") if f and (ROOT / f).exists()]
-    return [str(p.relative_to(ROOT)) for p in ROOT.rglob("*") if p.is_file() and ".venv" not in p.parts]
-
-
 def test_ansible_test_sanity(tmp_path, ansible_bin):
     # ansible-test fetches a get-pip bootstrap script from a host this network cannot reach;
     # it uses a cached copy first, so provide the offline stand-in there (see the file's docstring)
@@ -47,13 +36,7 @@ def test_ansible_test_sanity(tmp_path, ansible_bin):
     if shutil.which("shellcheck") is None:
         pytest.fail("shellcheck is not installed; scripts/test.sh installs it (apt-get install shellcheck)")
     dest = tmp_path / "ansible_collections" / "volt" / "netbench"
-    for rel in _tracked_files():
-        src = ROOT / rel
-        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-        if src.is_symlink():
-            (dest / rel).symlink_to(src.readlink())
-        else:
-            shutil.copy2(src, dest / rel)
+    copy_checkout(dest)
     proc = run([ansible_bin / "ansible-test", "sanity", "--python", "3.11", "--color", "no"], cwd=dest, check=False,
                timeout=2400)
     errors = [line for line in (proc.stdout + proc.stderr).splitlines() if line.startswith(("ERROR", "FATAL"))]

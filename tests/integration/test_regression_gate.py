@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, run
+from helpers import ROOT, copy_checkout, run
 from pgserver import PgServer
 from test_benchmark import ENV, PLAYBOOK, assert_clean, bench_args, flat, runs
 
@@ -66,21 +65,6 @@ def throttle(ns: str, applied: list, stop: threading.Event) -> None:
         time.sleep(0.2)
 
 
-def fresh_checkout(dest: Path) -> Path:
-    """A copy of the checkout's tracked files (as a clean clone has them): no results, no index, no venv."""
-    listed = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z"], capture_output=True, check=True).stdout
-    for rel in filter(None, listed.decode().split("\0")):
-        source, target = ROOT / rel, dest / rel
-        if not source.exists() and not source.is_symlink():
-            continue  # deleted in the working tree, not yet in the index
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_symlink():
-            target.symlink_to(os.readlink(source))
-        else:
-            shutil.copy2(source, target)
-    return dest
-
-
 def test_a_slower_data_path_fails_the_gate_on_its_throughput_rows_against_a_run_in_the_store(tmp_path, lab_ns):
     from ansible_collections.volt.netbench.plugins.plugin_utils import store as vstore  # pylint: disable=import-outside-toplevel
 
@@ -93,7 +77,7 @@ def test_a_slower_data_path_fails_the_gate_on_its_throughput_rows_against_a_run_
         first = run(bench_args(results, lab_ns, *SETTINGS, "-e", json.dumps({"store": dsn})), check=False, env=ENV,
                     timeout=1800)
         assert first.returncode == 0, first.stdout[-6000:]
-        clone = fresh_checkout(tmp_path / "clone")
+        clone = copy_checkout(tmp_path / "clone")
         applied: list = []
         stop = threading.Event()
         watcher = threading.Thread(target=throttle, args=(lab_ns, applied, stop), daemon=True)
