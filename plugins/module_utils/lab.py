@@ -247,6 +247,19 @@ def is_marked(link: dict | None) -> bool:
     return bool(link) and (link.get("ifalias") or "") == MARK
 
 
+def marked_links() -> list[str]:
+    """The links of this namespace that carry the lab's mark (volt.netbench.netdev made them), by name: the
+    guests' macvtaps and taps before the bridges and veths they sit on (a macvtap goes with its lower device)."""
+    out = subprocess.run(["ip", "-d", "-j", "link", "show"], capture_output=True, text=True, check=False).stdout
+    try:
+        links = [link for link in json.loads(out or "[]") if is_marked(link) and link.get("ifname")]
+    except ValueError:
+        return []
+    first = ("macvtap", "tun")
+    return [link["ifname"] for link in sorted(
+        links, key=lambda link: (((link.get("linkinfo") or {}).get("info_kind") or "") not in first))]
+
+
 def netns_marked(name: str) -> bool:
     """Whether namespace NAME was created by volt.netbench.netdev (its loopback device carries the mark)."""
     out = subprocess.run(["ip", "-n", name, "-j", "link", "show", "dev", "lo"], capture_output=True, text=True,
@@ -287,7 +300,8 @@ def teardown_lab(cfg: dict, roots=LAB_ROOTS) -> list[str]:
     """The hypervisor's side of a lab's teardown, for the controller's watchdog (a local lab) and the
     hypervisor's guard (a lab whose controller went silent): the guests recorded under ``state_dir``, the
     native reference's namespaces (``extra_netns``) and the lab's (``netns``, when ``manage_netns``) with every
-    process in them, the run-time directories (``state_dir``, ``chardev_dir``, ``job_dir``) and the CPU
+    process in them - a lab in the host's own namespace (no ``netns``): every link that carries the mark -, the
+    run-time directories (``state_dir``, ``chardev_dir``, ``job_dir``) and the CPU
     sampler's files (``cpu_samples``). Only what is the lab's is touched: namespaces that carry the mark
     (:data:`MARK`), files and directories inside ROOTS (the collection's run-time directory). Returns what it
     found and removed, in words; what it left alone as ``refused: ...``."""
@@ -318,6 +332,12 @@ def teardown_lab(cfg: dict, roots=LAB_ROOTS) -> list[str]:
             continue
         removed.append(f"namespace {ns}")
         kill_netns(ns)
+    if not netns:
+        # a lab in the host's own namespace: no namespace takes its bridge, taps and macvtaps with it - every link
+        # that carries the mark goes (the uplink NIC, which does not, leaves the bridge as the bridge is deleted)
+        for name in marked_links():
+            if subprocess.run(["ip", "link", "delete", "dev", name], capture_output=True, check=False).returncode == 0:
+                removed.append(f"device {name}")
     for key in ("state_dir", "chardev_dir", "job_dir"):
         if key in allowed and os.path.exists(cfg[key]):
             removed.append(f"directory {cfg[key]}")

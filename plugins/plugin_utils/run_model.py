@@ -25,7 +25,7 @@ from typing import Any
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.volt.netbench.plugins.module_utils.backends import BACKENDS, on_bridge
-from ansible_collections.volt.netbench.plugins.module_utils.lab import lab_paths, within
+from ansible_collections.volt.netbench.plugins.module_utils.lab import default_controller_root, lab_paths, within
 from ansible_collections.volt.netbench.plugins.plugin_utils.dry_run import results_dir_problem
 from ansible_collections.volt.netbench.plugins.plugin_utils.guest_inventory import ssh_argv
 from ansible_collections.volt.netbench.plugins.plugin_utils.inputs import benchmark_problems
@@ -149,6 +149,16 @@ def problems(settings: dict[str, Any]) -> list[str]:
         out.append(f"results_dir {settings['results_dir']} is not writable ({unwritable}): choose another one "
                    "with -e results_dir=PATH.")
     return out
+
+
+def controller_root(settings: dict[str, Any]) -> str:
+    """Where the controller keeps a lab's state (known_hosts, SSH control sockets, the watchdog's configuration):
+    module_utils.lab.default_controller_root for a lab on this machine, a directory of its own below it for each
+    remote hypervisor - two hypervisors' labs can have one name (a fleet's hosts in the default namespace, a
+    cross-host pair's halves in the root namespace), and one watchdog's configuration written over the other's left
+    the first hypervisor without a heartbeat: its guard tore the lab down under the run."""
+    root = default_controller_root()
+    return f"{root}/{settings['hypervisor']}" if settings["connection"] not in ("", "local") else root
 
 
 def _same_host(settings: dict[str, Any]) -> dict[str, Any]:
@@ -306,7 +316,7 @@ def plan_request(given: dict[str, Any], now: dt.datetime | None = None, store: s
         except ResultsError as err:
             raise RunModelError(f"invalid benchmark settings: against: {err}") from err
     requested = list(BACKENDS) if settings["backend"] == "all" else [settings["backend"]]
-    paths = lab_paths(settings["netns"])
+    paths = lab_paths(settings["netns"], controller_root=controller_root(settings))
     ssh = ({"host": str(settings["address"] or settings["hypervisor"]), "port": str(settings["port"] or ""),
             "user": str(settings["user"] or ""), "key": str(settings["key"] or ""), "args": str(settings["ssh_args"] or "")}
            if settings["connection"] not in ("", "local") else {})

@@ -131,7 +131,13 @@ def lab_ns():
         subprocess.run(["ip", "netns", "delete", lab], capture_output=True, check=False)
         # a watchdog keeps its log when it had something to say (the fault test's heartbeats fail on purpose): the
         # user's record after a real run, this test's leftover here
-        Path(f"/run/volt-netbench/controller/{lab}.watchdog.log").unlink(missing_ok=True)
+        # (a remote hypervisor's lab state is in a directory of its own: run_model.controller_root)
+        for where in ("", "hv-b/"):
+            Path(f"/run/volt-netbench/controller/{where}{lab}.watchdog.log").unlink(missing_ok=True)
+    try:
+        Path("/run/volt-netbench/controller/hv-b").rmdir()
+    except OSError:
+        pass  # not there, or another test's lab state is in it
 
 
 # --- end to end ------------------------------------------------------------------------------------

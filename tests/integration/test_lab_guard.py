@@ -1,6 +1,7 @@
 """volt.netbench.lab_guard on this host: a lab (a namespace with a process in it, a run directory, the lock) whose
 heartbeat goes stale is torn down by the guard, which releases the lock and leaves a record the next start returns;
-a lab whose heartbeat is refreshed keeps everything, and stopping its guard ends it without touching the lab."""
+a lab whose heartbeat is refreshed keeps everything, and stopping its guard ends it without touching the lab. A lab
+in the host's own namespace (a cross-host pair's) loses the links that carry the mark, and only those."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from helpers import run
+from helpers import ROOT, run
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for namespaces")
 
@@ -97,3 +99,32 @@ def test_a_stale_heartbeat_tears_the_lab_down_and_a_fresh_one_keeps_it(tmp_path,
             subprocess.run(["ip", "netns", "delete", one["name"]], capture_output=True, check=False)
             one["heartbeat"].unlink(missing_ok=True)  # any guard still running exits
             shutil.rmtree(one["state"], ignore_errors=True)
+
+
+def test_a_lab_in_the_hosts_own_namespace_loses_its_marked_links_and_keeps_the_uplink(tmp_path):
+    """module_utils.lab.teardown_lab with no namespace (a cross-host pair's lab, on the hypervisor's NICs), run in a
+    namespace of this test's as its "own" namespace: the bridge, tap, macvtap and veth netdev made (the mark) are
+    deleted; the uplink NIC (no mark) stays, out of the bridge - the guard once left them all behind."""
+    ns = f"vnbg-{os.getpid()}r"
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    try:
+        steps = [["link", "add", "vnbbr0", "type", "bridge"], ["link", "add", "uplink0", "type", "veth", "peer", "name", "wire0"],
+                 ["link", "set", "uplink0", "master", "vnbbr0"], ["tuntap", "add", "vnbtap0", "mode", "tap"],
+                 ["link", "set", "vnbtap0", "master", "vnbbr0"], ["link", "add", "vnbl0", "type", "veth", "peer", "name", "vnbl1"],
+                 ["link", "add", "link", "vnbl1", "name", "vnbmvt0", "type", "macvtap", "mode", "bridge"]]
+        steps += [["link", "set", "dev", name, "alias", "volt-netbench"] for name in ("vnbbr0", "vnbtap0", "vnbl0", "vnbl1", "vnbmvt0")]
+        for step in steps:
+            subprocess.run(["ip", "-n", ns, *step], check=True)
+        code = ("import json, sys; sys.path.insert(0, sys.argv[1]); from ansible_collections.volt.netbench.plugins."
+                "module_utils.lab import teardown_lab; print(json.dumps(teardown_lab({'netns': ''})))")
+        out = subprocess.run(["ip", "netns", "exec", ns, sys.executable, "-c", code, str(ROOT / ".collections")],
+                             capture_output=True, text=True, check=True).stdout
+        removed = json.loads(out)
+        assert {"device vnbbr0", "device vnbtap0", "device vnbmvt0"} <= set(removed), removed
+        assert "device vnbl0" in removed or "device vnbl1" in removed, removed  # a veth pair goes as one
+        left = json.loads(subprocess.run(["ip", "-n", ns, "-j", "link", "show"], capture_output=True, text=True,
+                                         check=True).stdout)
+        assert sorted(link["ifname"] for link in left) == ["lo", "uplink0", "wire0"]
+        assert "master" not in next(link for link in left if link["ifname"] == "uplink0")
+    finally:
+        subprocess.run(["ip", "netns", "delete", ns], capture_output=True, check=False)

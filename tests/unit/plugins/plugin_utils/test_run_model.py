@@ -340,6 +340,15 @@ def test_a_remote_hypervisor_gets_a_proxy_and_a_heartbeat(tmp_path):
         "stale_after": 30}
     local = request(tmp_path, connection="local")
     assert local["ssh"] == {} and local["heartbeat"] == {}
+    # the controller keeps each remote hypervisor's lab state apart: two hosts' labs of one name (a fleet in the
+    # default namespace, a cross-host pair in the root namespace) have a watchdog and a known_hosts each
+    root = local["paths"]["controller_root"]
+    assert local["paths"]["watchdog_config"] == f"{root}/vnb-lab.watchdog.json"
+    halves = [request(tmp_path, connection="ssh", address=f"10.0.0.{k}", hypervisor=f"hv{k}", netns="")["paths"]
+              for k in (1, 2)]
+    assert [h["watchdog_config"] for h in halves] == [f"{root}/hv1/root.watchdog.json", f"{root}/hv2/root.watchdog.json"]
+    assert [h["controller_dir"] for h in halves] == [f"{root}/hv1/root", f"{root}/hv2/root"]
+    assert halves[0]["known_hosts"] != halves[1]["known_hosts"] and halves[0]["control_match"] != halves[1]["control_match"]
     with pytest.raises(RunModelError, match=r"heartbeat_timeout must be a whole number of seconds, at least 10 \(got 5\)"):
         request(tmp_path, connection="ssh", heartbeat_timeout=5)
 
