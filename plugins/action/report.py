@@ -11,7 +11,7 @@ from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import V
 from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_problem
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import BACKENDS
 from ansible_collections.volt.netbench.plugins.plugin_utils.report import (
-    build_report, render_markdown, report_files, write_report)
+    build_report, render_markdown, report_files, shown_model, write_report)
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import ResultsError, fleet_hosts
 from ansible_collections.volt.netbench.plugins.plugin_utils.store import keep_change_points
 from ansible_collections.volt.netbench.plugins.plugin_utils.summary import (
@@ -146,7 +146,7 @@ def _same_report(json_path: Path, model: dict) -> bool:
         old = json.loads(json_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    new = json.loads(json.dumps(model))
+    new = json.loads(json.dumps(shown_model(model)))
     old.pop("generated", None)
     new.pop("generated", None)
     return old == new and all((json_path.parent / name).is_file() for name in report_files(model))

@@ -265,17 +265,20 @@ def _curves(plt, curves: dict[str, dict[str, list[float]]], columns: list[str]):
 
 
 def draw_history(history: dict[str, Any], out_dir: str | os.PathLike) -> dict[str, str]:
-    """The trend chart of every metric of a results tree's history (history.build_history's ``charts``) under
-    OUT_DIR/charts/history as SVG and PNG: each backend's run means in run order with their 95 % intervals, its
-    change points as dashed lines. Returns each chart's SVG document by key."""
+    """The trend chart of every metric of a history (history.build_history's ``charts``, drawn from what a report
+    shows of it: history.shown's window of recent runs) under OUT_DIR/charts/history as SVG and PNG: each backend's
+    run means in run order in the band of their 95 % intervals, its change points as dashed lines. Returns each chart's SVG
+    document by key."""
     if not history.get("charts"):
         return {}
-    from ansible_collections.volt.netbench.plugins.plugin_utils.results import _sort_key  # pylint: disable=import-outside-toplevel
+    from ansible_collections.volt.netbench.plugins.plugin_utils.history import shown  # pylint: disable=import-outside-toplevel
     import matplotlib  # pylint: disable=import-outside-toplevel
 
     matplotlib.use("Agg", force=True)
     from matplotlib import pyplot as plt  # pylint: disable=import-outside-toplevel
 
+    history = shown(history)
+    runs = history["window"]["run_ids"]
     target = Path(out_dir) / CHART_DIR / "history"
     ensure_dir(target)
     svgs: dict[str, str] = {}
@@ -283,20 +286,21 @@ def draw_history(history: dict[str, Any], out_dir: str | os.PathLike) -> dict[st
         matplotlib.rcdefaults()
         matplotlib.rcParams.update(STYLE)
         for chart in history["charts"]:
-            series = [s for s in history["series"] if s["label"] == chart["label"] and s["section"] == chart["section"]]
-            runs = sorted({p["run_id"] for s in series for p in s["points"]}, key=_sort_key)
-            where = {run_id: i for i, run_id in enumerate(runs)}
             fig, ax = plt.subplots(figsize=(9, 3.6))
-            for item in series:
+            for item in history["series"]:
+                if item["label"] != chart["label"] or item["section"] != chart["section"]:
+                    continue
                 colour = COLOURS.get(item["backend"], "#333333")
-                xs = [where[p["run_id"]] for p in item["points"]]
-                ys = [p["mean"] for p in item["points"]]
-                lows = [p["mean"] - p["low"] if p["low"] is not None else 0.0 for p in item["points"]]
-                highs = [p["high"] - p["mean"] if p["high"] is not None else 0.0 for p in item["points"]]
-                ax.errorbar(xs, ys, yerr=[lows, highs], fmt="o-", markersize=3, linewidth=1, capsize=2,
-                            color=colour, label=item["backend"])
-                for cp in item.get("change_points") or []:
-                    ax.axvline(where[cp["run_id"]] - 0.5, color=colour, linestyle="--", linewidth=1)
+                xs = [i for i, mean in enumerate(item["mean"]) if mean is not None]
+                ys = [item["mean"][i] for i in xs]
+                # the 95 % interval as a band (one path, not a bar and two caps per run: a chart of 30 runs and
+                # three backends is a third the size)
+                lows = [item["low"][i] if item["low"][i] is not None else item["mean"][i] for i in xs]
+                highs = [item["high"][i] if item["high"][i] is not None else item["mean"][i] for i in xs]
+                ax.fill_between(xs, lows, highs, color=colour, alpha=0.18, linewidth=0)
+                ax.plot(xs, ys, "o-", markersize=3, linewidth=1, color=colour, label=item["backend"])
+                for start in item["starts"]:
+                    ax.axvline(start - 0.5, color=colour, linestyle="--", linewidth=1)
             step = max(1, math.ceil(len(runs) / 8))
             ticks = list(range(0, len(runs), step))
             ax.set_xticks(ticks, labels=[runs[i][:8] + "\n" + runs[i][9:13] for i in ticks], fontsize=7)

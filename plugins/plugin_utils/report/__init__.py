@@ -21,7 +21,7 @@ from __future__ import annotations
 from ansible_collections.volt.netbench.plugins.plugin_utils.report.cells import NA, fmt
 from ansible_collections.volt.netbench.plugins.plugin_utils.report.model import build_report
 from ansible_collections.volt.netbench.plugins.plugin_utils.report.render import (
-    render_csv, render_html, render_markdown, report_files, summary_rows, write_report)
+    render_csv, render_html, render_markdown, report_files, shown_model, summary_rows, write_report)
 
 __all__ = ["NA", "build_report", "fmt", "render_csv", "render_html", "render_markdown", "report_files",
-           "summary_rows", "write_report"]
+           "shown_model", "summary_rows", "write_report"]

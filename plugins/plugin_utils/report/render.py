@@ -80,15 +80,24 @@ def jinja_env(autoescape: bool) -> Environment:
     return env
 
 
+def shown_model(model: dict[str, Any]) -> dict[str, Any]:
+    """The model as the report's readers get it - REPORT.md, REPORT.html, report.json: its history is what a report
+    shows of it (history.shown: a window of recent runs, the newest change points), whatever the history's length;
+    the whole history goes to history.csv (and stays in the store)."""
+    from ansible_collections.volt.netbench.plugins.plugin_utils.history import shown  # pylint: disable=import-outside-toplevel
+
+    return {**model, "history": shown(model["history"])} if model.get("history") else model
+
+
 def render_markdown(model: dict[str, Any]) -> str:
-    return jinja_env(autoescape=False).get_template(TEMPLATE).render(report=model)
+    return jinja_env(autoescape=False).get_template(TEMPLATE).render(report=shown_model(model))
 
 
 def render_html(model: dict[str, Any], svgs: dict[str, str] | None = None) -> str:
     """REPORT.html from the same model as REPORT.md (not from the Markdown): one self-contained file,
     the charts inline as SVG (SVGS: chart key -> the SVG document), no external requests."""
     inline = {key: Markup(_svg_element(text)) for key, text in (svgs or {}).items()}
-    return jinja_env(autoescape=True).get_template(HTML_TEMPLATE).render(report=model, svgs=inline)
+    return jinja_env(autoescape=True).get_template(HTML_TEMPLATE).render(report=shown_model(model), svgs=inline)
 
 
 def _svg_element(text: str) -> str:
@@ -134,7 +143,7 @@ def report_files(model: dict[str, Any]) -> list[str]:
     names = ["REPORT.md", "report.json", "REPORT.html", "summary.csv"]
     for chart in model.get("charts") or []:
         names += [chart["svg"], chart["png"]]
-    history = model.get("history") or {}
+    history = shown_model(model).get("history") or {}
     if history.get("runs"):
         names.append("history.csv")
     for chart in history.get("charts") or []:
@@ -143,15 +152,17 @@ def report_files(model: dict[str, Any]) -> list[str]:
 
 
 def write_report(model: dict[str, Any], out_dir: str | os.PathLike) -> tuple[Path, Path]:
-    """Write the charts, REPORT.md, report.json, REPORT.html and summary.csv atomically into ``out_dir``."""
+    """Write the charts, REPORT.md, report.json, REPORT.html and summary.csv atomically into ``out_dir`` - what the
+    readers get of the history is bounded (shown_model), the whole of it goes to history.csv."""
     out = Path(out_dir)
     ensure_dir(out)
     svgs = charts.draw(model, out) if model.get("charts") else {}
     history = model.get("history") or {}
-    svgs.update(charts.draw_history(history, out))
+    public = shown_model(model)
+    svgs.update(charts.draw_history(public.get("history") or {}, out))
     md_path, json_path = out / "REPORT.md", out / "report.json"
-    texts = [(md_path, render_markdown(model)), (json_path, json.dumps(model, indent=2, sort_keys=True) + "\n"),
-             (out / "REPORT.html", render_html(model, svgs)), (out / "summary.csv", render_csv(model))]
+    texts = [(md_path, render_markdown(public)), (json_path, json.dumps(public, indent=2, sort_keys=True) + "\n"),
+             (out / "REPORT.html", render_html(public, svgs)), (out / "summary.csv", render_csv(model))]
     if history.get("runs"):
         from ansible_collections.volt.netbench.plugins.plugin_utils.history import history_csv  # pylint: disable=import-outside-toplevel
 
