@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepares this checkout to run: a Python virtualenv in .venv with the pinned requirements.
-# Idempotent: does nothing when .venv already matches requirements*.txt. Sourced or run.
+# Idempotent: does nothing when .venv already matches requirements*.txt. Sourced or run; VNB_TESTS=1 adds the
+# test tools (requirements-test.txt).
 set -euo pipefail
 
 VNB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -25,8 +26,10 @@ for tool in git rsync; do
   command -v "$tool" >/dev/null || apt_install "$tool"
 done
 
-want=$(cat "$VNB_ROOT"/requirements.txt "$VNB_ROOT"/requirements-controller.txt "$VNB_ROOT"/requirements-test.txt \
-  | sha256sum | cut -d' ' -f1)
+# A benchmark needs the collection's and the controller's requirements only; VNB_TESTS=1 (scripts/test.sh) adds
+# the test tools (pytest, ansible-lint, asyncssh ...) to the same venv.
+req() { cat "$@" | sha256sum | cut -d' ' -f1; }
+want=$(req "$VNB_ROOT"/requirements.txt "$VNB_ROOT"/requirements-controller.txt)
 if [ ! -x "$VNB_VENV/bin/python" ] || [ "$(cat "$VNB_VENV/.requirements.sha256" 2>/dev/null)" != "$want" ]; then
   echo "volt.netbench: preparing $VNB_VENV (pinned requirements)" >&2
   rm -rf "$VNB_VENV"
@@ -35,7 +38,15 @@ if [ ! -x "$VNB_VENV/bin/python" ] || [ "$(cat "$VNB_VENV/.requirements.sha256" 
     apt_install python3-venv
     "$PYTHON" -m venv "$VNB_VENV"
   fi
-  "$VNB_VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$VNB_ROOT/requirements-test.txt"
+  "$VNB_VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$VNB_ROOT/requirements-controller.txt"
   echo "$want" > "$VNB_VENV/.requirements.sha256"
+fi
+if [ "${VNB_TESTS:-0}" = 1 ]; then
+  want_tests=$(req "$VNB_ROOT"/requirements.txt "$VNB_ROOT"/requirements-controller.txt "$VNB_ROOT"/requirements-test.txt)
+  if [ "$(cat "$VNB_VENV/.requirements-test.sha256" 2>/dev/null)" != "$want_tests" ]; then
+    echo "volt.netbench: adding the test tools to $VNB_VENV (pinned requirements)" >&2
+    "$VNB_VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$VNB_ROOT/requirements-test.txt"
+    echo "$want_tests" > "$VNB_VENV/.requirements-test.sha256"
+  fi
 fi
 export PATH="$VNB_VENV/bin:$PATH"

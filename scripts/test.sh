@@ -5,6 +5,8 @@
 #   ./scripts/test.sh [pytest args]
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# the venv with the test tools too
+export VNB_TESTS=1
 # shellcheck source=scripts/bootstrap.sh
 source "$here/bootstrap.sh"
 cd "$VNB_ROOT"
