@@ -306,7 +306,7 @@ def draw_history(history: dict[str, Any], out_dir: str | os.PathLike) -> dict[st
             ax.set_xticks(ticks, labels=[runs[i][:8] + "\n" + runs[i][9:13] for i in ticks], fontsize=7)
             ax.set_xlabel("run (UTC date, time); dashed: a change point")
             ax.set_ylabel(chart["unit"])
-            ax.legend(loc="best", fontsize=8)
+            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, borderaxespad=0)  # beside the plot: never over a point, and no search for room
             fig.suptitle(chart["title"], fontsize=11)
             svgs[chart["key"]] = _save(plt, fig, target, chart["key"])
     return svgs
