@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
 from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_problem
+from ansible_collections.volt.netbench.plugins.plugin_utils.results import LOCAL_HOST
 from ansible_collections.volt.netbench.plugins.plugin_utils.store import keep_verdict
 from ansible_collections.volt.netbench.plugins.plugin_utils.regression import (
     DEFAULT_TOLERANCE, REGRESSION, CompareError, ResultsError, compare_runs, gate_stats, summary_lines, to_json, write_comparison)
@@ -27,7 +28,7 @@ class ActionModule(VoltActionBase):
     }
 
     def execute(self, args, task_vars):
-        host = args["host"] or task_vars.get("inventory_hostname", "localhost")
+        host = args["host"] or task_vars.get("inventory_hostname", LOCAL_HOST)
         try:
             model = compare_runs(args["results_dir"], args["against"], run=args["run"] or None,
                                  tolerance=args["tolerance"], force=args["force"], display_dir=args["display_dir"],

@@ -12,7 +12,7 @@ from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_p
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import BACKENDS
 from ansible_collections.volt.netbench.plugins.plugin_utils.report import (
     build_report, render_markdown, report_files, shown_model, write_report)
-from ansible_collections.volt.netbench.plugins.plugin_utils.results import ResultsError, fleet_hosts
+from ansible_collections.volt.netbench.plugins.plugin_utils.results import LOCAL_HOST, ResultsError, fleet_hosts
 from ansible_collections.volt.netbench.plugins.plugin_utils.store import keep_change_points
 from ansible_collections.volt.netbench.plugins.plugin_utils.summary import (
     failures, outcomes, stats, stats_data, summary_text)
@@ -45,7 +45,7 @@ class ActionModule(VoltActionBase):
         hosts = fleet_hosts(results_dir) if not args["run_id"] and not args["output_dir"] else []
         if hosts:
             return self._fleet(results_dir, hosts, args)
-        store_host = args["store_host"] or task_vars.get("inventory_hostname", "localhost")
+        store_host = args["store_host"] or task_vars.get("inventory_hostname", LOCAL_HOST)
         try:
             model = build_report(
                 results_dir, baseline=args["baseline"], run_ids=args["run_ids"] or None, display_dir=args["display_dir"],

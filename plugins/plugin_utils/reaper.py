@@ -77,7 +77,7 @@ def teardown(cfg: dict[str, Any], local: bool = True, roots=LAB_ROOTS, controlle
 
 def record_interrupted(cfg: dict[str, Any]) -> None:
     from ansible_collections.volt.netbench.plugins.plugin_utils.report import build_report, write_report
-    from ansible_collections.volt.netbench.plugins.plugin_utils.results import ResultsError, record_from_progress
+    from ansible_collections.volt.netbench.plugins.plugin_utils.results import LOCAL_HOST, ResultsError, record_from_progress
 
     from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import read_progress
 
@@ -91,7 +91,7 @@ def record_interrupted(cfg: dict[str, Any]) -> None:
             print(f"watchdog: could not record {run_dir}: {err}", file=sys.stderr)
             continue
         if cfg.get("store"):
-            from ansible_collections.volt.netbench.plugins.plugin_utils.store import LOCAL_HOST, keep_run
+            from ansible_collections.volt.netbench.plugins.plugin_utils.store import keep_run
 
             try:
                 keep_run(cfg["store"], run_dir, cfg.get("store_host") or LOCAL_HOST)
@@ -104,7 +104,7 @@ def record_interrupted(cfg: dict[str, Any]) -> None:
         try:
             write_report(build_report(results_dir, baseline=cfg.get("baseline") or "virtio",
                                       display_dir=cfg.get("display_dir"), store=cfg.get("store") or "",
-                                      store_host=cfg.get("store_host") or "localhost"), results_dir)
+                                      store_host=cfg.get("store_host") or LOCAL_HOST), results_dir)
         except (ResultsError, OSError) as err:
             print(f"watchdog: no report: {err}", file=sys.stderr)
 

@@ -37,7 +37,7 @@ from ansible_collections.volt.netbench.plugins.plugin_utils.files import csv_row
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PATHS, row_name
 from ansible_collections.volt.netbench.plugins.plugin_utils.report.cells import _cell, _rows
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import (
-    RUN_ID_RE, ResultsError, _sort_key, has_data, load_run, load_runs)
+    LOCAL_HOST, RUN_ID_RE, ResultsError, _sort_key, has_data, load_run, load_runs)
 from ansible_collections.volt.netbench.plugins.plugin_utils.stats import (
     ALPHA, CONFIDENCE, CORRECTION, CORRECTION_NAME, compare, margin_tests, p_text)
 from ansible_collections.volt.netbench.plugins.plugin_utils.verdicts import usable
@@ -234,7 +234,7 @@ def _loaded(side: dict[str, dict], store: Any) -> dict[str, dict]:
 def compare_runs(results_dir: str | os.PathLike, against: str, *, run: str | None = None,
                  tolerance: float = DEFAULT_TOLERANCE, force: bool = False,
                  display_dir: str | None = None, bases: list[str] | tuple = (), store: str = "",
-                 store_host: str = "localhost") -> dict[str, Any]:
+                 store_host: str = LOCAL_HOST) -> dict[str, Any]:
     """The comparison model of RUN (default: the newest run with data) against AGAINST (see :func:`resolve`).
     STORE (a results store: a PostgreSQL DSN or an SQLite file) adds STORE_HOST's runs kept there to the tree's:
     a fresh job's empty results directory still finds its baseline."""

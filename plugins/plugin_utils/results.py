@@ -38,6 +38,8 @@ SCHEMA = 1
 RUN_ID_RE = re.compile(r"^\d{8}T\d{6}Z(-\d+)?$")
 # an inventory host name, as a fleet's results tree names its <host>/ directories (and a results store its hosts)
 HOST_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$")
+# the host of a single-hypervisor results tree (no <host>/ level), and of its runs in a results store
+LOCAL_HOST = "localhost"
 STATUSES = ("ok", "failed", "skipped")
 RUN_STATUSES = ("complete", "partial", "failed", "not_run")
 

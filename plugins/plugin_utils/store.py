@@ -33,10 +33,8 @@ from typing import Any, Iterable
 from ansible_collections.volt.netbench.plugins.module_utils import safefs
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PATHS
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import (
-    HOST_RE, RUN_ID_RE, SCHEMA as RUN_SCHEMA, ResultsError, _sort_key, compared_config, fleet_hosts, rtts_of)
-
-# the host of a single-hypervisor results tree (no <host>/ level)
-LOCAL_HOST = "localhost"
+    HOST_RE, LOCAL_HOST, RUN_ID_RE, SCHEMA as RUN_SCHEMA, ResultsError, _sort_key, compared_config, fleet_hosts,
+    rtts_of)
 # PostgreSQL's advisory lock key of a migration (any fixed 64-bit number: 'vnbstore')
 _MIGRATION_LOCK = 0x766E6273746F7265
 

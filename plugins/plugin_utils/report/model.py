@@ -14,7 +14,7 @@ from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import (
 from ansible_collections.volt.netbench.plugins.plugin_utils.pps_search import PROBE_S
 from ansible_collections.volt.netbench.plugins.plugin_utils.stats import Family, compare
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import (
-    ResultsError, _sort_key, compared_config, has_data, load_runs, select_runs)
+    LOCAL_HOST, ResultsError, _sort_key, compared_config, has_data, load_runs, select_runs)
 from ansible_collections.volt.netbench.plugins.plugin_utils.verdicts import evaluate, usable
 from ansible_collections.volt.netbench.plugins.plugin_utils.report.anomalies import (
     _cell_anomalies, _console_anomalies, _environment_anomalies, _native_anomalies, _quality_anomalies, _tcg,
@@ -35,7 +35,7 @@ def build_report(
     now: dt.datetime | None = None,
     persist_index: bool = True,
     store: str = "",
-    store_host: str = "localhost",
+    store_host: str = LOCAL_HOST,
 ) -> dict[str, Any]:
     """The report model for the run that counts per backend (see results.select_runs) or the given run ids.
     PERSIST_INDEX=False (check mode): the history's index is built in memory, nothing is written. STORE (a results
@@ -263,7 +263,7 @@ def under_load(rows: tuple[Row, ...], cells: dict, shown: list[str]) -> dict[str
 
 
 def _history(results_dir: str | os.PathLike, chosen: dict[str, dict], measured: list[str], persist: bool,
-             store: str = "", store_host: str = "localhost") -> dict[str, Any]:
+             store: str = "", store_host: str = LOCAL_HOST) -> dict[str, Any]:
     """Every run of the tree - or of STORE_HOST in STORE - with the compared runs' configuration, over time
     (plugin_utils/history.py)."""
     from ansible_collections.volt.netbench.plugins.plugin_utils.history import MIN_RUNS, build_history  # pylint: disable=import-outside-toplevel
