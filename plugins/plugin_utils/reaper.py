@@ -144,22 +144,30 @@ def send_heartbeat(heartbeat: dict[str, Any]) -> str:
         return str(err)
     if proc.returncode:
         said = " ".join((proc.stderr or "").split())[-200:]
-        return f"rc={proc.returncode}: " + (said or "the file is missing, or not this user's to touch")
+        return f"rc={proc.returncode}: " + (said or MISSING)
     return ""
+
+
+MISSING = "the file is missing, or not this user's to touch"
 
 
 class Heartbeats:
     """Counts the heartbeats that did not reach the hypervisor and says so in the watchdog's log: each failure with
-    how many in a row and in all, and how long the guard has left at most before it tears a live run's lab down."""
+    how many in a row and in all, and how long the guard has left at most before it tears a live run's lab down. A
+    file missing before any heartbeat reached it is no failure: the guard, started after the watchdog, has not
+    written it yet."""
 
     def __init__(self):
         self.sent = self.failed = self.in_a_row = 0
         self.last_ok = time.monotonic()
+        self.reached = False
 
     def note(self, problem: str, stale_after: float) -> None:
         self.sent += 1
         if not problem:
-            self.in_a_row, self.last_ok = 0, time.monotonic()
+            self.in_a_row, self.last_ok, self.reached = 0, time.monotonic(), True
+            return
+        if not self.reached and problem.endswith(MISSING):
             return
         self.failed += 1
         self.in_a_row += 1

@@ -223,3 +223,17 @@ def test_the_watchdog_acts_only_on_what_is_the_labs(tmp_path, capsys):
     finally:
         server.kill()
         subprocess.run(["ip", "netns", "delete", ns], capture_output=True, check=False)
+
+
+def test_a_heartbeat_file_the_guard_has_not_written_yet_is_no_failure_but_one_that_went_away_is(capsys):
+    beats = reaper.Heartbeats()
+    missing = f"rc=1: {reaper.MISSING}"
+    beats.note(missing, 120)  # the watchdog's first beat, before lab_guard started
+    assert (beats.sent, beats.failed) == (1, 0) and capsys.readouterr().err == ""
+    beats.note("", 120)
+    beats.note(missing, 120)  # after one reached it: the guard fired, or the file was removed
+    beats.note("rc=255: ssh: connect to host 10.0.0.2 port 22: Connection refused", 120)
+    err = capsys.readouterr().err.splitlines()
+    assert (beats.sent, beats.failed, beats.in_a_row) == (4, 2, 2)
+    assert err[0].startswith(f"watchdog: heartbeat not refreshed ({missing}); 1 in a row, 1 of 3 in all; the ")
+    assert "Connection refused); 2 in a row, 2 of 4 in all" in err[1]

@@ -1,0 +1,117 @@
+"""Sweeps (plugin_utils/sweep.py): the factors checked before anything runs, the points and their interleaved
+order, what a host cannot do, and the interaction test - its false-claim rate, power and interval coverage
+simulated with a fixed seed, and its place in the report's one Holm family."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+
+from ansible_collections.volt.netbench.plugins.plugin_utils import stats, sweep
+
+
+def test_a_sweep_is_checked_whole_before_anything_runs():
+    assert sweep.parse('{"mtu": [1500, 9000], "queues": [1, 2]}') == {"mtu": [1500, 9000], "queues": [1, 2]}
+    assert sweep.parse("") == {} and sweep.parse(None) == {} and sweep.parse({}) == {}
+    assert sweep.parse({"load": [0.1, 0.5, 0.9], "offloads": ["on", "off"]}) == {
+        "load": [0.1, 0.5, 0.9], "offloads": ["on", "off"]}
+    with pytest.raises(sweep.SweepError) as err:
+        sweep.parse({"mtu": [1500, 1500, 99999], "queus": [2], "streams": [], "load": [1.0], "offloads": [True]})
+    text = str(err.value)
+    assert "mtu: 99999 is not a whole number from 576 to 9000" in text and "mtu: a level is given twice" in text
+    assert "'queus' is not a factor (one of queues, mtu, offloads, message_size, streams, load)" in text
+    assert "streams: a list of at least one level, got []" in text
+    assert "load: 1.0 is not a fraction of the path's loss-bounded rate" in text
+    assert "offloads: True is not 'on' or 'off'" in text
+    with pytest.raises(sweep.SweepError, match="sweep is not JSON"):
+        sweep.parse("{mtu: 9000}")
+    with pytest.raises(sweep.SweepError, match="sweep must map factors to lists of levels"):
+        sweep.parse([1500])
+
+
+def test_points_are_every_combination_named_and_interleaved_like_the_backends():
+    planned = sweep.points(sweep.parse({"mtu": [1500, 9000], "queues": [1, 2]}))
+    assert [p["key"] for p in planned] == ["mtu=1500,queues=1", "mtu=1500,queues=2", "mtu=9000,queues=1",
+                                           "mtu=9000,queues=2"]
+    assert not any(p["native"] for p in planned), "the native reference has no virtio-net queues"
+    assert sweep.points({}) == [{"key": "", "factors": {}, "native": True}]
+    loads = sweep.points({"load": [0.5, 0.9]})
+    assert [p["key"] for p in loads] == ["load=0.5", "load=0.9"] and all(p["native"] for p in loads)
+    run = sweep.order(loads, ["virtio", "macvtap"], ["ping_loaded", "sockperf_loaded"], 2, native="native")
+    assert [(r["test"], r["repetition"], r["point"], r["backend"]) for r in run[:6]] == [
+        ("ping_loaded", 1, "load=0.5", "virtio"), ("ping_loaded", 1, "load=0.5", "macvtap"),
+        ("ping_loaded", 1, "load=0.5", "native"), ("ping_loaded", 1, "load=0.9", "virtio"),
+        ("ping_loaded", 1, "load=0.9", "macvtap"), ("ping_loaded", 1, "load=0.9", "native")]
+    assert len(run) == 2 * 2 * 2 * 3 and run[-1] == {"test": "sockperf_loaded", "repetition": 2, "point": "load=0.9",
+                                                     "backend": "native"}
+    assert sweep.seconds(loads, 100.0, native_s=20.0) == 240.0 and sweep.seconds(planned, 100.0, 20.0) == 400.0
+
+
+def test_points_a_host_cannot_do_are_refused_with_the_reason():
+    planned = sweep.points({"queues": [1, 2, 4], "mtu": [1500, 9000]})
+    refused = sweep.refusals(planned, vcpus=2, nic_queues=8, max_mtu=1500)
+    assert set(refused) == {"queues=1,mtu=9000", "queues=2,mtu=9000", "queues=4,mtu=1500", "queues=4,mtu=9000"}
+    assert refused["queues=4,mtu=1500"] == ("4 queue pairs need as many vCPUs per guest, the guests have 2 "
+                                            "(benchmark_guest_vcpus)")
+    assert refused["queues=1,mtu=9000"] == "MTU 9000 is above the lower device's maximum (1500)"
+    assert "the NIC offers 2" in sweep.refusals(planned, vcpus=8, nic_queues=2)["queues=4,mtu=1500"]
+
+
+def simulate(rng, interaction: float, n: int = 3, cv: float = 0.05) -> dict:
+    """One sweep of two levels: A and B at 10 Gbit/s at level 1; at level 2, A 20 % ahead of B times INTERACTION
+    (1.0: the same lead as at level 1 - here 0 % then 20 % is a lead that *moves*, so level 1 gets the same 20 %)."""
+    base = 10.0
+    a1, b1 = base * 1.2, base
+    a2, b2 = base * 1.2 * interaction * 1.5, base * 1.5  # level 2 is faster for both: only the ratio matters
+    draw = [rng.normal(m, cv * m, n) for m in (a1, b1, a2, b2)]
+    return sweep.interaction(*draw)
+
+
+def test_simulation_the_interaction_test_claims_no_change_where_there_is_none_and_finds_a_30_percent_one():
+    """Fixed seed, 3 repetitions per cell, 5 % noise. No interaction: at most 5 % of 4,000 sweeps have p < 0.05,
+    and the 95 % interval of the ratio of ratios covers 1 in at least 94 %. A 30 % interaction (A's lead 20 % at
+    one level, 56 % at the other): found (p < 0.05) in at least 90 % (95 % with this seed), its interval covering
+    1.3 in at least 94 %. The test is conservative: 2.9 % false claims, 97 % coverage with this seed."""
+    rng = np.random.default_rng(20261205)
+    runs = 4000
+    null = [simulate(rng, 1.0) for _run in range(runs)]
+    false_claims = sum(r["p"] < 0.05 for r in null) / runs
+    coverage = sum(r["low"] <= 1.0 <= r["high"] for r in null) / runs
+    real = [simulate(rng, 1.3) for _run in range(runs)]
+    power = sum(r["p"] < 0.05 for r in real) / runs
+    covered = sum(r["low"] <= 1.3 <= r["high"] for r in real) / runs
+    print(f"false claims {false_claims:.4f}, coverage {coverage:.4f}; power {power:.4f}, coverage {covered:.4f}")
+    assert false_claims <= 0.05 and coverage >= 0.94
+    assert power >= 0.90 and covered >= 0.94
+    assert all(abs(r["lead"][0] - 20) < 15 for r in null[:50])
+
+
+def test_an_interaction_is_a_member_of_the_reports_family_and_says_so():
+    rng = np.random.default_rng(3)
+    clear = sweep.interaction(*(rng.normal(m, 0.02 * m, 4) for m in (12.0, 10.0, 20.0, 10.0)))
+    flat = sweep.interaction(*(rng.normal(m, 0.05 * m, 3) for m in (12.0, 10.0, 18.0, 15.0)))
+    family = stats.Family()
+    family.add(("interaction", "queues", "macvtap", "virtio"), clear)
+    family.add(("interaction", "mtu", "macvtap", "virtio"), flat)
+    family.add(("other claim",), stats.compare([1.0, 1.1, 0.9], [1.0, 1.05, 0.95]))
+    assert family.correct() == 3
+    assert clear["significant"] and not flat["significant"] and clear["p_adjusted"] >= clear["p"]
+    grows = sweep.interaction_text("macvtap", "virtio", "queues", (1, 4), clear)
+    assert re.fullmatch(r"macvtap's lead over virtio is \+(19|20|21) % at queues=1 and \+(9\d|10\d) % at queues=4: it "
+                        r"grows \(interaction p < 0\.001, Holm-adjusted < 0\.001\)", grows), grows
+    same = sweep.interaction_text("macvtap", "virtio", "mtu", (1500, 9000), flat)
+    assert same.endswith(")") and ": the change is not detectable in these repetitions (interaction p = " in same
+    # what cannot be tested is said, never claimed
+    one = sweep.interaction([12.0], [10.0], [20.0], [10.0])
+    assert not one["tested"] and one["ratio"] == pytest.approx(5 / 3) and one["why"] == "one repetition"
+    assert sweep.interaction_text("a", "b", "mtu", (1500, 9000), one).endswith("- not tested (one repetition)")
+    zero = sweep.interaction([0.0, 0.0], [10.0, 10.0], [1.0, 1.0], [10.0, 10.0])
+    assert not zero["tested"] and zero["ratio"] is None
+    same_values = sweep.interaction([2.0, 2.0], [1.0, 1.0], [2.0, 2.0], [1.0, 1.0])
+    assert same_values["degenerate"] and not same_values["tested"] and same_values["ratio"] == 1.0
+    latency = sweep.interaction([0.9, 0.91], [1.0, 1.01], [0.5, 0.51], [1.0, 1.01], higher_is_better=False)
+    assert latency["lead"][0] == pytest.approx(10, abs=1) and latency["lead"][1] == pytest.approx(50, abs=1)
+    assert math.isclose(latency["ratio"], (0.505 / 1.005) / (0.905 / 1.005))
