@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from ansible_collections.volt.netbench.plugins.module_utils import safefs
-from ansible_collections.volt.netbench.plugins.plugin_utils.files import csv_row
+from ansible_collections.volt.netbench.plugins.plugin_utils.files import csv_safe
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PATHS, row_name
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import (
     ResultsError, _sort_key, compared_config, load_run, run_dirs)
@@ -428,16 +428,16 @@ HISTORY_FIELDS = ("run_id", "date", "backend", "section", "metric", "unit", "hig
 
 
 def history_csv(model: dict[str, Any]) -> str:
+    """Every run's cells, a row per series and run (the whole history: a report's other files show its window).
+    Each series' names go through files.csv_safe once; a run id and a date are checked names, numbers numbers."""
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=HISTORY_FIELDS, lineterminator="\n")
-    writer.writeheader()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(HISTORY_FIELDS)
     for item in model["series"]:
-        starts = {c["run_id"]: c for c in item["change_points"]}
-        for p in item["points"]:
-            cp = starts.get(p["run_id"])
-            writer.writerow(csv_row({"run_id": p["run_id"], "date": p["date"], "backend": item["backend"],
-                                     "section": item["section"], "metric": item["label"], "unit": item["unit"],
-                                     "higher_is_better": item["higher_is_better"], "n": p["n"], "mean": p["mean"],
-                                     "low": "" if p["low"] is None else p["low"], "high": "" if p["high"] is None else p["high"],
-                                     "change_point": ("regression" if cp["regression"] else "improvement") if cp else ""}))
+        starts = {c["run_id"]: "regression" if c["regression"] else "improvement" for c in item["change_points"]}
+        names = [csv_safe(item[k]) for k in ("backend", "section", "label", "unit")] + [item["higher_is_better"]]
+        writer.writerows(
+            (csv_safe(p["run_id"]), csv_safe(p["date"]), *names, p["n"], p["mean"],
+             "" if p["low"] is None else p["low"], "" if p["high"] is None else p["high"], starts.get(p["run_id"], ""))
+            for p in item["points"])
     return buf.getvalue()
