@@ -27,7 +27,8 @@ class ActionModule(VoltActionBase):
     def execute(self, args, task_vars):
         if args["settings"] is not None:
             try:
-                return {"changed": False, **plan_request(args["settings"], store=args["store"])}
+                return {"changed": False, **plan_request(args["settings"], store=args["store"],
+                                                         check_mode=bool(self._task.check_mode))}
             except RunModelError as err:
                 return {"failed": True, "msg": str(err)}
         if args["request"] is not None and args["peers"] is not None:

@@ -68,6 +68,11 @@ options:
       server side keeps its guest up while the client's runs the tests and writes the results.
     type: dict
     default: {}
+  sweep:
+    description: The sweep's factors and points (C(sweep) of M(volt.netbench.run_plan)) - the points are listed
+      and the time counts the tests at every point.
+    type: dict
+    default: {}
 """
 
 EXAMPLES = r"""
@@ -91,7 +96,7 @@ from ansible_collections.volt.netbench.plugins.plugin_utils.dry_run import descr
 
 
 def benchmark_dry_run(plan, requested, decisions, accelerator, image, netns="", native_netns=(), devices=(),
-                      guests=(), results_dir="results", pair=None):
+                      guests=(), results_dir="results", pair=None, sweep=None):
     """volt.netbench.benchmark_dry_run (documented above)."""
     plan = dict(plan or {})
     if "plan" in plan:  # run_plan's lab
@@ -103,7 +108,7 @@ def benchmark_dry_run(plan, requested, decisions, accelerator, image, netns="", 
         return describe(requested=list(requested), decisions=dict(decisions or {}), plan=dict(plan) if plan else None,
                         accelerator=str(accelerator), image=dict(image or {}), netns=str(netns or ""),
                         native_netns=list(native_netns or []), devices=list(devices or []), guests=list(guests or []),
-                        results_dir=str(results_dir), pair=dict(pair or {}))
+                        results_dir=str(results_dir), pair=dict(pair or {}), sweep=dict(sweep or {}))
     except (KeyError, TypeError, ValueError) as err:
         raise AnsibleFilterError(f"benchmark_dry_run: {err}") from err
 

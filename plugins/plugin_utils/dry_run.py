@@ -51,16 +51,25 @@ def test_seconds(test: dict[str, Any]) -> float:
     return float(test["duration_s"]) + float(test.get("extra_s") or 0.0) + extra + PER_TEST_S
 
 
-def estimate(plan: dict[str, Any] | None, accelerator: str) -> dict[str, float]:
-    """Seconds per phase of a run of PLAN (lab_plan's output) and their total."""
+def estimate(plan: dict[str, Any] | None, accelerator: str, sweep: dict[str, Any] | None = None) -> dict[str, float]:
+    """Seconds per phase of a run of PLAN (lab_plan's output) and their total; with a SWEEP (run_plan's: factors
+    and points) the matrix runs at every point, the native reference's tests at the points it can follow."""
     out = {"prepare_s": 0.0, "lab_s": 0.0, "boot_s": 0.0, "matrix_s": 0.0, "teardown_s": 0.0,
            "report_s": float(PHASE_S["report"])}
     if plan and plan.get("tests"):
         out.update(prepare_s=float(PHASE_S["prepare"]), lab_s=float(PHASE_S["lab"]), boot_s=float(PHASE_S["boot"].get(accelerator, PHASE_S["boot"]["tcg"])),
-                   matrix_s=round(sum(test_seconds(t) for t in plan["tests"]), 1),
+                   matrix_s=round(_sweep_seconds(plan, sweep), 1),
                    teardown_s=float(PHASE_S["teardown"]))
     out["total_s"] = round(sum(out.values()), 1)
     return out
+
+
+def _sweep_seconds(plan: dict[str, Any], sweep: dict[str, Any] | None) -> float:
+    from ansible_collections.volt.netbench.plugins.plugin_utils.sweep import seconds  # pylint: disable=import-outside-toplevel
+
+    backends = sum(test_seconds(t) for t in plan["tests"] if t.get("backend") != "native")
+    native = sum(test_seconds(t) for t in plan["tests"] if t.get("backend") == "native")
+    return seconds((sweep or {}).get("points") or [{"native": True}], backends, native)
 
 
 def _clock(seconds: float) -> str:
@@ -71,9 +80,9 @@ def _clock(seconds: float) -> str:
 def describe(*, requested: list[str], decisions: dict[str, dict[str, Any]], plan: dict[str, Any] | None,
              accelerator: str, image: dict[str, Any], netns: str, native_netns: list[str],
              devices: list[dict[str, Any]], guests: list[dict[str, Any]], results_dir: str,
-             pair: dict[str, Any] | None = None) -> list[str]:
+             pair: dict[str, Any] | None = None, sweep: dict[str, Any] | None = None) -> list[str]:
     """The dry run's report, one line per item (what ansible-playbook --check prints); PAIR: this hypervisor's part
-    of a cross-host pair (run_plan's)."""
+    of a cross-host pair (run_plan's); SWEEP: the sweep's factors and points (run_plan's)."""
     pair = pair or {}
     cross = pair.get("topology") == "cross_host"
     lines = ["Check mode: nothing was installed, created, locked or written. A run would:"]
@@ -120,7 +129,15 @@ def describe(*, requested: list[str], decisions: dict[str, dict[str, Any]], plan
                          f"{test['command']}")
         for name, why in sorted((plan.get("native_unavailable") or {}).items()):
             lines.append(f"    native {name}: left out - {why}")
-        est = estimate(plan, accelerator)
+        factors = (sweep or {}).get("factors") or {}
+        if factors:
+            levels = "; ".join(f"{name} {', '.join(map(str, values))}" for name, values in factors.items())
+            lines.append(f"  sweep {len(sweep['points'])} points ({levels}): these tests at each point, the points "
+                         "alternating inside each repetition like the backends")
+            for point in sweep["points"]:
+                lines.append(f"    point {point['key']}" + ("" if point["native"] else " (no native reference: it has "
+                                                                                  "no guest NICs to set)"))
+        est = estimate(plan, accelerator, sweep)
         lines.append(f"  take about {_clock(est['total_s'])} (preparing {est['prepare_s']:g} s, lab {est['lab_s']:g} s, "
                      f"boot {est['boot_s']:g} s, tests {est['matrix_s']:g} s, teardown {est['teardown_s']:g} s, "
                      f"report {est['report_s']:g} s)")

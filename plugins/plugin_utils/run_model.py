@@ -18,6 +18,7 @@ is written here (or in the module this imports it from) once.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 from typing import Any
@@ -33,6 +34,7 @@ from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import (
     NATIVE, PPS_SIZES, guest_tuning, native_tuning, plan_matrix)
 from ansible_collections.volt.netbench.plugins.plugin_utils.pps_search import LOSS_MAX_PCT, MODES as PPS_MODES
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import CPU_SAMPLES, ResultsError, new_run_id
+from ansible_collections.volt.netbench.plugins.plugin_utils.sweep import SweepError, parse as parse_sweep, points, refusals
 
 # The profiles: what duration, ping_count and repeat mean when a run does not set them.
 # pps_mode: a search costs about 18 s more per size, path and repetition than a flood (pps_search.py: 8 probes
@@ -66,6 +68,8 @@ SETTINGS = {
     "heartbeat_timeout": 120,
     # the regression gate after the run (playbooks/tasks/gate.yml): its baseline is checked before anything is touched
     "against": "", "tolerance": 5.0,
+    # the factors a run sweeps and their levels (plugin_utils/sweep.py); {} = one configuration
+    "sweep": {},
 }
 # same_host: both guests on each hypervisor; cross_host: a pair of hypervisors, the server VM on the first,
 # the client VM on the second, the traffic across the wire between their NICs.
@@ -134,6 +138,14 @@ def problems(settings: dict[str, Any]) -> list[str]:
     except (TypeError, ValueError):
         out.append(f"heartbeat_timeout must be a whole number of seconds, at least 10 (got {settings['heartbeat_timeout']}): "
                    "the watchdog refreshes a remote hypervisor's heartbeat every 5 s")
+    try:
+        planned = points(parse_sweep(settings.get("sweep")))
+    except SweepError as err:
+        out.append(str(err))
+    else:
+        vcpus = int(settings["vcpus"]) if str(settings["vcpus"]).isdigit() else 0
+        out += [f"sweep point {key} cannot run here: {why}"
+                for key, why in (refusals(planned, vcpus=vcpus) if vcpus else {}).items()]
     if settings["topology"] not in TOPOLOGIES:
         out.append(f"topology must be one of {', '.join(TOPOLOGIES)} (got {settings['topology']})")
     if not HOST_NAME_RE.match(str(settings["hypervisor"])) or str(settings["hypervisor"]) in (".", ".."):
@@ -280,9 +292,11 @@ def _matrix(settings: dict[str, Any], backends: list[str], native: dict[str, Any
                        pps_mode=settings["pps_mode"], pps_loss_max=float(settings["pps_loss_max"]))
 
 
-def plan_request(given: dict[str, Any], now: dt.datetime | None = None, store: str = "") -> dict[str, Any]:
+def plan_request(given: dict[str, Any], now: dt.datetime | None = None, store: str = "",
+                 check_mode: bool = False) -> dict[str, Any]:
     """The run as asked for, before the hypervisor is touched. Raises RunModelError with every problem. STORE: the
-    results store the gate's baseline may be kept in (the hypervisor's runs there count as the tree's)."""
+    results store the gate's baseline may be kept in (the hypervisor's runs there count as the tree's). A sweep is
+    planned and checked; CHECK_MODE (ansible-playbook --check) lists its points - a run does not measure one yet."""
     unknown = sorted(set(given) - set(SETTINGS))
     if unknown:
         raise RunModelError(f"run_plan: unknown settings {', '.join(unknown)} (known: {', '.join(SETTINGS)})")
@@ -291,6 +305,11 @@ def plan_request(given: dict[str, Any], now: dt.datetime | None = None, store: s
     found = problems(settings)
     if found:
         raise RunModelError(f"invalid benchmark settings: {'; '.join(found)}")
+    sweep = parse_sweep(settings["sweep"])
+    if sweep and not check_mode:
+        raise RunModelError(f"invalid benchmark settings: sweep {json.dumps(sweep)}: its {len(points(sweep))} points "
+                            "are planned and checked (ansible-playbook --check lists them and their time), but a run "
+                            "does not measure a sweep yet: run without sweep, once per configuration")
     settings.update({k: v if k == "pps_mode" else int(v) for k, v in _given(settings).items()})
     settings["pps_loss_max"] = float(settings["pps_loss_max"])
     settings["native"] = boolean(settings["native"], strict=False)
@@ -365,6 +384,8 @@ def plan_request(given: dict[str, Any], now: dt.datetime | None = None, store: s
         "configs": {b: dict(config, server_commands=[" ".join(c) for c in asked["servers_by_backend"][b]],
                             guest_tuning=" ".join(guest_tuning())) for b in requested},
         "config": config,
+        # the sweep's factors and points (one point without a sweep)
+        "sweep": {"factors": sweep, "points": points(sweep)},
     }
 
 

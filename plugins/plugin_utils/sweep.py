@@ -79,7 +79,9 @@ def parse(value: Any) -> dict[str, list[Any]]:
         try:
             value = json.loads(value)
         except ValueError as err:
-            raise SweepError(f"sweep is not JSON: {err} (e.g. sweep='{{\"mtu\": [1500, 9000]}}')") from err
+            raise SweepError(f"sweep {value!r} is not JSON ({err}): -e key=value ends a value at a space, so write it "
+                             "without spaces (-e sweep='{\"mtu\":[1500,9000]}') or as JSON extra vars "
+                             "(-e '{\"sweep\": {\"mtu\": [1500, 9000]}}')") from err
     if not isinstance(value, dict):
         raise SweepError(f"sweep must map factors to lists of levels (e.g. {{\"mtu\": [1500, 9000]}}), got {value!r}")
     problems, out = [], {}
@@ -100,7 +102,7 @@ def parse(value: Any) -> dict[str, list[Any]]:
             problems.append(f"{name}: a level is given twice in {levels!r}")
         out[name] = checked
     if problems:
-        raise SweepError("invalid sweep: " + "; ".join(problems))
+        raise SweepError("sweep: " + "; ".join(problems))
     return out
 
 
@@ -131,7 +133,7 @@ def refusals(planned: list[dict[str, Any]], *, vcpus: int, nic_queues: int | Non
         queues = point["factors"].get("queues")
         if queues is not None and queues > vcpus:
             reasons.append(f"{queues} queue pairs need as many vCPUs per guest, the guests have {vcpus} "
-                           "(benchmark_guest_vcpus)")
+                           "(benchmark_vcpus)")
         if queues is not None and nic_queues is not None and queues > nic_queues:
             reasons.append(f"{queues} queue pairs, the NIC offers {nic_queues}")
         mtu = point["factors"].get("mtu")

@@ -57,6 +57,9 @@ def fixture_lab_ns():
         (["-e", "image=/nonexistent/cloud.qcow2"], "image /nonexistent/cloud.qcow2 is not a file on"),
         (["-e", "topology=cross_host"], "topology=cross_host measures VM to VM between two hypervisors, but the play "
                                         "has 1 (localhost): the first boots the server VM, the second the client VM"),
+        (["-e", 'sweep={"mtu":[1500,9000],"queus":[2]}'],
+         "sweep: 'queus' is not a factor (one of queues, mtu, offloads, message_size, streams, load)"),
+        (["-e", '{"sweep": {"mtu": [1500, 9000]}}'], 'sweep {"mtu": [1500, 9000]}: its 2 points are planned and checked'),
     ],
 )
 def test_bad_input_is_refused_before_any_host_change(tmp_path, lab_ns, extra, message):
@@ -131,7 +134,8 @@ def test_check_mode_says_what_a_run_would_do_and_changes_nothing(tmp_path, lab_n
     watchdog = Path.home() / ".cache" / "volt-netbench" / "labs" / f"{lab_ns}.watchdog.json"
     before = snapshot(lab_ns, watchdog)
     proc = subprocess.run(args(results, lab_ns, "-e", "backend=all", "-e", "native=true",
-                               "-e", f"benchmark_image_cache_dir={cache}", "--check", "--diff"),
+                               "-e", f"benchmark_image_cache_dir={cache}", "-e", 'sweep={"streams":[1,8]}',
+                               "--check", "--diff"),
                           capture_output=True, text=True, timeout=900, check=False, env={**os.environ, **ENV})
     out = proc.stdout
     assert proc.returncode == 0, out[-4000:]
@@ -155,7 +159,14 @@ def test_check_mode_says_what_a_run_would_do_and_changes_nothing(tmp_path, lab_n
     assert steps[0][2:4] == ("virtio", "iperf3_tcp_single")
     assert steps[0][4].startswith(f"iperf3 -c 198.18.0.1 -t {TEST_SECONDS} ")
     assert any(s[2] == "native" and s[4].startswith(f"ip netns exec {lab_ns}-native-client ping ") for s in steps)
-    assert re.search(r"take about 0:\d\d:\d\d \(preparing 16 s, lab 7 s, boot \d+ s, tests [0-9.]+ s, teardown 8 s, report 5 s\)", out)
+    # a sweep (-e sweep=... as key=value JSON without spaces): its points, every test at each, in the time
+    assert ("sweep 2 points (streams 1, 8): these tests at each point, the points alternating inside each repetition "
+            "like the backends") in out
+    assert "point streams=1\n" in out and "point streams=8\n" in out
+    minutes = re.search(r"tests ([0-9.]+) s, teardown", out)
+    assert float(minutes.group(1)) > 2 * sum(float(s) for s in re.findall(r"\] \S+ \w+ \(([0-9.]+) s\)", out)), \
+        "the tests count twice (+ their fixed costs)"
+    assert re.search(r"take about \d:\d\d:\d\d \(preparing 16 s, lab 7 s, boot \d+ s, tests [0-9.]+ s, teardown 8 s, report 5 s\)", out)
     # no lock, no watchdog, no guest, no run: those tasks are skipped or not reached
     for task in ("Take the hypervisor lock", "Start the watchdog", "Boot the server and client guests", "Start a run record"):
         for shown in re.finditer(rf"TASK \[[^\]]*{task}[^\]]*\] \**\n(\S+)", out):

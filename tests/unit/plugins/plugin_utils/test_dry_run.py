@@ -8,7 +8,7 @@ import pytest
 
 from ansible_collections.volt.netbench.plugins.filter.benchmark_dry_run import benchmark_dry_run
 from ansible_collections.volt.netbench.plugins.filter.lab_plan import lab_plan
-from ansible_collections.volt.netbench.plugins.plugin_utils import dry_run
+from ansible_collections.volt.netbench.plugins.plugin_utils import dry_run, sweep
 
 NATIVE = {"server_netns": "vnb-lab-native-server", "client_netns": "vnb-lab-native-client",
           "job_dir": "/run/volt-netbench/vnb-lab.jobs", "missing": ["netperf", "netserver"]}
@@ -70,6 +70,32 @@ def test_the_dry_run_says_what_runs_what_is_refused_and_every_step():
     assert est["matrix_s"] == pytest.approx(matrix, abs=0.05)
     assert est["total_s"] == pytest.approx(16 + 7 + 32 + matrix + 8 + 5, abs=0.05)
     assert f"(preparing 16 s, lab 7 s, boot 32 s, tests {est['matrix_s']:g} s, teardown 8 s, report 5 s)" in text
+
+
+def test_a_sweep_lists_its_points_and_counts_the_tests_at_every_one():
+    plan = lab_plan(["virtio", "macvtap"], "198.18.0.1", "198.18.0.2", duration=5, ping_count=200,
+                    selected=["iperf3_tcp_single", "ping"], native=dict(NATIVE, missing=[]))
+    one = dry_run.estimate(plan, "tcg")
+    backends = sum(dry_run.test_seconds(t) for t in plan["tests"] if t["backend"] != "native")
+    native = one["matrix_s"] - backends
+    assert native > 0
+    swept = sweep.points(sweep.parse({"mtu": [1500, 9000], "queues": [1, 2]}))
+    assert dry_run.estimate(plan, "tcg", {"points": swept})["matrix_s"] == pytest.approx(4 * backends, abs=0.1)
+    follows = sweep.points({"streams": [1, 8], "message_size": [1448]})
+    est = dry_run.estimate(plan, "tcg", {"points": follows})
+    assert est["matrix_s"] == pytest.approx(2 * (backends + native), abs=0.1)
+    lines = benchmark_dry_run(plan, requested=["virtio", "macvtap"], decisions={"virtio": {"usable": True},
+                                                                              "macvtap": {"usable": True}},
+                              accelerator="tcg", image={"action": "reuse", "key": "k", "dir": "/c/k"},
+                              sweep={"factors": {"mtu": [1500, 9000], "queues": [1, 2]}, "points": swept})
+    text = "\n".join(lines)
+    assert ("  sweep 4 points (mtu 1500, 9000; queues 1, 2): these tests at each point, the points alternating "
+            "inside each repetition like the backends") in text
+    assert "    point mtu=9000,queues=2 (no native reference: it has no guest NICs to set)" in text
+    assert f"tests {dry_run.estimate(plan, 'tcg', {'points': swept})['matrix_s']:g} s" in text
+    assert "sweep" not in "\n".join(benchmark_dry_run(plan, requested=["virtio"], decisions={"virtio": {"usable": True}},
+                                                      accelerator="tcg", image={"action": "reuse", "key": "k",
+                                                                                 "dir": "/c/k"}))
 
 
 def test_nothing_to_run_says_so_and_a_built_image_is_named():

@@ -22,8 +22,8 @@ CAPABILITIES = json.loads((FIXTURES / "hypervisor" / "capabilities_tcg_no_vhost_
 NOW = dt.datetime(2026, 12, 3, 9, 30, 5, tzinfo=dt.timezone.utc)
 
 
-def request(tmp_path, **settings):
-    return plan_request({"results_dir": str(tmp_path / "results"), **settings}, now=NOW)
+def request(tmp_path, check_mode=False, **settings):
+    return plan_request({"results_dir": str(tmp_path / "results"), **settings}, now=NOW, check_mode=check_mode)
 
 
 def test_the_role_defaults_make_the_default_run(tmp_path):
@@ -385,3 +385,23 @@ def test_a_results_dir_stays_inside_the_job_templates_results_base(tmp_path):
             request(tmp_path, results_base=str(base), results_dir=bad)
     with pytest.raises(RunModelError, match="results_base 'rel' must be an absolute path"):
         request(tmp_path, results_base="rel")
+
+
+def test_a_sweep_is_checked_before_anything_is_touched_and_planned_in_check_mode(tmp_path):
+    """The sweep's points come with the plan in check mode; a run refuses a sweep (not measured yet), saying so;
+    a bad factor or a point the guests cannot do is one of the settings' problems."""
+    run = request(tmp_path, sweep='{"mtu": [1500, 9000], "streams": [1, 8]}', check_mode=True)
+    assert run["sweep"]["factors"] == {"mtu": [1500, 9000], "streams": [1, 8]}
+    assert [p["key"] for p in run["sweep"]["points"]] == ["mtu=1500,streams=1", "mtu=1500,streams=8",
+                                                         "mtu=9000,streams=1", "mtu=9000,streams=8"]
+    assert request(tmp_path)["sweep"] == {"factors": {}, "points": [{"key": "", "factors": {}, "native": True}]}
+    with pytest.raises(RunModelError, match=r"sweep \{\"mtu\": \[1500, 9000\]\}: its 2 points are planned and checked "
+                                            r"\(ansible-playbook --check lists them and their time\), but a run does not "
+                                            r"measure a sweep yet"):
+        request(tmp_path, sweep={"mtu": [1500, 9000]})
+    with pytest.raises(RunModelError) as err:
+        request(tmp_path, sweep={"queues": [1, 4], "mtu": [100]}, vcpus=2, check_mode=True)
+    assert "sweep: mtu: 100 is not a whole number from 576 to 9000" in str(err.value)
+    with pytest.raises(RunModelError, match=r"sweep point queues=4 cannot run here: 4 queue pairs need as many vCPUs "
+                                            r"per guest, the guests have 2 \(benchmark_vcpus\)"):
+        request(tmp_path, sweep={"queues": [1, 4]}, vcpus=2, check_mode=True)

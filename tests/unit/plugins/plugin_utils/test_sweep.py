@@ -26,8 +26,9 @@ def test_a_sweep_is_checked_whole_before_anything_runs():
     assert "streams: a list of at least one level, got []" in text
     assert "load: 1.0 is not a fraction of the path's loss-bounded rate" in text
     assert "offloads: True is not 'on' or 'off'" in text
-    with pytest.raises(sweep.SweepError, match="sweep is not JSON"):
-        sweep.parse("{mtu: 9000}")
+    with pytest.raises(sweep.SweepError, match="sweep '{\"mtu\":' is not JSON .*: -e key=value ends a value at a space, "
+                                               "so write it without spaces"):
+        sweep.parse('{"mtu":')  # what -e sweep='{"mtu": [1500, 9000]}' gives: Ansible splits key=value at spaces
     with pytest.raises(sweep.SweepError, match="sweep must map factors to lists of levels"):
         sweep.parse([1500])
 
@@ -55,7 +56,7 @@ def test_points_a_host_cannot_do_are_refused_with_the_reason():
     refused = sweep.refusals(planned, vcpus=2, nic_queues=8, max_mtu=1500)
     assert set(refused) == {"queues=1,mtu=9000", "queues=2,mtu=9000", "queues=4,mtu=1500", "queues=4,mtu=9000"}
     assert refused["queues=4,mtu=1500"] == ("4 queue pairs need as many vCPUs per guest, the guests have 2 "
-                                            "(benchmark_guest_vcpus)")
+                                            "(benchmark_vcpus)")
     assert refused["queues=1,mtu=9000"] == "MTU 9000 is above the lower device's maximum (1500)"
     assert "the NIC offers 2" in sweep.refusals(planned, vcpus=8, nic_queues=2)["queues=4,mtu=1500"]
 
