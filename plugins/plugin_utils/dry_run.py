@@ -135,8 +135,8 @@ def describe(*, requested: list[str], decisions: dict[str, dict[str, Any]], plan
             lines.append(f"  sweep {len(sweep['points'])} points ({levels}): these tests at each point, the points "
                          "alternating inside each repetition like the backends")
             for point in sweep["points"]:
-                lines.append(f"    point {point['key']}" + ("" if point["native"] else " (no native reference: it has "
-                                                                                  "no guest NICs to set)"))
+                note = "" if point["native"] else " (no native reference: it has no guest NICs to set)"
+                lines.append(f"    point {point['key']}{note}")
         est = estimate(plan, accelerator, sweep)
         lines.append(f"  take about {_clock(est['total_s'])} (preparing {est['prepare_s']:g} s, lab {est['lab_s']:g} s, "
                      f"boot {est['boot_s']:g} s, tests {est['matrix_s']:g} s, teardown {est['teardown_s']:g} s, "

@@ -385,6 +385,7 @@ def shown(model: dict[str, Any]) -> dict[str, Any]:
             "starts": [where[c["run_id"]] for c in cps if c["run_id"] in where],
             **columns,
         })
+
     def key(cp: dict[str, Any]) -> tuple:
         return cp["backend"], cp["section"], cp["label"], cp["run_id"]
 

@@ -72,7 +72,8 @@ class Nights:
             self.seed_dirs[backend] = run_dir  # the newest of each backend
         for backend, run_dir in self.seed_dirs.items():
             run = results.load_run(run_dir)
-            run["rtts"] = vstore._rtts(run)  # pylint: disable=protected-access  (read once, not per copy)
+            # read once, not per copy
+            run["rtts"] = vstore._rtts(run)  # pylint: disable=protected-access
             self.seed_runs[backend] = run
         self.drop_at = 0
 

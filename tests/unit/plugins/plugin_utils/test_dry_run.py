@@ -84,18 +84,17 @@ def test_a_sweep_lists_its_points_and_counts_the_tests_at_every_one():
     follows = sweep.points({"streams": [1, 8], "message_size": [1448]})
     est = dry_run.estimate(plan, "tcg", {"points": follows})
     assert est["matrix_s"] == pytest.approx(2 * (backends + native), abs=0.1)
-    lines = benchmark_dry_run(plan, requested=["virtio", "macvtap"], decisions={"virtio": {"usable": True},
-                                                                              "macvtap": {"usable": True}},
-                              accelerator="tcg", image={"action": "reuse", "key": "k", "dir": "/c/k"},
+    usable = {"virtio": {"usable": True}, "macvtap": {"usable": True}}
+    image = {"action": "reuse", "key": "k", "dir": "/c/k"}
+    lines = benchmark_dry_run(plan, requested=["virtio", "macvtap"], decisions=usable, accelerator="tcg", image=image,
                               sweep={"factors": {"mtu": [1500, 9000], "queues": [1, 2]}, "points": swept})
     text = "\n".join(lines)
     assert ("  sweep 4 points (mtu 1500, 9000; queues 1, 2): these tests at each point, the points alternating "
             "inside each repetition like the backends") in text
     assert "    point mtu=9000,queues=2 (no native reference: it has no guest NICs to set)" in text
     assert f"tests {dry_run.estimate(plan, 'tcg', {'points': swept})['matrix_s']:g} s" in text
-    assert "sweep" not in "\n".join(benchmark_dry_run(plan, requested=["virtio"], decisions={"virtio": {"usable": True}},
-                                                      accelerator="tcg", image={"action": "reuse", "key": "k",
-                                                                                 "dir": "/c/k"}))
+    plain = benchmark_dry_run(plan, requested=["virtio"], decisions=usable, accelerator="tcg", image=image)
+    assert "sweep" not in "\n".join(plain)
 
 
 def test_nothing_to_run_says_so_and_a_built_image_is_named():

@@ -168,7 +168,7 @@ def test_the_c_pelt_segments_every_series_as_ruptures_pure_python_pelt_with_the_
             return self.algo.predict(pen=pen)
 
     rng = np.random.default_rng(20261205)
-    shapes = {"flat": lambda n: np.ones(n), "step": lambda n: np.where(np.arange(n) >= n // 2, 0.85, 1.0),
+    shapes = {"flat": np.ones, "step": lambda n: np.where(np.arange(n) >= n // 2, 0.85, 1.0),
               "spike": lambda n: np.where(np.arange(n) % 17 == 5, 1.3, 1.0),
               "two steps": lambda n: np.where(np.arange(n) >= n // 3, 1.1, 1.0) * np.where(np.arange(n) >= 2 * n // 3, 0.8, 1.0)}
     compared = changed = 0

@@ -392,8 +392,8 @@ def test_a_sweep_is_checked_before_anything_is_touched_and_planned_in_check_mode
     a bad factor or a point the guests cannot do is one of the settings' problems."""
     run = request(tmp_path, sweep='{"mtu": [1500, 9000], "streams": [1, 8]}', check_mode=True)
     assert run["sweep"]["factors"] == {"mtu": [1500, 9000], "streams": [1, 8]}
-    assert [p["key"] for p in run["sweep"]["points"]] == ["mtu=1500,streams=1", "mtu=1500,streams=8",
-                                                         "mtu=9000,streams=1", "mtu=9000,streams=8"]
+    keys = ["mtu=1500,streams=1", "mtu=1500,streams=8", "mtu=9000,streams=1", "mtu=9000,streams=8"]
+    assert [p["key"] for p in run["sweep"]["points"]] == keys
     assert request(tmp_path)["sweep"] == {"factors": {}, "points": [{"key": "", "factors": {}, "native": True}]}
     with pytest.raises(RunModelError, match=r"sweep \{\"mtu\": \[1500, 9000\]\}: its 2 points are planned and checked "
                                             r"\(ansible-playbook --check lists them and their time\), but a run does not "
