@@ -33,8 +33,10 @@ MAX_VMS = 4
 # on data1, and an uplink must carry no address (netdev refuses one).
 WIRE = "198.19.255.0/24"
 MACVTAP_WIRE = "198.19.254.0/24"
-# Both wires are taps on bridges of this machine (host_network's virtio taps); the second wire's NICs get MACs of
-# their own (the first wire's are host_network's: 52:54:00:be:00:0K)
+# Both wires are taps on bridges of this machine (host_network's virtio taps) whose VM NICs get MACs of their own:
+# host_network's (52:54:00:be:00:0K) are the inner guests' too - hv1's data0 had the server guest's MAC, so the
+# bridge on hv1 took the frames for the guest as its own and a cross-host pair's guests never reached each other
+UPLINK_MAC = "52:54:00:ce:00:{:02x}"
 LOWER_MAC = "52:54:00:ce:01:{:02x}"
 # The NICs a cross-host pair of these VMs is wired by: data0 is the bridge's uplink, data1 macvtap's lower device
 UPLINK, MACVTAP_LOWER = "data0", "data1"
@@ -47,8 +49,8 @@ HOST_KEY_TYPE = "ecdsa-sha2-nistp256"
 def vms(count: int, port_base: int, controller_dir: str, wire: str = WIRE,
         macvtap_wire: str = MACVTAP_WIRE) -> list[dict[str, Any]]:
     """The hypervisor VMs as qemu_guest_guests: ``hv1`` ... ``hvN`` with SSH ports PORT_BASE+1 ..., the
-    addresses .1, .2 ... of WIRE (data0: its ``data_address``) and MACVTAP_WIRE (data1: ``lower_nic``, the MAC
-    and address its device names), ``wire_addresses`` (NIC -> CIDR address, to check the wires) and their SSH
+    addresses .1, .2 ... of WIRE (data0: its ``data_address``; ``uplink_nic``, the MAC its device names) and
+    MACVTAP_WIRE (data1: ``lower_nic``, the MAC and address its device names), ``wire_addresses`` (NIC -> CIDR address, to check the wires) and their SSH
     control sockets in CONTROLLER_DIR (:func:`control_path`)."""
     count, port_base = int(count), int(port_base)
     if not 1 <= count <= MAX_VMS:
@@ -67,6 +69,7 @@ def vms(count: int, port_base: int, controller_dir: str, wire: str = WIRE,
     for k in range(1, count + 1):
         addresses = [f"{net.network_address + k}/{net.prefixlen}" for net in nets]
         out.append({"name": f"{NAME_PREFIX}{k}", "ssh_port": port_base + k, "data_address": addresses[0],
+                    "uplink_nic": {"mac": UPLINK_MAC.format(k)},
                     "lower_nic": {"mac": LOWER_MAC.format(k), "guest_address": addresses[1]},
                     "wire_addresses": dict(zip((UPLINK, MACVTAP_LOWER), addresses)),
                     "control_path": control_path(controller_dir, f"{NAME_PREFIX}{k}")})

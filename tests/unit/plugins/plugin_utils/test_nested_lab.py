@@ -35,6 +35,7 @@ def test_the_vms_get_ports_and_wire_addresses_apart_from_the_labs_subnets():
     planned = plan(3)
     assert planned["vms"] == [
         {"name": f"hv{k}", "ssh_port": 22200 + k, "data_address": f"198.19.255.{k}/24",
+         "uplink_nic": {"mac": f"52:54:00:ce:00:0{k}"},
          "lower_nic": {"mac": f"52:54:00:ce:01:0{k}", "guest_address": f"198.19.254.{k}/24"},
          "wire_addresses": {"data0": f"198.19.255.{k}/24", "data1": f"198.19.254.{k}/24"},
          "control_path": f"{CONTROLLER}/cm-hv{k}"} for k in (1, 2, 3)]
@@ -144,15 +145,22 @@ def test_the_hypervisor_image_holds_what_the_hypervisor_and_guest_roles_install(
 
 def test_each_vm_gets_two_nics_one_per_wire_both_taps_on_bridges():
     """Both wires are taps on bridges of this machine (a wire carries frames of any MAC, as a cable does - a
-    macvtap here would deliver only its own): the second wire's devices name their NIC's MAC and address, so one
-    VM gets two virtio taps with two MACs, data0 and data1, in the devices' order."""
+    macvtap here would deliver only its own): each wire's devices name their NIC's MAC (the second's its address
+    too), so one VM gets two virtio taps with two MACs, data0 and data1, in the devices' order - neither of them a
+    MAC the inner guests get (host_network's 52:54:00:be:BB:GG): hv1's data0 once had the server guest's, and the
+    bridge on hv1 that data0 is the uplink of took the guest's frames as its own."""
     from ansible_collections.volt.netbench.plugins.module_utils.qemu import guest_nics  # pylint: disable=import-outside-toplevel
 
     vms = plan()["vms"]
-    wire0 = [{"guest": vm["name"], "backend": "virtio", "ifname": f"vnbntap{k}"} for k, vm in enumerate(vms)]
+    wire0 = [{"guest": vm["name"], "backend": "virtio", "ifname": f"vnbntap{k}", **vm["uplink_nic"]}
+             for k, vm in enumerate(vms)]
     wire1 = [{"guest": vm["name"], "backend": "virtio", "ifname": f"vnbnltap{k}", **vm["lower_nic"]}
              for k, vm in enumerate(vms)]
     nics = guest_nics(wire0 + wire1, "hv2", 1, vms[1]["data_address"])
     assert [(n["name"], n["device"], n["mac"], n["address"]) for n in nics] == [
-        ("data0", "vnbntap1", "52:54:00:be:00:02", "198.19.255.2/24"),
+        ("data0", "vnbntap1", "52:54:00:ce:00:02", "198.19.255.2/24"),
         ("data1", "vnbnltap1", "52:54:00:ce:01:02", "198.19.254.2/24")]
+    inner = {n["mac"] for guest in range(2) for n in guest_nics(
+        [{"guest": g, "backend": b, "ifname": f"vnbtap{i}"} for i, g in enumerate(("server", "client"))
+         for b in ("virtio", "vhost-net")], ("server", "client")[guest], guest, "198.18.0.1/24")}
+    assert inner and not inner & {vm[nic]["mac"] for vm in vms for nic in ("uplink_nic", "lower_nic")}
