@@ -214,6 +214,9 @@ def headline(test_name: str, parsed: dict[str, Any]) -> str:
             shown = value * row.scale
             text = f"{shown:,.{shown_digits(shown, row.digits)}f} {row.unit}"
             parts.append(f"{row.label.split()[-1]} {text}" if len(rows) > 1 else text)
+    if parsed.get("no_reply"):
+        # a path that dropped everything has no round trip to show: what it lost is the result
+        parts.append(f"no reply, {parsed.get('loss_percent', 100.0):g} % loss")
     return ", ".join(parts)
 
 

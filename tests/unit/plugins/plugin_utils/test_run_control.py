@@ -210,6 +210,9 @@ def test_headline_is_the_report_rows_text(fixture_text):
     assert headline("ping", PARSERS["ping"](fixture_text("ping/iputils_20.txt"))) == (
         "P50 52.5 µs, P95 63.1 µs, P99 65.4 µs")
     assert headline("netperf_tcp_rr", PARSERS["netperf"](fixture_text("netperf/tcp_rr.txt"))) == "27,124 trans/sec"
+    # a path that lost every echo request: the progress line says so (it said "ok" - the nested pair's virtio)
+    assert headline("ping", PARSERS["ping"](fixture_text("ping/iputils_unreachable.txt"))) == "no reply, 100 % loss"
+    assert headline("ping", PARSERS["ping"](fixture_text("ping/busybox_total_loss.txt"))) == "no reply, 100 % loss"
 
 
 def test_one_probe_checks_a_guest_and_starts_its_servers_in_order(tmp_path):
