@@ -131,7 +131,7 @@ def _quality_anomalies(run: dict[str, Any]) -> list[str]:
                        f"{parsed['packets']:,} (its -O warm-up counted in); the loss is recounted from the bytes received.")
         if parsed.get("retransmits"):
             out.append(f"{backend}: {name} had {parsed['retransmits']:,} TCP retransmits.")
-        if "transmitted" in parsed and parsed["received"] < parsed["transmitted"]:
+        if "transmitted" in parsed and 0 < parsed["received"] < parsed["transmitted"]:  # none: "no reply" above
             out.append(
                 f"{backend}: {name} incomplete — {parsed['received']:,} of {parsed['transmitted']:,} "
                 f"echo replies ({parsed['loss_percent']:.1f}% loss)."

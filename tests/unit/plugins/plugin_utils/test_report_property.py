@@ -134,6 +134,8 @@ def test_every_generated_results_tree_renders_and_every_cell_is_a_result(tree):
                 assert icmp["cells"][backend] == "no reply"
             if shown and lost:
                 assert any(f"{backend}: ping" in line and "no reply" in line for line in model["anomalies"])
+                # said once: not also "incomplete - 0 of N echo replies"
+                assert not any(f"{backend}: ping" in line and "incomplete — 0 of" in line for line in model["anomalies"])
         labels = [(t["key"], r["label"]) for t in model["tables"] for r in t["rows"]]
         assert len(labels) == len(set(labels)), "a row label repeats within its table"
         native = [line["label"] for line in model["analysis"]["native"]]
