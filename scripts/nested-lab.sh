@@ -89,11 +89,14 @@ fi
 [[ $steps == *" pair "* ]] || exit 0
 
 began=$(date +%s)
-ansible-playbook "${common[@]}" -e topology=cross_host -e backend=all | tee "$log_dir/pair.log"
-phase "3. cross-host pair, backend=all, to the end" "$began"
+# a failed test fails the playbook: say so at the end, after what the report says about the guards
+status=0
+ansible-playbook "${common[@]}" -e topology=cross_host -e backend=all | tee "$log_dir/pair.log" || status=$?
+phase "3. cross-host pair, backend=all, to the end (exit $status)" "$began"
 report=$(sed -n 's/.*Report: *\([^ ]*REPORT.md\).*/\1/p' "$log_dir/pair.log" | tail -1)
 report=${report:-$(find "$results" -mindepth 3 -maxdepth 3 -name REPORT.md -printf '%T@ %p\n' 2>/dev/null \
   | sort -rn | head -1 | cut -d' ' -f2-)}
 say "what the pair's report says the guards recovered (${report:-report not found}):"
 if [ -n "$report" ] && grep -o 'Before this run, [^|]*' "$report"; then :; else say "no recovery named"; exit 1; fi
 say "reports in $results/"
+[ "$status" = 0 ] || { say "the pair's run failed (exit $status): see its report"; exit "$status"; }
