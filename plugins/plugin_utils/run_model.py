@@ -238,6 +238,7 @@ def plan_pair(request: dict[str, Any], peers: dict[str, dict[str, Any]]) -> dict
                       for k in needs]
         wire = (f"a veth pair per wiring between {server_host}'s and {client_host}'s lab namespaces "
                 f"({', '.join(CABLES[k] for k in needs)}), standing in for the cable between two hosts' NICs")
+        wires = {k: f"the veth pair {CABLES[k]} between {server_host}'s and {client_host}'s lab namespaces" for k in needs}
     elif not any(in_netns.values()):
         for name, side in sides.items():
             found += [f"{name} needs benchmark_{k}: the NIC wired to the other hypervisor "
@@ -247,16 +248,19 @@ def plan_pair(request: dict[str, Any], peers: dict[str, dict[str, Any]]) -> dict
                 found.append(f"{name}'s benchmark_uplink and benchmark_macvtap_lower are both {side['uplink']}: a "
                              "bridge port cannot carry macvtaps - name a second NIC, or run backend=macvtap on its own")
         wiring = {k: settings[k] for k in CABLES}
-        wire = "; ".join(f"{server_host}'s {sides[server_host][k]} to {client_host}'s {sides[client_host][k]}" for k in needs)
+        wires = {k: f"{server_host}'s {sides[server_host][k]} to {client_host}'s {sides[client_host][k]}" for k in needs}
+        wire = "; ".join(wires.values())
     else:
         shown = ", ".join(f"{n}: {s['netns'] or 'none'}" for n, s in sides.items())
         found.append(f"one hypervisor's lab is in a namespace and the other's is not ({shown}): both or neither")
-        wiring, wire = {k: settings[k] for k in CABLES}, ""
+        wiring, wire, wires = {k: settings[k] for k in CABLES}, "", {}
     if found:
         raise RunModelError(f"topology=cross_host: {'; '.join(found)}")
     pair = {"topology": "cross_host", "hosts": names, "side": "server" if me == server_host else "client",
             "peer": other, "guests": ["server"] if me == server_host else ["client"], "records": me == client_host,
-            "server_host": server_host, "client_host": client_host, "cables": cables, "wire": wire}
+            "server_host": server_host, "client_host": client_host, "cables": cables, "wire": wire,
+            # each wiring's wire (uplink: the bridge backends', macvtap_lower: macvtap's)
+            "wires": wires}
     return dict(request, pair=pair, wiring=wiring)
 
 
@@ -392,13 +396,15 @@ def plan_request(given: dict[str, Any], now: dt.datetime | None = None, store: s
 def data_path(backend: str, run_backends: list[str], macvtap_vhost: bool, pair: dict[str, Any] | None = None) -> str:
     """What BACKEND's data path is, in the report's words (PAIR: a cross-host pair, plan_pair's)."""
     cross = bool(pair) and pair["topology"] == "cross_host"
+    bridged = on_bridge(backend) if backend != NATIVE else any(on_bridge(b) for b in run_backends)
+    # the wire this backend's traffic crosses (a pair wires the bridge's uplink and macvtap's lower device apart)
+    across = ((pair or {}).get("wires") or {}).get("uplink" if bridged else "macvtap_lower") or (pair or {}).get("wire")
     if backend == NATIVE:
-        wiring = ("the bridge (veth pairs)" if any(on_bridge(b) for b in run_backends)
-                  else "the macvtap lower device (macvlan, bridge mode)")
+        wiring = "the bridge (veth pairs)" if bridged else "the macvtap lower device (macvlan, bridge mode)"
         if cross:
             return (f"two network namespaces, the server's on {pair['server_host']} and the client's on "
                     f"{pair['client_host']}, each on its host's {wiring.replace('the ', '', 1)}, across "
-                    f"{pair['wire']}; no VM: the tools run on the hypervisors")
+                    f"{across}; no VM: the tools run on the hypervisors")
         return f"two network namespaces on {wiring}, no VM: the tools run on the hypervisor"
     if backend == "virtio":
         text = "tap on a Linux bridge, virtio-net in QEMU's userspace (vhost=off)"
@@ -409,7 +415,7 @@ def data_path(backend: str, run_backends: list[str], macvtap_vhost: bool, pair: 
     else:
         text = "macvtap (bridge mode) on the lower device, virtio-net in QEMU userspace"
     if cross:
-        text += f"; server VM on {pair['server_host']}, client VM on {pair['client_host']}, across {pair['wire']}"
+        text += f"; server VM on {pair['server_host']}, client VM on {pair['client_host']}, across {across}"
     return text
 
 

@@ -250,9 +250,11 @@ def test_a_cross_host_pair_splits_the_guests_and_lays_one_cable_per_wiring(tmp_p
     assert env["host_kernel"] == CAPABILITIES["kernel"]
     assert env["topology"].startswith("cross-host: server VM on hv-a, client VM on hv-b, across a veth pair")
     assert env["cpu_sampled"] == "hv-b (the client VM's hypervisor)"
-    assert env["data_path"].endswith("; server VM on hv-a, client VM on hv-b, across a veth pair per wiring between "
-                                     "hv-a's and hv-b's lab namespaces (vnbwire0, vnbwire1), standing in for the "
-                                     "cable between two hosts' NICs")
+    # each backend's data path names the wire it crosses: the bridge's uplink, or macvtap's lower device
+    assert env["data_path"].endswith("; server VM on hv-a, client VM on hv-b, across the veth pair vnbwire0 between "
+                                     "hv-a's and hv-b's lab namespaces")
+    assert data_path("macvtap", ["virtio", "macvtap"], True, client["pair"]).endswith(
+        ", across the veth pair vnbwire1 between hv-a's and hv-b's lab namespaces")
     assert lab_b["headers"]["native"]["environment"]["data_path"].startswith(
         "two network namespaces, the server's on hv-a and the client's on hv-b, each on its host's bridge")
     # check mode says each side's part
