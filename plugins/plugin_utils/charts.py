@@ -116,11 +116,13 @@ def draw(model: dict[str, Any], out_dir: str | os.PathLike) -> dict[str, str]:
     return svgs
 
 
-def _save(plt, fig, target: Path, key: str) -> str:
-    """Write FIG as TARGET/KEY.svg and .png (no date, no version in them); returns the SVG document."""
-    fig.tight_layout()
+def _save(plt, fig, target: Path, key: str, formats: tuple[str, ...] = ("svg", "png"), tight: bool = True) -> str:
+    """Write FIG as TARGET/KEY.svg and .png - or FORMATS - (no date, no version in them); returns the SVG document.
+    TIGHT: lay the figure out to its contents first (a figure laid out by hand says False: that costs a draw)."""
+    if tight:
+        fig.tight_layout()
     svg = ""
-    for fmt in ("svg", "png"):
+    for fmt in formats:
         buffer = io.BytesIO()
         fig.savefig(buffer, format=fmt, metadata=METADATA[fmt])
         write_atomic(target / f"{key}.{fmt}", buffer.getvalue())
@@ -266,7 +268,7 @@ def _curves(plt, curves: dict[str, dict[str, list[float]]], columns: list[str]):
 
 def draw_history(history: dict[str, Any], out_dir: str | os.PathLike) -> dict[str, str]:
     """The trend chart of every metric of a history (history.build_history's ``charts``, drawn from what a report
-    shows of it: history.shown's window of recent runs) under OUT_DIR/charts/history as SVG and PNG: each backend's
+    shows of it: history.shown's window of recent runs) under OUT_DIR/charts/history as SVG: each backend's
     run means in run order in the band of their 95 % intervals, its change points as dashed lines. Returns each chart's SVG
     document by key."""
     if not history.get("charts"):
@@ -308,5 +310,9 @@ def draw_history(history: dict[str, Any], out_dir: str | os.PathLike) -> dict[st
             ax.set_ylabel(chart["unit"])
             ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, borderaxespad=0)  # beside the plot: never over a point, and no search for room
             fig.suptitle(chart["title"], fontsize=11)
-            svgs[chart["key"]] = _save(plt, fig, target, chart["key"])
+            # laid out by hand (every trend chart has the same frame: tight_layout's extra draw was a third of
+            # the time), SVG only (inline in REPORT.html, linked from REPORT.md; the PNG copy, which nothing
+            # showed, was another third)
+            fig.subplots_adjust(left=0.1, right=0.86, bottom=0.2, top=0.87)
+            svgs[chart["key"]] = _save(plt, fig, target, chart["key"], formats=("svg",), tight=False)
     return svgs

@@ -332,8 +332,7 @@ def build_history(results_dir: str | os.PathLike, *, tolerance: float = DEFAULT_
                 "key": f"history_{_slug(item['section'], item['label'])}", "label": item["label"],
                 "section": item["section"], "unit": item["unit"]})
     for chart in charts.values():
-        chart.update(svg=f"charts/history/{chart['key']}.svg", png=f"charts/history/{chart['key']}.png",
-                     title=f"{chart['label']} ({chart['unit']}) over the runs")
+        chart.update(svg=f"charts/history/{chart['key']}.svg", title=f"{chart['label']} ({chart['unit']}) over the runs")
     changes.sort(key=lambda c: (not c["regression"], _sort_key(c["run_id"])))
     return {
         "runs": len(runs),

@@ -147,7 +147,7 @@ def report_files(model: dict[str, Any]) -> list[str]:
     if history.get("runs"):
         names.append("history.csv")
     for chart in history.get("charts") or []:
-        names += [chart["svg"], chart["png"]]
+        names.append(chart["svg"])  # a trend chart is SVG only
     return names
 
 
