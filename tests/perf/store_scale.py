@@ -157,6 +157,12 @@ def synthetic_seed(tree: Path) -> Path:
     return tree
 
 
+def database_size(store: vstore.Store) -> int:
+    """A PostgreSQL store's database size in bytes (pg_database_size)."""
+    with store._transaction() as cur:  # pylint: disable=protected-access
+        return int(store._execute(cur, "SELECT pg_database_size(current_database())").fetchone()[0])  # pylint: disable=protected-access
+
+
 def timed(fn):
     began = time.perf_counter()
     out = fn()
@@ -223,7 +229,7 @@ def main() -> int:
                     return built
 
                 report_s, _built = timed(render)
-                db = size_of(Path(spec)) / 1e6 if not args.dsn else float("nan")
+                db = size_of(Path(spec)) / 1e6 if not args.dsn else database_size(store) / 1e6
                 print(f"{made:>7} {record_s:>9.2f} {gate_s:>7.2f} {history_s:>10.2f} {report_s:>9.2f} "
                       f"{size_of(out / 'REPORT.html') / 1e6:>10.2f}MB {size_of(out / 'report.json') / 1e6:>10.2f}MB "
                       f"{size_of(out / 'charts') / 1e6:>6.2f}MB {size_of(out / 'history.csv') / 1e6:>10.1f}MB "
