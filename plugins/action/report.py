@@ -141,12 +141,14 @@ class ActionModule(VoltActionBase):
 
 
 def _same_report(json_path: Path, model: dict) -> bool:
-    """True when report.json already holds this model (the generation time aside)."""
+    """True when report.json already holds this model (the generation time aside). The shown model (its history's
+    window, report.shown_model) is made once here: report_files takes it as it is."""
     try:
         old = json.loads(json_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    new = json.loads(json.dumps(shown_model(model)))
+    public = shown_model(model)
+    new = json.loads(json.dumps(public))
     old.pop("generated", None)
     new.pop("generated", None)
-    return old == new and all((json_path.parent / name).is_file() for name in report_files(model))
+    return old == new and all((json_path.parent / name).is_file() for name in report_files(public))
