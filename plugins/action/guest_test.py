@@ -16,7 +16,8 @@ from ansible_collections.volt.netbench.plugins.plugin_utils import pps_search
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import LOAD_LEAD_S, PARSERS, headline
 from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import (
     COLLECT_SLACK, JOB_DIR, RunControlError, append_progress, classify, collect_command, in_job_dir, parse_clock,
-    parse_envelope, read_progress, start_command, tool_clock, tool_error, write_outputs)
+    paced_load, parse_envelope, read_progress, run_clock, run_command, start_command, tool_clock, tool_error,
+    write_outputs)
 
 # A dropped SSH session while the job runs on is retried this many times before the client counts as lost.
 COLLECT_ATTEMPTS = 3
@@ -43,6 +44,7 @@ class ActionModule(VoltActionBase):
         "run_dir": {"type": "path", "required": True},
         "not_run": {"type": "str", "default": ""},
         "job_dir": {"type": "str", "default": ""},
+        "rate_dir": {"type": "str", "default": ""},
     }
 
     def _shell(self, command: str, host: bool = False) -> dict:
@@ -68,7 +70,11 @@ class ActionModule(VoltActionBase):
         clock_up = None
         # a guest lost earlier in the lab (run_note) stops the tests on the guests, not the hypervisor's own
         not_run = args["not_run"] or ("" if host else (read_progress(args["run_dir"]) or {}).get("lost", ""))
-        if not not_run:
+        # a sweep's load point: its load's rate from the capacity search of its point (run_control.paced_load)
+        test, unpaced = paced_load(test, args["rate_dir"])
+        if unpaced and not not_run:
+            start_error = unpaced
+        elif not not_run:
             try:
                 if test.get("load"):
                     # the flows start first and outlast the latency probe (matrix.LOAD_LEAD_S)
@@ -123,7 +129,7 @@ class ActionModule(VoltActionBase):
             # for the volt.netbench.progress callback
             "volt_progress": {
                 **{k: test.get(k) for k in ("position", "total", "backend", "repetition", "repeat", "planned_s",
-                                            "remaining_s")},
+                                            "remaining_s", "point")},
                 "name": test["name"], "status": entry["status"], "message": entry["message"],
                 "wall_s": entry["wall_s"], "headline": headline(test["name"], parsed) if parsed is not None else "",
             },
@@ -137,16 +143,32 @@ class ActionModule(VoltActionBase):
         return parse_clock(res.get("stdout", ""))
 
     def _run(self, test, host: bool, job_dir: str) -> dict:
-        """Start TEST's job and collect it: the job and what the clock mapping needs."""
+        """Start TEST's job and collect it in one round trip (run_control.run_command): the job and what the clock
+        mapping needs. A connection that drops while the job runs, or a job still running at the wait's end, is
+        collected again (the job runs on, detached)."""
         out = {"job": None, "start_error": "", "client_lost": "", "problem": "", "sent": 0.0, "answered": 0.0,
                "clock_up": None}
+        name = test.get("job", test["name"])
         out["sent"] = time.time()
-        res = self._shell(start_command(test.get("job", test["name"]), test["argv"], int(test["timeout"]), job_dir),
-                          host)
-        out["answered"] = time.time()
-        out["clock_up"] = parse_clock(res.get("stdout", ""))
+        try:
+            res = self._shell(run_command(name, test["argv"], int(test["timeout"]),
+                                          float(test["timeout"]) + COLLECT_SLACK, job_dir), host)
+        except AnsibleConnectionFailure:
+            # whether the job started is known from its files: the collector says (or that it is missing)
+            out["job"], out["client_lost"] = self._collect(test, host, job_dir)
+            return out
+        stdout = res.get("stdout", "")
+        out["sent"], out["answered"], out["clock_up"] = run_clock(out["sent"], time.time(), stdout)
         if res["rc"] != 0:
-            out["start_error"] = (res.get("stderr") or res.get("stdout") or f"rc={res['rc']}").strip()
+            out["start_error"] = (res.get("stderr") or stdout or f"rc={res['rc']}").strip()
+            return out
+        try:
+            job = parse_envelope(stdout)
+        except RunControlError as err:
+            out["job"] = {"finished": False, "error": str(err)}
+            return out
+        if job["finished"]:
+            out["job"] = job
         else:
             out["job"], out["client_lost"] = self._collect(test, host, job_dir)
         return out

@@ -7,6 +7,7 @@ from __future__ import annotations
 from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
 from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_problem
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PATHS
+from ansible_collections.volt.netbench.plugins.plugin_utils.sweep import split_run_key
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import ResultsError, create_run_dir, reserve_room
 from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import start_progress
 
@@ -30,27 +31,30 @@ class ActionModule(VoltActionBase):
         backends = args["backends"] or ([args["backend"]] if args["backend"] else [])
         if not backends:
             return {"failed": True, "msg": "new_run: give backend (one run) or backends (one run each)"}
-        unknown = [b for b in backends if b not in PATHS]
+        # a sweep's runs: a backend and its point (virtio+mtu-9000: results/virtio/<run id>+mtu-9000/)
+        unknown = [b for b in backends if split_run_key(b)[0] not in PATHS]
         missing = [b for b in args["progress"] if b not in backends]
         if unknown or missing:
             return {"failed": True, "msg": f"new_run: {', '.join(unknown + missing)} is not one of the runs to "
                                            f"create ({', '.join(PATHS)})"}
         if self._task.check_mode:
             return {"changed": True, "skipped_reason": "check mode: no run directory created"}
-        run_dirs, run_ids = {}, {}
+        run_dirs, run_ids, backend_of = {}, {}, {}
         for backend in backends:
+            path, point = split_run_key(backend)
+            backend_of[backend] = path
             try:
-                run_dir, run_ids[backend] = create_run_dir(args["results_dir"], backend, args["run_id"])
+                run_dir, run_ids[backend] = create_run_dir(args["results_dir"], path, args["run_id"], point)
             except ResultsError as err:
                 return {"failed": True, "msg": str(err), "run_dirs": run_dirs}
             run_dirs[backend] = str(run_dir)
             header = args["progress"].get(backend)
             if header:
                 try:
-                    start_progress(run_dir, dict(header, backend=backend))
+                    start_progress(run_dir, dict(header, backend=path))
                     reserve_room(run_dir, len(header.get("planned") or []))
                 except OSError as err:
                     return {"failed": True, "msg": f"new_run: {write_problem(err, run_dir)}", "run_dirs": run_dirs}
         first = backends[0]
         return {"changed": True, "run_dir": run_dirs[first], "run_id": run_ids[first], "run_dirs": run_dirs,
-                "run_ids": run_ids}
+                "run_ids": run_ids, "backend_of": backend_of}

@@ -31,6 +31,7 @@ class ActionModule(VoltActionBase):
         "fleet_host": {"type": "str", "default": ""},
         "store": {"type": "str", "default": "", "no_log": True},
         "store_host": {"type": "str", "default": ""},
+        "sweep": {"type": "bool", "default": False},
     }
 
     def execute(self, args, task_vars):
@@ -46,6 +47,13 @@ class ActionModule(VoltActionBase):
         if hosts:
             return self._fleet(results_dir, hosts, args)
         store_host = args["store_host"] or task_vars.get("inventory_hostname", LOCAL_HOST)
+        if args["sweep"]:
+            if not args["run_id"]:
+                return {"failed": True, "msg": "report: sweep needs the sweep's run_id"}
+            result = self._sweep(results_dir, args, store_host)
+            if result.get("failed"):
+                return result
+            return self._closing(result, results_dir, args)
         try:
             model = build_report(
                 results_dir, baseline=args["baseline"], run_ids=args["run_ids"] or None, display_dir=args["display_dir"],
@@ -87,15 +95,63 @@ class ActionModule(VoltActionBase):
                 for b in model["backends"] if model["reference"]["measured"] and b["measured"]
             },
         }
+        if self._task.diff and changed:
+            result["diff"] = {"after_header": str(md_path), "after": render_markdown(model)}
+        return self._closing(result, results_dir, args)
+
+    @staticmethod
+    def _closing(result: dict, results_dir: Path, args: dict) -> dict:
         if args["run_id"]:
             # the run that just ended: its outcomes, the closing summary and AWX's data
             ran, not_run = outcomes(results_dir, args["run_id"])
             result.update(summary=summary_text(result, ran, not_run), stats=stats(result, ran, not_run),
                           failures=failures(ran))
             result["stats_data"] = stats_data(result["stats"], args["fleet_host"])
-        if self._task.diff and changed:
-            result["diff"] = {"after_header": str(md_path), "after": render_markdown(model)}
         return result
+
+    def _sweep(self, results_dir: Path, args: dict, store_host: str) -> dict:
+        """A sweep's report (report/sweep.py): every point's report and SWEEP.md under sweeps/<run id>/."""
+        from ansible_collections.volt.netbench.plugins.plugin_utils.report.sweep import (  # pylint: disable=import-outside-toplevel
+            SWEEP_DIR, build_sweep, write_sweep)
+
+        try:
+            model = build_sweep(results_dir, args["run_id"], baseline=args["baseline"], display_dir=args["display_dir"],
+                                persist_index=not self._task.check_mode, store=args["store"], store_host=store_host)
+            if args["store"] and not self._task.check_mode:
+                for point_model in model["point_models"].values():
+                    keep_change_points(args["store"], store_host, point_model["history"])
+        except ResultsError as err:
+            return {"failed": True, "msg": str(err)}
+        out = results_dir / SWEEP_DIR / model["run_id"]
+        if not self._task.check_mode:
+            try:
+                write_sweep(model, results_dir)
+            except OSError as err:
+                return {"failed": True, "msg": f"report: {write_problem(err, out)}"}
+        models = model["point_models"]
+        suffix = {p["key"]: "+" + p["dir"] for p in model["points"]}
+        return {
+            "changed": not self._task.check_mode,
+            "sweep": True,
+            "report": str(out / "SWEEP.md"),
+            "report_json": str(out / "sweep.json"),
+            "reports": {p["key"]: str(out / p["dir"] / "REPORT.md") for p in model["points"]},
+            "measured": sorted({n for m in models.values() for n in m["measured"]}),
+            "runs": {b["name"] + suffix[key]: b["run_id"] for key, m in models.items() for b in m["backends"]
+                     if b["run_id"]},
+            "ranking": [],
+            "ranking_text": "; ".join(f"at {p['key']}: {p['ranking_text']}" for p in model["points"]),
+            "recommendations": {"default": "; ".join(f"at {key}: {m['recommendations']['default']}"
+                                                     for key, m in models.items())},
+            "interactions": [i["text"] for i in model["interactions_supported"]],
+            "anomalies": model["anomalies"],
+            "figures": {
+                name + suffix[key]: {row["label"]: f"{row['cells'][name]} {row['unit']}" for table in m["tables"]
+                                     for row in table["rows"]}
+                for key, m in models.items() for name in m["columns"]
+            },
+            "of_native": {},
+        }
 
     def _fleet(self, results_dir: Path, hosts: list[str], args: dict) -> dict:
         """A fleet's tree (only <host>/ directories): every host's report again, then the fleet report."""

@@ -82,8 +82,6 @@ def check_nic(nic: dict, index: int) -> None:
     name = nic.get("name") or data_nic_name(index)
     if not IFNAME_RE.match(name):
         raise GuestError(f"{where}: guest interface name {name!r} is invalid (a-z 0-9, at most 15)")
-    if backend == "macvtap" and int(nic.get("queues", 1)) > 1:
-        raise GuestError(f"{where}: queues > 1 is not supported for macvtap: use queues=1")
 
 
 def kernel_cmdline(name: str, mgmt_mac: str, nics: list[dict], accelerator: str, append: str = "") -> str:
@@ -113,16 +111,20 @@ def accel_args(accelerator: str, vcpus: int) -> list[str]:
     raise GuestError(f"accelerator {accelerator!r} is not kvm or tcg")
 
 
-def nic_args(nic: dict, index: int, fd: int | None = None) -> list[str]:
-    """-netdev and -device for one data NIC (tap with vhost off/on, or a macvtap's file descriptor)."""
+def nic_args(nic: dict, index: int, fd: int | list[int] | None = None) -> list[str]:
+    """-netdev and -device for one data NIC (tap with vhost off/on, or a macvtap's file descriptors: one per queue,
+    each an open of its character device - libvirt's multi-queue macvtap)."""
     if index >= len(DATA_PCI_SLOTS):
         raise GuestError(f"at most {len(DATA_PCI_SLOTS)} data NICs")
     netdev_id = f"data{index}"
     queues = int(nic.get("queues", 1))
     if nic["backend"] == "macvtap":
-        if fd is None:
-            raise GuestError(f"data NIC {index} (macvtap) needs the open file descriptor of {nic['device']}")
-        netdev = f"tap,id={netdev_id},fd={fd}"
+        fds = [fd] if isinstance(fd, int) else list(fd or [])
+        if len(fds) != queues:
+            raise GuestError(f"data NIC {index} (macvtap) needs {queues} open file descriptor(s) of {nic['device']}, "
+                             f"one per queue (got {len(fds)})")
+        netdev = (f"tap,id={netdev_id},fd={fds[0]}" if queues == 1
+                  else f"tap,id={netdev_id},fds={':'.join(str(f) for f in fds)}")
         if nic.get("vhost"):  # libvirt's default for type='direct' where /dev/vhost-net exists
             netdev += ",vhost=on"
     else:
@@ -147,7 +149,7 @@ USER_RE = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 def build_argv(*, qemu: str, name: str, paths: dict[str, str], accelerator: str, vcpus: int, memory_mb: int,
                nics: list[dict], mgmt_mac: str, ssh_port: int, mgmt_outbound: bool = False,
                kernel: str | None = None, initrd: str | None = None, append: str = "",
-               seed: str | None = None, netns: str = "", fds: dict[int, int] | None = None,
+               seed: str | None = None, netns: str = "", fds: dict[int, int | list[int]] | None = None,
                sandbox: bool = True, runas: str = "") -> list[str]:
     """QEMU's command line for one guest.
 
@@ -157,7 +159,7 @@ def build_argv(*, qemu: str, name: str, paths: dict[str, str], accelerator: str,
 
     With KERNEL/INITRD the guest boots them directly and reads its configuration from the kernel
     command line; without them it boots the image's own boot loader (a cloud image with a SEED).
-    FDS maps a macvtap NIC's index to the file descriptor QEMU inherits for it.
+    FDS maps a macvtap NIC's index to the file descriptor(s) QEMU inherits for it (a list: one per queue).
     """
     if not NAME_RE.match(name):
         raise GuestError(f"guest name {name!r} is invalid: use a-z 0-9 - (starting with a letter, at most 31)")
@@ -403,7 +405,7 @@ def guest_nics(devices: list[dict], guest: str, guest_index: int, addresses: dic
             "mac": device.get("mac") or (device.get("address") if macvtap else tap_mac(backend, guest_index)),
             "address": address,
             "mtu": int(mtu),
-            "queues": 1 if macvtap else int(queues),
+            "queues": int(queues),
             "name": data_nic_name(len(nics)),
             "vhost": bool(macvtap and macvtap_vhost),
         })

@@ -48,6 +48,13 @@ options:
         Empty keeps the plan's. Not used for the hypervisor's own tests (C(host)).
     type: str
     default: ""
+  rate_dir:
+    description:
+      - A sweep's load point (the test's C(load_rate)) - the run directory of the point whose C(load_capacity) search
+        found the loss-bounded rate; the test's paced load offers C(load_rate.fraction) of it. Without a rate found
+        there, the test is not started and says why.
+    type: str
+    default: ""
 attributes:
   check_mode:
     support: full

@@ -30,6 +30,8 @@ options:
   backends:
     description:
       - Several runs at once (one run id), instead of O(backend).
+      - A sweep point's run is named by its backend and the point, C(virtio+mtu-9000) - its directory is
+        C(RESULTS_DIR/virtio/RUN_ID+mtu-9000).
       - An empty list creates nothing and returns no C(run_dirs) (a hypervisor that records no run, such as a
         cross-host pair's server side).
     type: list
@@ -76,6 +78,10 @@ run_dirs:
   type: dict
 run_ids:
   description: Every new run id by backend.
+  returned: success
+  type: dict
+backend_of:
+  description: Each run's backend, by the run's name (a sweep point's run, C(virtio+mtu-9000), is C(virtio)'s).
   returned: success
   type: dict
 """

@@ -87,7 +87,8 @@ options:
     type: int
     default: 1500
   queues:
-    description: Queues of the data NIC (tap backends only).
+    description: Queues of the data NIC (virtio-net C(mq=on); a tap needs C(multi_queue), a macvtap is opened once
+      per queue).
     type: int
     default: 1
   data_nics:
@@ -121,7 +122,7 @@ options:
         type: int
         default: 1500
       queues:
-        description: Queues (tap backends only).
+        description: Queues (a tap needs C(multi_queue), a macvtap is opened once per queue).
         type: int
         default: 1
       name:
@@ -314,7 +315,7 @@ def start(module, state_dir, p):
         build_argv(qemu=prm["qemu_binary"], name=name, paths=p, accelerator=prm["accelerator"],
                    vcpus=prm["vcpus"], memory_mb=prm["memory_mb"], nics=nics, mgmt_mac=prm["mgmt_mac"],
                    ssh_port=prm["ssh_port"], kernel=prm["kernel"], initrd=prm["initrd"],
-                   fds={i: -1 for i, nic in enumerate(nics) if nic["backend"] == "macvtap"},
+                   fds={i: [-1] * int(nic.get("queues", 1)) for i, nic in enumerate(nics) if nic["backend"] == "macvtap"},
                    sandbox=prm["sandbox"], runas=prm["runas"])
     except GuestError as err:
         module.fail_json(msg=str(err))
@@ -339,12 +340,15 @@ def start(module, state_dir, p):
             os.unlink(p[key])
     module.run_command(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", prm["base_image"],
                         p["overlay"]], check_rc=True)
-    fds = {}
+    fds: dict[int, list[int]] = {}
     try:
         for index, nic in enumerate(nics):
             if nic["backend"] == "macvtap":
-                fds[index] = os.open(nic["device"], os.O_RDWR)
-                os.set_inheritable(fds[index], True)
+                # one open of the macvtap's character device per queue
+                fds[index] = []
+                for _queue in range(int(nic.get("queues", 1))):
+                    fds[index].append(os.open(nic["device"], os.O_RDWR))
+                    os.set_inheritable(fds[index][-1], True)
         argv = build_argv(qemu=module.get_bin_path(prm["qemu_binary"], required=True), name=name, paths=p,
                           accelerator=prm["accelerator"], vcpus=prm["vcpus"], memory_mb=prm["memory_mb"],
                           nics=nics, mgmt_mac=prm["mgmt_mac"], ssh_port=prm["ssh_port"],
@@ -354,13 +358,13 @@ def start(module, state_dir, p):
         started = time.monotonic()
         # detached by launch, not -daemonize: the sandbox then forbids QEMU to fork or exec (spawn=deny)
         try:
-            pid = launch(argv, p, fds=fds.values())
+            pid = launch(argv, p, fds=[fd for opened in fds.values() for fd in opened])
         except GuestError as err:
             stop(module, state_dir, name)
             module.fail_json(msg=f"QEMU for guest {name} failed to start ({err})", argv=argv,
                              console=console_tail(p["console"]))
     finally:
-        for fd in fds.values():
+        for fd in (fd for opened in fds.values() for fd in opened):
             os.close(fd)
     write_record(p, {"pid": pid, "argv": argv, "ssh_port": prm["ssh_port"], "netns": prm["netns"],
                      "nics": nics, "started": time.time()})

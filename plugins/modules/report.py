@@ -80,6 +80,15 @@ options:
     description: Whose runs the history reads from O(store) (default the inventory host).
     type: str
     default: ""
+  sweep:
+    description:
+      - O(run_id) is a sweep's (C(-e sweep=...)) - every backend measured at each point, each point a run of its own
+        (C(<backend>/<run_id>+mtu-9000/)). Writes each point's full report and C(SWEEP.md), C(sweep.json),
+        C(sweep.csv) and a chart per factor under C(RESULTS_DIR/sweeps/RUN_ID/); every point's comparisons and
+        every interaction (does a backend pair's ratio change with a factor?) are one family, corrected together
+        (Holm).
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full
@@ -126,10 +135,18 @@ failures:
   returned: with run_id
   type: list
 report:
-  description: Path of the Markdown report.
+  description: Path of the Markdown report (a sweep's C(SWEEP.md)).
   returned: success
   type: str
   sample: results/REPORT.md
+reports:
+  description: Each point's C(REPORT.md), by point (C(mtu=9000)).
+  returned: with sweep
+  type: dict
+interactions:
+  description: The interactions these repetitions support, as the sweep's report states them.
+  returned: with sweep
+  type: list
 report_json:
   description: Path of the machine-readable report model.
   returned: success

@@ -18,7 +18,7 @@ from ansible_collections.volt.netbench.plugins.plugin_utils.iperf3 import parse_
 from ansible_collections.volt.netbench.plugins.plugin_utils.netperf import parse_netperf
 from ansible_collections.volt.netbench.plugins.plugin_utils.ping import parse_ping
 from ansible_collections.volt.netbench.plugins.plugin_utils import pps_search
-from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import JOB_DIR
+from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import JOB_DIR, RATE_FIELD
 from ansible_collections.volt.netbench.plugins.plugin_utils.sockperf import parse_sockperf
 
 # The reference path: the same matrix between two network namespaces on the lab's wiring, no VM.
@@ -125,6 +125,10 @@ MULTI_LABEL = "TCP Multi-{streams} Stream"
 LOADED = {"ping_loaded": "ping", "sockperf_loaded": "sockperf_tcp"}
 # The load starts this long before its latency probe (iperf3's connection set-up and its -O warm-up second).
 LOAD_LEAD_S = 1.5
+# A sweep's load points: the latency tests beside a paced UDP flow of this payload (it fits a 1500-byte MTU) at a
+# fraction of the loss-bounded rate the CAPACITY search finds at the point; RATE_FIELD is where the run puts the rate.
+CAPACITY = "load_capacity"
+LOAD_PAYLOAD = 1400
 
 
 def report_rows(streams: int = 8, pps_sizes: list[int] | tuple[int, ...] = PPS_SIZES,
@@ -204,6 +208,9 @@ def shown_digits(value: float, digits: int) -> int:
 
 def headline(test_name: str, parsed: dict[str, Any]) -> str:
     """A test's result as its report rows show it, e.g. ``1.72 Gbps``, ``0.0043 Gbps`` or ``P50 996.0 µs, P95 ...``."""
+    if test_name == CAPACITY and isinstance(parsed.get("received_pps"), (int, float)):
+        # a load sweep's search: what its confirming run carried within the loss bound (pps_search.loss_bounded_pps)
+        return f"loss-bounded rate {parsed['received_pps']:,.0f} pps"
     size = test_name[4:] if test_name.startswith("pps_") and test_name[4:].isdigit() else None
     rows = [r for r in report_rows(pps_sizes=[int(size)] if size else PPS_SIZES, pps_mode="search")
             if r.test == test_name and r.section != "cpu" and r.metric in parsed]
@@ -266,12 +273,19 @@ def plan_tests(
     margin: int = 60,
     pps_mode: str = "flood",
     pps_loss_max: float = pps_search.LOSS_MAX_PCT,
+    message_size: int | None = None,
+    load_fraction: float | None = None,
 ) -> list[dict[str, Any]]:
     """The benchmark's test matrix as argv lists for the client VM, in the order they run.
 
     PPS_MODE 'flood': each packet rate is what arrives of iperf3 -b 0; 'search': the highest offered rate
     whose loss stays at or under PPS_LOSS_MAX percent (plugin_utils/pps_search.py; the entry's ``search``
-    says how, its argv gets ``-b RATE`` when the rate is found). The loaded latency tests carry a ``load``:
+    says how, its argv gets ``-b RATE`` when the rate is found). MESSAGE_SIZE (a sweep's ``message_size``): iperf3's
+    ``-l`` on its TCP and UDP-max tests and netperf's request and response sizes (``-r``); None: the tools' own
+    defaults (the packet-rate tests keep their payload sizes). LOAD_FRACTION (a sweep's ``load``): the latency tests
+    (ping, sockperf_tcp) run beside a paced UDP flow offering that fraction of the path's loss-bounded rate, which the
+    ``load_capacity`` search (added to the matrix) finds - the flow's argv has ``{rate}`` for the bits per second
+    the run puts in from that search (``load_rate``). The loaded latency tests carry a ``load``:
     the iperf3 command started LOAD_LEAD_S before the probe and running until after it. ``extra_s``: the
     seconds a test is expected to take beyond its duration (the search's probes, the load's lead)."""
     if pps_mode not in pps_search.MODES:
@@ -288,11 +302,18 @@ def plan_tests(
 
     sockperf = ["sockperf", "ping-pong", "--tcp", "-i", server, "-p", str(SOCKPERF_PORT), "-t", dur, "--full-rtt"]
     ping = ["ping", "-c", str(ping_count), "-i", f"{ping_interval:g}", "-W", "2", server]
+    sized = iperf + (["-l", str(int(message_size))] if message_size else [])
+
+    def paced(seconds: float) -> list[str]:
+        # the load of a sweep's load point: UDP datagrams of LOAD_PAYLOAD bytes at {rate} bits per second
+        return ["iperf3", "-c", server, "-u", "-l", str(LOAD_PAYLOAD), "-b", RATE_FIELD,
+                "-t", str(int(math.ceil(seconds + LOAD_LEAD_S + 1))), "-J"]
+
     tests: list[dict[str, Any]] = [
-        {"name": "iperf3_tcp_single", "argv": iperf, "params": {"streams": 1}},
-        {"name": "iperf3_tcp_multi", "argv": iperf + ["-P", str(streams)], "params": {"streams": streams}},
-        {"name": "iperf3_udp_max", "argv": iperf + ["-u", "-b", "0"], "params": {"udp_rate": "unlimited"}},
-        {"name": "iperf3_tcp_reverse", "argv": iperf + ["-R"], "params": {"reverse": True}},
+        {"name": "iperf3_tcp_single", "argv": sized, "params": {"streams": 1}},
+        {"name": "iperf3_tcp_multi", "argv": sized + ["-P", str(streams)], "params": {"streams": streams}},
+        {"name": "iperf3_udp_max", "argv": sized + ["-u", "-b", "0"], "params": {"udp_rate": "unlimited"}},
+        {"name": "iperf3_tcp_reverse", "argv": sized + ["-R"], "params": {"reverse": True}},
         {"name": "ping", "argv": ping, "params": {"count": ping_count, "interval_s": ping_interval},
          "seconds": ping_s},
         {"name": "sockperf_tcp", "argv": sockperf, "params": {"round_trip": True}, "full_log": True},
@@ -302,32 +323,38 @@ def plan_tests(
         {"name": "sockperf_loaded", "argv": sockperf, "params": {"round_trip": True, "load_streams": streams},
          "full_log": True, "load": load(duration + TOOL_WALL_S["sockperf"]), "extra_s": LOAD_LEAD_S},
     ]
+    if load_fraction is not None:
+        for test in tests:
+            if test["name"] in ("ping", "sockperf_tcp"):
+                seconds = test.get("seconds", duration) + TOOL_WALL_S["ping" if test["name"] == "ping" else "sockperf"]
+                test.update(load=paced(seconds), extra_s=LOAD_LEAD_S,
+                            load_rate={"fraction": float(load_fraction), "payload": LOAD_PAYLOAD,
+                                       "search": f"{CAPACITY}.1.search.json"},
+                            params=dict(test["params"], load_fraction=float(load_fraction)))
+        tests.append(_search_test(CAPACITY, server, LOAD_PAYLOAD, pps_loss_max, duration,
+                                  {"payload_bytes": LOAD_PAYLOAD, "pps_mode": "search",
+                                   "loss_max_percent": float(pps_loss_max), "capacity": True}, iperf))
     for size in pps_sizes:
         if pps_mode == "flood":
             tests.append({"name": f"pps_{size}", "argv": iperf + ["-u", "-b", "0", "-l", str(size)],
                           "params": {"payload_bytes": size, "pps_mode": "flood"}})
             continue
-        tests.append({
-            "name": f"pps_{size}", "argv": iperf + ["-u", "-l", str(size)],
-            "params": {"payload_bytes": size, "pps_mode": "search", "loss_max_percent": float(pps_loss_max)},
-            "search": {"payload": size, "loss_max": float(pps_loss_max), "probe_s": pps_search.PROBE_S,
-                       "max_probes": pps_search.MAX_PROBES, "resolution": pps_search.RESOLUTION,
-                       "confirm_attempts": pps_search.CONFIRM_ATTEMPTS,
-                       "probe_argv": ["iperf3", "-c", server, "-t", str(pps_search.PROBE_S), "-J", "-u", "-l",
-                                      str(size)]},
-            "extra_s": ((pps_search.EXPECTED_PROBES + 1) * (pps_search.PROBE_S + pps_search.PROBE_OVERHEAD_S)
-                        + pps_search.EXPECTED_RECONFIRMS * (duration + IPERF3_OMIT_S + pps_search.PROBE_OVERHEAD_S)),
-        })
+        tests.append(_search_test(f"pps_{size}", server, size, pps_loss_max, duration,
+                                  {"payload_bytes": size, "pps_mode": "search", "loss_max_percent": float(pps_loss_max)},
+                                  iperf))
     tests += [
         {
             "name": f"netperf_{kind.lower()}",
-            "argv": ["netperf", "-H", server, "-l", dur, "-t", kind, "-j", "--", "-o", NETPERF_SELECTORS],
-            "params": {"netperf_test": kind},
+            "argv": ["netperf", "-H", server, "-l", dur, "-t", kind, "-j", "--", "-o", NETPERF_SELECTORS]
+                    + (["-r", f"{int(message_size)},{int(message_size)}"] if message_size else []),
+            "params": {"netperf_test": kind, **({"message_bytes": int(message_size)} if message_size else {})},
         }
         for kind in ("TCP_RR", "TCP_CRR", "UDP_RR")
     ]
     for test in tests:
-        tool = "iperf3" if test["name"].startswith(("iperf3", "pps")) else test["name"].split("_")[0]
+        if message_size and test["name"].startswith("iperf3_"):
+            test["params"]["message_bytes"] = int(message_size)
+        tool = "iperf3" if test["name"].startswith(("iperf3", "pps", CAPACITY)) else test["name"].split("_")[0]
         seconds = test.pop("seconds", duration + (IPERF3_OMIT_S if tool == "iperf3" else 0))
         test.update(
             tool=tool,
@@ -340,11 +367,26 @@ def plan_tests(
         if "load" in test:
             test["load_command"] = " ".join(test["load"])
     if selected:
-        unknown = sorted(set(selected) - {t["name"] for t in tests})
+        unknown = sorted(set(selected) - {t["name"] for t in tests} - {CAPACITY})
         if unknown:
             raise ValueError(f"unknown tests {', '.join(unknown)}: choose from {', '.join(t['name'] for t in tests)}")
-        tests = [t for t in tests if t["name"] in selected]
+        # a load point's capacity search comes with the latency tests it paces
+        tests = [t for t in tests if t["name"] in selected or t["name"] == CAPACITY]
     return tests
+
+
+def _search_test(name: str, server: str, size: int, loss_max: float, duration: int, params: dict[str, Any],
+                 iperf: list[str]) -> dict[str, Any]:
+    """A loss-bounded rate search (pps_search.py) of SIZE-byte datagrams as a test of the matrix."""
+    return {
+        "name": name, "argv": iperf + ["-u", "-l", str(size)], "params": params,
+        "search": {"payload": size, "loss_max": float(loss_max), "probe_s": pps_search.PROBE_S,
+                   "max_probes": pps_search.MAX_PROBES, "resolution": pps_search.RESOLUTION,
+                   "confirm_attempts": pps_search.CONFIRM_ATTEMPTS,
+                   "probe_argv": ["iperf3", "-c", server, "-t", str(pps_search.PROBE_S), "-J", "-u", "-l", str(size)]},
+        "extra_s": ((pps_search.EXPECTED_PROBES + 1) * (pps_search.PROBE_S + pps_search.PROBE_OVERHEAD_S)
+                    + pps_search.EXPECTED_RECONFIRMS * (duration + IPERF3_OMIT_S + pps_search.PROBE_OVERHEAD_S)),
+    }
 
 
 # The guests' socket receive buffers, set on both guests before the tests (the traffic servers' sockets get
@@ -428,10 +470,12 @@ def lab_addresses(backends: list[str], server: str, client: str, prefix: int) ->
 
 
 def _repetition(backend: str, test: dict[str, Any], k: int, repeat: int, job_dir: str = JOB_DIR) -> dict[str, Any]:
-    """Repetition K of TEST on BACKEND: its job name on the client and its raw file(s) on the controller.
+    """Repetition K of TEST on BACKEND (a run key at a sweep's point: ``virtio+mtu-9000``): its job name on the
+    client and its raw file(s) on the controller.
     sockperf also writes every observation (``--full-log``, kept gzipped as ``log``), so the report can
     pool the repetitions' latencies."""
-    job = f"{backend}.{test['name']}.{k}"
+    # a job name is a plain name on the client (A-Z a-z 0-9 _ . -): a sweep point's '+' parts become '.'
+    job = f"{backend.replace('+', '.')}.{test['name']}.{k}"
     entry = dict(test, repetition=k, repeat=repeat, job=job, raw=f"{test['name']}.{k}.{test['ext']}")
     if entry.pop("full_log", False):
         entry["argv"] = test["argv"] + ["--full-log", f"{job_dir}/{job}.log"]
@@ -491,7 +535,8 @@ def _native(tests: list[dict[str, Any]], native: dict[str, Any]) -> dict[str, An
 def plan_matrix(backends: list[str], server: str, client: str, prefix: int, *, duration: int, ping_count: int,
                 ping_interval: float, streams: int, pps_sizes: list[int], selected: list[str] | None = None,
                 margin: int = 60, repeat: int = 1, native: dict[str, Any] | None = None, pps_mode: str = "flood",
-                pps_loss_max: float = pps_search.LOSS_MAX_PCT) -> dict[str, Any]:
+                pps_loss_max: float = pps_search.LOSS_MAX_PCT, message_size: int | None = None,
+                point: str = "", load_fraction: float | None = None) -> dict[str, Any]:
     """The whole run: every backend's subnet, its tests, and the matrix in the order it runs - for each
     test, every repetition of every backend, the backends alternating (test 1 #1 on virtio, test 1 #1 on
     macvtap, test 1 #2 on virtio, ...), so the host's drift hits every backend alike - and the traffic
@@ -501,7 +546,10 @@ def plan_matrix(backends: list[str], server: str, client: str, prefix: int, *, d
     NATIVE (server_netns, client_netns, job_dir, missing: tools the hypervisor lacks) adds the native
     reference after the backends: the same tests between two namespaces on the hypervisor (entries with
     ``host``), its servers in ``servers_by_backend['native']``, the tests it cannot run in
-    ``native_unavailable``."""
+    ``native_unavailable``.
+
+    POINT (a sweep point's suffix, ``+mtu-9000``: sweep.point_suffix) names the runs of this matrix: each entry's
+    ``run`` is its backend and POINT, and so are its job names; MESSAGE_SIZE: see plan_tests."""
     if not backends:
         raise ValueError("no backend to plan for")
     if NATIVE in backends:
@@ -514,17 +562,18 @@ def plan_matrix(backends: list[str], server: str, client: str, prefix: int, *, d
     addresses = lab_addresses(paths, server, client, prefix)
     single = {b: plan_tests(addresses[b]["server"], duration=duration, ping_count=ping_count,
                             ping_interval=ping_interval, streams=streams, pps_sizes=pps_sizes,
-                            selected=selected, margin=margin, pps_mode=pps_mode, pps_loss_max=pps_loss_max)
+                            selected=selected, margin=margin, pps_mode=pps_mode, pps_loss_max=pps_loss_max,
+                            message_size=message_size, load_fraction=load_fraction)
               for b in paths}
     names = [t["name"] for t in single[backends[0]]]
     unavailable: dict[str, str] = {}
     if native:
         planned_native = _native(single[NATIVE], native)
         single[NATIVE], unavailable = planned_native["tests"], planned_native["unavailable"]
-    by_backend = {b: [_repetition(b, t, k, repeat, t.get("job_dir", JOB_DIR)) for t in single[b]
+    by_backend = {b: [_repetition(b + point, t, k, repeat, t.get("job_dir", JOB_DIR)) for t in single[b]
                       for k in range(1, repeat + 1)] for b in paths}
     entry = {(b, t["name"], t["repetition"]): t for b in paths for t in by_backend[b]}
-    tests = [dict(entry[(backend, name, k)], backend=backend)
+    tests = [dict(entry[(backend, name, k)], backend=backend, run=backend + point)
              for name in names for k in range(1, repeat + 1) for backend in paths if (backend, name, k) in entry]
     planned = sum(t["duration_s"] + t["extra_s"] for t in tests)
     left = planned

@@ -75,11 +75,19 @@ def _run_ids(runs: list[dict[str, Any]]) -> list[str]:
     return sorted({r["run_id"] for r in runs if has_data(r)}, key=_sort_key, reverse=True)
 
 
+def _point_of(run_id: str) -> str:
+    """A sweep point's part of a run id ('+mtu-9000'; '' for a run without a sweep)."""
+    _base, sep, rest = str(run_id).partition("+")
+    return sep + rest
+
+
 def resolve(results_dir: str | os.PathLike, spec: str | None, *, before: str | None = None,
             runs: list[dict[str, Any]] | None = None, bases: list[str] | tuple = ()) -> dict[str, dict]:
     """The runs one side of a comparison stands for, by backend. SPEC: a run id (every backend's run of it under
     RESULTS_DIR), BACKEND/RUN_ID, a run directory (one backend), a results tree (its newest run with data),
-    'previous' (the newest run id with data before BEFORE) or None/'' (the newest run id with data). A directory
+    'previous' (the newest run id with data before BEFORE) or None/'' (the newest run id with data). A sweep's point
+    is compared only with the same point: BEFORE's point (``+mtu-9000``) chooses 'previous' among that point's runs,
+    and a sweep's run id named without a point stands for its run at BEFORE's point. A directory
     must lie inside RESULTS_DIR or one of BASES (a job template's results_base; symbolic links resolved): SPEC may
     be a survey answer, and the process reading it is root. RUNS: the tree's runs when the caller has loaded them
     already (results.load_runs)."""
@@ -107,8 +115,9 @@ def resolve(results_dir: str | os.PathLike, spec: str | None, *, before: str | N
             raise CompareError(f"run {spec} not found under {results_dir}")
         return found
     ids = _run_ids(runs)
+    point = _point_of(before) if before else ""
     if spec == PREVIOUS:
-        older = [i for i in ids if before is None or _sort_key(i) < _sort_key(before)]
+        older = [i for i in ids if before is None or (_sort_key(i) < _sort_key(before) and _point_of(i) == point)]
         if not older:
             since = f" before run {before}" if before else ""
             raise CompareError(f"no run with data under {results_dir}{since}: nothing to compare with")
@@ -117,6 +126,8 @@ def resolve(results_dir: str | os.PathLike, spec: str | None, *, before: str | N
         if not ids:
             raise CompareError(f"no run with data under {results_dir}: run the benchmark first")
         spec = ids[0]
+    elif point and not _point_of(spec) and any(r["run_id"] == spec + point for r in runs):
+        spec += point  # an earlier sweep named by its run id: its run at this point
     found = {r["backend"]: r for r in runs if r["run_id"] == spec}
     if not found:
         known = ", ".join(ids[:5]) or "none"

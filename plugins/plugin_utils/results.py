@@ -35,7 +35,9 @@ from ansible_collections.volt.netbench.plugins.plugin_utils.ping import reply_rt
 from ansible_collections.volt.netbench.plugins.plugin_utils.sockperf import full_log_rtts_us
 
 SCHEMA = 1
-RUN_ID_RE = re.compile(r"^\d{8}T\d{6}Z(-\d+)?$")
+# a UTC timestamp, a -N when two runs took the same second, and a sweep point's +factor-level parts (sweep.py)
+RUN_ID_RE = re.compile(r"^\d{8}T\d{6}Z(-\d+)?(\+[a-z_]+-[0-9a-z.]+)*$")
+_RUN_ID_PARTS = re.compile(r"^(\d{8}T\d{6}Z)(?:-(\d+))?(.*)$")
 # an inventory host name, as a fleet's results tree names its <host>/ directories (and a results store its hosts)
 HOST_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$")
 # the host of a single-hypervisor results tree (no <host>/ level), and of its runs in a results store
@@ -54,8 +56,10 @@ def new_run_id(now: dt.datetime | None = None) -> str:
     return now.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
 
-def create_run_dir(results_dir: str | os.PathLike, backend: str, run_id: str | None = None) -> tuple[Path, str]:
-    """Create ``<results_dir>/<backend>/<run_id>`` exclusively; a taken id gets a ``-N`` suffix."""
+def create_run_dir(results_dir: str | os.PathLike, backend: str, run_id: str | None = None,
+                   point: str = "") -> tuple[Path, str]:
+    """Create ``<results_dir>/<backend>/<run_id><point>`` exclusively; a taken id gets a ``-N`` suffix (before a
+    sweep point's POINT, ``+mtu-9000``: sweep.point_suffix)."""
     check_backend(backend)
     base = Path(results_dir) / backend
     try:
@@ -63,16 +67,17 @@ def create_run_dir(results_dir: str | os.PathLike, backend: str, run_id: str | N
     except OSError as err:
         raise ResultsError(f"cannot create results directory {base}: {err.strerror}") from err
     run_id = run_id or new_run_id()
-    if not RUN_ID_RE.match(run_id):
-        raise ResultsError(f"run id {run_id!r} is not a UTC timestamp like 20261126T173224Z")
-    candidate, n = run_id, 0
+    if not RUN_ID_RE.match(run_id + point) or (point and not point.startswith("+")):
+        raise ResultsError(f"run id {run_id + point!r} is not a UTC timestamp like 20261126T173224Z (with a sweep "
+                           "point's +factor-level parts)")
+    candidate, n = run_id + point, 0
     while True:
         try:
             safefs.make_new_dir(base / candidate)
             return base / candidate, candidate
         except FileExistsError:
             n += 1
-            candidate = f"{run_id}-{n}"
+            candidate = f"{run_id}-{n}{point}"
         except OSError as err:
             raise ResultsError(f"cannot create run directory {base / candidate}: {err.strerror}") from err
 
@@ -452,14 +457,17 @@ def check_loaded(run: dict[str, Any], run_path: Path, samples: list[dict[str, An
             raise ResultsError(f"{run_path}/samples.jsonl: a sample that is not run {backend}/{run_id}'s")
 
 
-def _sort_key(run_id: str) -> tuple[str, int]:
-    stamp, sep, n = run_id.partition("-")
-    return stamp, int(n) if sep else 0
+def _sort_key(run_id: str) -> tuple[str, int, str]:
+    """Oldest first: the timestamp, then -N, then a sweep point's parts."""
+    found = _RUN_ID_PARTS.match(run_id)
+    if not found:
+        return run_id, 0, ""
+    return found.group(1), int(found.group(2) or 0), found.group(3)
 
 
 # Configuration that must match for runs to be compared (a report picks runs that agree on it).
 COMPARED_CONFIG = ("duration_s", "ping_count", "ping_interval_s", "parallel_streams", "pps_sizes", "pps_mode",
-                   "pps_loss_max_percent", "profile", "mtu", "tests", "repeat", "netns")
+                   "pps_loss_max_percent", "profile", "mtu", "tests", "repeat", "netns", "point")
 
 
 def run_status(counts: dict[str, int]) -> str:
@@ -517,9 +525,9 @@ def select_runs(runs: list[dict[str, Any]], run_ids: list[str] | None = None
                 ) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """Which run counts for each backend, and notes (for the report's anomalies) on the runs passed over.
 
-    With ``run_ids``: exactly those runs. Otherwise, per backend, the latest run with data (see
-    ``has_data``) whose compared configuration (``COMPARED_CONFIG``) matches that of the newest run with
-    data of any backend; failing that its latest run with data (the report then names the mismatch);
+    With ``run_ids``: exactly those runs. Otherwise (a sweep's runs left out: each point is its own report's), per
+    backend, the latest run with data (see ``has_data``) whose compared configuration (``COMPARED_CONFIG``) matches
+    that of the newest run with data of any backend; failing that its latest run with data (the report then names the mismatch);
     a backend without any run with data is represented by its latest run (not run, or failed). A newer
     run without data never replaces an older one with data; it is named in the notes.
     """
@@ -537,7 +545,9 @@ def select_runs(runs: list[dict[str, Any]], run_ids: list[str] | None = None
                 raise ResultsError(f"two runs given for backend {run['backend']}: compare one run per backend")
             chosen[run["backend"]] = run
         return chosen, notes
-    newest_first = sorted(runs, key=lambda r: _sort_key(r["run_id"]), reverse=True)
+    # a sweep's runs are its report's (report/sweep.py): one point's runs are not the tree's newest configuration
+    newest_first = sorted((r for r in runs if not (r.get("config") or {}).get("point")),
+                          key=lambda r: _sort_key(r["run_id"]), reverse=True)
     with_data = [r for r in newest_first if has_data(r)]
     reference = compared_config(with_data[0]) if with_data else None
     for backend in PATHS:

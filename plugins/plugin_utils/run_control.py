@@ -17,6 +17,8 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+from ansible_collections.volt.netbench.plugins.module_utils import safefs
+from ansible_collections.volt.netbench.plugins.plugin_utils import pps_search
 from ansible_collections.volt.netbench.plugins.plugin_utils.files import is_file_name, write_atomic
 
 JOB_DIR = "/var/tmp/volt-netbench-jobs"
@@ -26,6 +28,8 @@ JOB_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 TIMEOUT_RC = 124
 # Seconds the collector waits beyond a test's deadline (timeout's --kill-after, plus slack).
 COLLECT_SLACK = 15
+# Where a sweep's paced load has its rate (bits per second) put in at run time (paced_load).
+RATE_FIELD = "{rate}"
 
 # "$@" keeps the argument list intact: no word splitting, no shell parsing of the command. The job
 # runs in its own session (setsid -f), so it outlives the SSH connection that started it. Only shell
@@ -48,14 +52,28 @@ def job_base(name: str, job_dir: str = JOB_DIR) -> str:
 def start_command(name: str, argv: list[str], timeout: int, job_dir: str = JOB_DIR) -> str:
     """A POSIX shell command that starts ARGV detached, under timeout, writing NAME's job files. It prints
     ``VOLT-CLOCK <uptime>`` first: the client's /proc/uptime, which maps the job's own timestamps (the same
-    clock) onto the controller's (see :func:`tool_clock`)."""
+    clock) onto the controller's (see :func:`tool_clock`). The job holds an exclusive lock on its ``.lock`` file
+    from before it is detached until it ends (flock's open file is inherited by the detached job): a collector
+    waits on that lock - no polling, no process started on the client while the test runs."""
     if not argv:
         raise RunControlError(f"test {name} has no command")
     base = job_base(name, job_dir)
-    job = ["setsid", "-f", "sh", "-c", _WRAPPER, "sh", base, "timeout", "--kill-after=5", str(int(timeout)), *argv]
+    job = ["flock", "-x", base + ".lock", "setsid", "-f", "sh", "-c", _WRAPPER, "sh", base, "timeout",
+           "--kill-after=5", str(int(timeout)), *argv]
     return ("read -r up _ </proc/uptime; echo \"VOLT-CLOCK $up\"; "
             f"umask 077; [ -d {shlex.quote(job_dir)} ] || mkdir -p {shlex.quote(job_dir)}; "
             f": >{shlex.quote(base + '.rc')} && exec " + " ".join(shlex.quote(a) for a in job))
+
+
+def run_command(name: str, argv: list[str], timeout: int, wait_s: float, job_dir: str = JOB_DIR) -> str:
+    """:func:`start_command` and :func:`collect_command` in one round trip: the job starts detached, the same shell
+    waits up to WAIT_S for it and prints its envelope, then ``VOLT-CLOCK-END <uptime>`` - the client's uptime again,
+    so that the clock mapping keeps the precision of one short round trip (:func:`run_clock`). When the connection
+    drops while it waits, the job runs on, and a collect_command fetches it."""
+    start = start_command(name, argv, timeout, job_dir)
+    head, _exec, job = start.rpartition(" && exec ")
+    return (f"{head} && {job} && {{ {collect_command(name, wait_s, job_dir)}; "
+            "read -r up _ </proc/uptime; echo \"VOLT-CLOCK-END $up\"; }")
 
 
 def collect_command(name: str, wait_s: float, job_dir: str = JOB_DIR) -> str:
@@ -63,12 +81,15 @@ def collect_command(name: str, wait_s: float, job_dir: str = JOB_DIR) -> str:
     ``VOLT-JOB <rc> <started> <ended>`` and base64 stdout and stderr lines, or ``VOLT-JOB-RUNNING``
     (``VOLT-JOB-MISSING`` when it was never started)."""
     base = shlex.quote(job_base(name, job_dir))
-    ticks = max(1, int(wait_s * 10))
+    # the job's lock is free once it ended (start_command): wait for it, at most WAIT_S
     return (f"b={base}; [ -e \"$b.rc\" ] || {{ echo VOLT-JOB-MISSING; exit 0; }}; "
-            f"i=0; while [ ! -s \"$b.rc\" ] && [ $i -lt {ticks} ]; do sleep 0.1; i=$((i+1)); done; "
+            # flock on a descriptor of the shell's own: one process, not flock and a command
+            f"[ -s \"$b.rc\" ] || {{ flock -s -w {max(0.1, float(wait_s)):.1f} 9; }} 9<\"$b.lock\" 2>/dev/null; "
             "if [ -s \"$b.rc\" ]; then "
             "read -r rc ended <\"$b.rc\"; read -r started <\"$b.started\"; "
-            "echo \"VOLT-JOB $rc $started $ended\"; base64 -w0 \"$b.out\"; echo; base64 -w0 \"$b.err\"; echo; "
+            # (an empty file needs no base64 - a process fewer on a guest whose every process is emulated)
+            "echo \"VOLT-JOB $rc $started $ended\"; base64 -w0 \"$b.out\"; echo; "
+            "if [ -s \"$b.err\" ]; then base64 -w0 \"$b.err\"; fi; echo; "
             "if [ -s \"$b.log\" ]; then gzip -c \"$b.log\" | base64 -w0; fi; echo; "
             "else echo VOLT-JOB-RUNNING; fi")
 
@@ -153,6 +174,18 @@ def parse_clock(text: str) -> float | None:
     """The client's uptime the start command printed (``VOLT-CLOCK <uptime>``), or None."""
     match = re.search(r"^VOLT-CLOCK ([0-9]+(?:\.[0-9]+)?)\s*$", text or "", re.M)
     return float(match.group(1)) if match else None
+
+
+def run_clock(sent: float, answered: float, text: str) -> tuple[float, float, float | None]:
+    """SENT, ANSWERED and the client's first uptime for :func:`tool_clock` from a run_command's output TEXT: the
+    client read its uptime at the start (u1) and again after the envelope (u2); with the time between the two taken
+    off ANSWERED, u1 was read between SENT and that - a bracket as wide as the round trip's own overhead, not the
+    test's length. Without the second reading: ANSWERED as it is (the bracket then spans the test)."""
+    first = parse_clock(text)
+    match = re.search(r"^VOLT-CLOCK-END ([0-9]+(?:\.[0-9]+)?)\s*$", text or "", re.M)
+    if first is None or not match or float(match.group(1)) < first:
+        return sent, answered, first
+    return sent, max(sent, answered - (float(match.group(1)) - first)), first
 
 
 def tool_clock(sent: float, answered: float, clock_up: float | None, job: dict[str, Any]) -> dict[str, Any] | None:
@@ -287,7 +320,9 @@ def progress_line(info: dict[str, Any], elapsed_s: float | None) -> str:
         result = info.get("headline") or "ok"
     else:
         result = f"FAILED ({_truncate(info.get('message') or 'no message', 160)})"
-    line = (f"volt.netbench [{info['position']}/{info['total']}] {info['backend']} {name}: {result}"
+    # a sweep's point beside the backend: 'virtio at mtu=9000,queues=2'
+    where = info["backend"] + (f" at {info['point']}" if info.get("point") else "")
+    line = (f"volt.netbench [{info['position']}/{info['total']}] {where} {name}: {result}"
             f" | {float(info.get('wall_s') or 0):.1f} s")
     if elapsed_s is not None:
         line += f" | elapsed {_clock(elapsed_s)}"
@@ -303,6 +338,37 @@ def _clock(seconds: float) -> str:
     seconds = int(round(seconds))
     hours, rest = divmod(seconds, 3600)
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def load_rate_bps(search_document: dict[str, Any], fraction: float, payload: int) -> int | None:
+    """The paced load's bits per second: FRACTION of the loss-bounded rate a ``load_capacity`` search found
+    (pps_search.loss_bounded_pps of its search file's document), in datagrams of PAYLOAD bytes; None when the search
+    found no rate."""
+    found = pps_search.loss_bounded_pps(search_document)
+    return None if found is None else pps_search.bits_per_second(found * float(fraction), int(payload))
+
+
+def paced_load(test: dict[str, Any], rate_dir: str) -> tuple[dict[str, Any], str]:
+    """TEST with its paced load's rate put in (a sweep's load point: ``load_rate``, matrix.plan_tests) - the
+    fraction of the loss-bounded rate its point's ``load_capacity`` search found, read from that search's file in
+    RATE_DIR (the run directory of the point that searched it). Returns the test and why it cannot run ('' when
+    it can); a test without ``load_rate`` as it is."""
+    how = test.get("load_rate")
+    if not how:
+        return test, ""
+    if not rate_dir or not is_file_name(how.get("search")):
+        return test, "the load's loss-bounded rate is unknown: no capacity search named for it"
+    try:
+        raw = safefs.read_file(Path(rate_dir, how["search"]))
+        document = json.loads(raw) if raw is not None else None
+    except (OSError, ValueError, safefs.UnsafePath) as err:
+        return test, f"the load's capacity search is unreadable ({err})"
+    rate = load_rate_bps(document, how["fraction"], how["payload"]) if isinstance(document, dict) else None
+    if rate is None:
+        return test, ("the load's loss-bounded rate is unknown: its capacity search "
+                      f"({how.get('run', 'this point')}) found none")
+    load = [str(rate) if a == RATE_FIELD else a for a in test["load"]]
+    return dict(test, load=load, load_command=" ".join(load), load_bps_offered=rate), ""
 
 
 def read_progress(run_dir: str | os.PathLike) -> dict[str, Any] | None:

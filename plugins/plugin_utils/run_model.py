@@ -26,15 +26,17 @@ from typing import Any
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.volt.netbench.plugins.module_utils.backends import BACKENDS, on_bridge
+from ansible_collections.volt.netbench.plugins.module_utils.qemu import data_nic_name
 from ansible_collections.volt.netbench.plugins.module_utils.lab import default_controller_root, lab_paths, within
 from ansible_collections.volt.netbench.plugins.plugin_utils.dry_run import results_dir_problem
 from ansible_collections.volt.netbench.plugins.plugin_utils.guest_inventory import ssh_argv
 from ansible_collections.volt.netbench.plugins.plugin_utils.inputs import benchmark_problems
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import (
-    NATIVE, PPS_SIZES, guest_tuning, native_tuning, plan_matrix)
+    CAPACITY, NATIVE, PPS_SIZES, guest_tuning, native_tuning, plan_matrix)
 from ansible_collections.volt.netbench.plugins.plugin_utils.pps_search import LOSS_MAX_PCT, MODES as PPS_MODES
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import CPU_SAMPLES, ResultsError, new_run_id
-from ansible_collections.volt.netbench.plugins.plugin_utils.sweep import SweepError, parse as parse_sweep, points, refusals
+from ansible_collections.volt.netbench.plugins.plugin_utils.sweep import (
+    MEASURED, SweepError, guest_command, parse as parse_sweep, point_config, point_suffix, points, refusals, run_key)
 
 # The profiles: what duration, ping_count and repeat mean when a run does not set them.
 # pps_mode: a search costs about 18 s more per size, path and repetition than a flood (pps_search.py: 8 probes
@@ -46,8 +48,9 @@ PROFILES = {
 }
 PROFILE_KEYS = ("duration", "ping_count", "repeat", "pps_mode")
 DEFAULT_STREAMS = 8
-# Checked on both guests before anything is measured (the clients and servers of the matrix).
-GUEST_TOOLS = ["iperf3", "sockperf", "netperf", "netserver", "ping"]
+# Checked on both guests before anything is measured (the clients and servers of the matrix; flock, which the run
+# control's jobs hold their lock with - util-linux, essential on Debian, a busybox applet elsewhere).
+GUEST_TOOLS = ["iperf3", "sockperf", "netperf", "netserver", "ping", "flock"]
 # The guests of a lab and their management SSH ports on the hypervisor's loopback.
 GUESTS = (("server", 10022), ("client", 10023))
 
@@ -287,20 +290,49 @@ def extra_vars(settings: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _matrix(settings: dict[str, Any], backends: list[str], native: dict[str, Any] | None = None) -> dict[str, Any]:
+def _matrix(settings: dict[str, Any], backends: list[str], native: dict[str, Any] | None = None,
+            point: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The matrix of BACKENDS (and NATIVE) at a sweep's POINT (its streams and message size; None: no sweep)."""
+    factors = (point or {}).get("factors") or {}
     return plan_matrix(backends, str(settings["server"]), str(settings["client"]), int(settings["prefix"]),
                        duration=settings["duration"], ping_count=settings["ping_count"],
-                       ping_interval=float(settings["ping_interval"]), streams=int(settings["streams"]),
+                       ping_interval=float(settings["ping_interval"]),
+                       streams=int(factors.get("streams", settings["streams"])),
                        pps_sizes=[int(s) for s in settings["pps_sizes"]], selected=list(settings["tests"] or []),
                        margin=int(settings["test_margin"]), repeat=settings["repeat"], native=native,
-                       pps_mode=settings["pps_mode"], pps_loss_max=float(settings["pps_loss_max"]))
+                       pps_mode=settings["pps_mode"], pps_loss_max=float(settings["pps_loss_max"]),
+                       message_size=factors.get("message_size"), point=point_suffix(factors),
+                       load_fraction=factors.get("load"))
+
+
+def sweep_run_problems(sweep: dict[str, list[Any]], settings: dict[str, Any]) -> list[str]:
+    """Why a run (not check mode) cannot measure SWEEP with SETTINGS: a factor it does not measure yet, a cross-host
+    pair, an MTU sweep on links the lab does not own (the host's own namespace, a NIC given as uplink or macvtap
+    lower device: their MTU is the host's to set)."""
+    out = []
+    planned_only = [f for f in sweep if f not in MEASURED]
+    if planned_only:
+        out.append(f"sweep: {', '.join(planned_only)} is planned and checked (ansible-playbook --check lists its points "
+                   f"and time), but a run does not measure it yet: sweep {', '.join(MEASURED)}")
+    if sweep and settings["topology"] != "same_host":
+        out.append("sweep: a cross-host pair does not sweep yet: sweep on one hypervisor's lab (topology=same_host)")
+    if "mtu" in sweep:
+        owned = [name for name in ("uplink", "macvtap_lower") if str(settings.get(name) or "")]
+        if not str(settings["netns"] or ""):
+            out.append("sweep: mtu sets the MTU of every link in the lab's namespace, and netns='' is the host's own: "
+                       "give the lab a namespace of its own (netns), or run once per MTU")
+        if owned:
+            out.append(f"sweep: mtu would change the MTU of a NIC of the host's ({' and '.join(owned)}): set its MTU "
+                       "yourself and run once per MTU (-e mtu=...)")
+    return out
 
 
 def plan_request(given: dict[str, Any], now: dt.datetime | None = None, store: str = "",
                  check_mode: bool = False) -> dict[str, Any]:
     """The run as asked for, before the hypervisor is touched. Raises RunModelError with every problem. STORE: the
     results store the gate's baseline may be kept in (the hypervisor's runs there count as the tree's). A sweep is
-    planned and checked; CHECK_MODE (ansible-playbook --check) lists its points - a run does not measure one yet."""
+    planned and checked; CHECK_MODE (ansible-playbook --check) lists its points, a run refuses what it cannot
+    measure (sweep_run_problems)."""
     unknown = sorted(set(given) - set(SETTINGS))
     if unknown:
         raise RunModelError(f"run_plan: unknown settings {', '.join(unknown)} (known: {', '.join(SETTINGS)})")
@@ -310,10 +342,9 @@ def plan_request(given: dict[str, Any], now: dt.datetime | None = None, store: s
     if found:
         raise RunModelError(f"invalid benchmark settings: {'; '.join(found)}")
     sweep = parse_sweep(settings["sweep"])
-    if sweep and not check_mode:
-        raise RunModelError(f"invalid benchmark settings: sweep {json.dumps(sweep)}: its {len(points(sweep))} points "
-                            "are planned and checked (ansible-playbook --check lists them and their time), but a run "
-                            "does not measure a sweep yet: run without sweep, once per configuration")
+    refused = [] if check_mode else sweep_run_problems(sweep, settings)
+    if refused:
+        raise RunModelError(f"invalid benchmark settings: {'; '.join(refused)}")
     settings.update({k: v if k == "pps_mode" else int(v) for k, v in _given(settings).items()})
     settings["pps_loss_max"] = float(settings["pps_loss_max"])
     settings["native"] = boolean(settings["native"], strict=False)
@@ -360,6 +391,8 @@ def plan_request(given: dict[str, Any], now: dt.datetime | None = None, store: s
         "netns": settings["netns"],
         "topology": settings["topology"],
         "extra_vars": extra_vars({**SETTINGS, **given}),
+        # a sweep's factors and levels (each point's run also records its own point: sweep.point_config)
+        **({"sweep": sweep} if sweep else {}),
     }
     return {
         "settings": settings,
@@ -506,6 +539,11 @@ def plan_lab(request: dict[str, Any], capabilities: dict[str, Any], image: dict[
         # what the run will not measure although it was asked for, said before the lab starts
         "before_lab": [],
     }
+    # the backends this host cannot run, recorded as not run at every point (each point's report names them)
+    out["not_run_runs"] = [{"key": run_key(backend, point), "backend": backend, "reason": reason,
+                            "config": point_config(point, request["configs"].get(backend) or request["config"])}
+                           for point in request["sweep"]["points"] for backend, reason in out["not_run"].items()]
+    out["queues"] = 1
     if not run_backends:
         return out
     native = None
@@ -514,7 +552,11 @@ def plan_lab(request: dict[str, Any], capabilities: dict[str, Any], image: dict[
                           if not present})
         native = {"server_netns": paths["native_netns"]["server"], "client_netns": paths["native_netns"]["client"],
                   "job_dir": paths["native_job_dir"], "missing": missing}
-    plan = _matrix(settings, run_backends, native)
+    planned_points = request["sweep"]["points"]
+    plans = [(point, _matrix(settings, run_backends, native if point["native"] else None, point))
+             for point in planned_points]
+    _capacity_once(plans)
+    plan = plans[0][1]
     addresses = plan["addresses"]
     by_reason: dict[str, list[str]] = {}
     for name, why in plan["native_unavailable"].items():
@@ -526,11 +568,21 @@ def plan_lab(request: dict[str, Any], capabilities: dict[str, Any], image: dict[
     # the guests' inventory names (distinct per hypervisor in a fleet or a pair, whose labs run at the same time)
     guest_hosts = {name: f"{owner[name]}-{name}" if settings["fleet"] else name for name, _port in GUESTS}
     mine = [name for name, _port in GUESTS if name in pair["guests"]]
+    # each guest's data NICs as the guest names them (host_network builds them in the backends' order), with the
+    # queues they boot with: a sweep's largest queue count (a tap with as many queues, a macvtap opened as often)
+    queues = max([int(p["factors"].get("queues", 1)) for p in planned_points] + [1])
+    nics = [{"name": data_nic_name(index), "backend": backend, "queues": queues}
+            for index, backend in enumerate(run_backends)]
+    # the native reference's namespaces exist where it follows the points (every point or none: the same factors)
+    tests = _interleaved(plans, settings["repeat"], nics, [settings["netns"]] + (
+        list(paths["native_netns"].values()) if NATIVE in plan["paths"] else []))
     out.update(
-        runs=plan["paths"] if pair["records"] else [],
+        runs=[run_key(path, point) for point, point_plan in plans for path in point_plan["paths"]]
+        if pair["records"] else [],
         plan=plan,
+        queues=queues,
         # the matrix runs from the client: where it is booted
-        tests=plan["tests"] if "client" in mine else [],
+        tests=tests if "client" in mine else [],
         macvtap_vhost=macvtap_vhost,
         # index: the guest's place in the lab (its MACs), also when the other guest boots on another hypervisor
         guests=[{"name": name, "host": guest_hosts[name], "ssh_port": port, "index": index,
@@ -546,15 +598,76 @@ def plan_lab(request: dict[str, Any], capabilities: dict[str, Any], image: dict[
                           for name in mine] if NATIVE in plan["paths"] else [],
         native_servers=plan["servers_by_backend"].get(NATIVE, []) if "server" in mine else [],
     )
-    for path in out["runs"]:
-        config = request["configs"].get(path) or request["config"]
-        if path == NATIVE:
-            config = dict(config, server_commands=[" ".join(c) for c in plan["servers_by_backend"][NATIVE]],
-                          native_tuning=native_tuning())
-        env = dict(environment, data_path=data_path(path, run_backends, macvtap_vhost, pair),
-                   data_subnet=addresses[path]["subnet"], lab_backends=run_backends)
-        if path == NATIVE:
-            env["native_unavailable"] = plan["native_unavailable"]
-        out["headers"][path] = {"backend": path, "planned": plan["planned_by_backend"][path], "config": config,
-                                "environment": env, "started": out["started"]}
+    for point, point_plan in plans if pair["records"] else []:
+        for path in point_plan["paths"]:
+            config = request["configs"].get(path) or request["config"]
+            if path == NATIVE:
+                config = dict(config, server_commands=[" ".join(c) for c in plan["servers_by_backend"][NATIVE]],
+                              native_tuning=native_tuning())
+            env = dict(environment, data_path=data_path(path, run_backends, macvtap_vhost, pair),
+                       data_subnet=addresses[path]["subnet"], lab_backends=run_backends)
+            if path == NATIVE:
+                env["native_unavailable"] = plan["native_unavailable"]
+            out["headers"][run_key(path, point)] = {
+                "backend": path, "planned": point_plan["planned_by_backend"][path],
+                "config": point_config(point, config), "environment": env, "started": out["started"]}
     return out
+
+
+def _capacity_once(plans: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+    """A load sweep's loss-bounded rate is searched once per path and combination of the other factors' levels - at
+    the point of the load's first level, in its first repetition - and every load point of that combination paces
+    its load from it (``load_rate.run``: that point's run). Edits PLANS in place (their tests and planned lists)."""
+    if not any("load" in point["factors"] for point, _plan in plans):
+        return
+    first_level = plans[0][0]["factors"]["load"]
+    by_others = {}
+    for point, _plan in plans:
+        others = {k: v for k, v in point["factors"].items() if k != "load"}
+        if point["factors"]["load"] == first_level:
+            by_others[json.dumps(others, sort_keys=True)] = point
+    for point, plan in plans:
+        home = by_others[json.dumps({k: v for k, v in point["factors"].items() if k != "load"}, sort_keys=True)]
+
+        def kept(test: dict[str, Any], home: dict[str, Any] = home, point: dict[str, Any] = point) -> bool:
+            return test["name"] != CAPACITY or (point is home and test["repetition"] == 1)
+
+        plan["tests"] = [t for t in plan["tests"] if kept(t)]
+        plan["planned_by_backend"] = {b: [t for t in planned if kept(t)]
+                                      for b, planned in plan["planned_by_backend"].items()}
+        for test in plan["tests"]:
+            if test.get("load_rate"):
+                test["load_rate"] = dict(test["load_rate"], run=run_key(test["backend"], home))
+
+
+def _interleaved(plans: list[tuple[dict[str, Any], dict[str, Any]]], repeat: int, nics: list[dict[str, Any]],
+                 namespaces: list[str]) -> list[dict[str, Any]]:
+    """The matrix of every point of a sweep (PLANS: each point with its plan_matrix), in the sweep's order: for each
+    test, each repetition goes round the points and, inside a point, round the backends (sweep.order). The first
+    entry at a point carries ``set_point``: the guests' command for it (on their NICS), and the MTU the lab's
+    NAMESPACES take. Without a sweep: the one plan's matrix as it is."""
+    if len(plans) == 1 and not plans[0][0]["factors"]:
+        return plans[0][1]["tests"]
+    by_point = {point["key"]: {(t["name"], t["repetition"]): [] for t in plan["tests"]} for point, plan in plans}
+    for point, plan in plans:
+        for test in plan["tests"]:
+            by_point[point["key"]][(test["name"], test["repetition"])].append(dict(test, point=point["key"]))
+    tests, current = [], None
+    # a load sweep's capacity searches first: every load point paces its load from one
+    names = plans[0][1]["test_names"]
+    for name in [n for n in names if n == CAPACITY] + [n for n in names if n != CAPACITY]:
+        for k in range(1, repeat + 1):
+            for point, _plan in plans:
+                for test in by_point[point["key"]].get((name, k), []):
+                    if point["key"] != current:
+                        factors = point["factors"]
+                        test["set_point"] = {"key": point["key"], "guest_command": guest_command(factors, nics),
+                                             "mtu": factors.get("mtu"), "netns": namespaces if "mtu" in factors else []}
+                        current = point["key"]
+                    tests.append(test)
+    planned = sum(t["duration_s"] + t["extra_s"] for t in tests)
+    left = planned
+    for position, test in enumerate(tests, 1):
+        left -= test["duration_s"] + test["extra_s"]
+        test.update(position=position, total=len(tests), planned_s=planned, remaining_s=left)
+    return tests

@@ -322,10 +322,23 @@ class Family:
         self.mirrors[key] = list(mirrors)
         return cmp
 
-    def correct(self) -> int:
+    def tested(self) -> list[Any]:
+        """The keys of the members with a p-value (the ones a correction counts)."""
+        return [k for k, c in self.members.items() if c["tested"] and c["p"] is not None]
+
+    def correct(self, joint: Any = None) -> int:
+        """Holm over the tested members; JOINT (a larger family this one belongs to, e.g. a sweep's: report/sweep.py)
+        gives each member's adjusted p and verdict instead (``joint.adjusted(key)``) and the family's size."""
         from statsmodels.stats.multitest import multipletests  # pylint: disable=import-outside-toplevel
 
-        keys = [k for k, c in self.members.items() if c["tested"] and c["p"] is not None]
+        keys = self.tested()
+        if joint is not None:
+            for key in keys:
+                adj, rej = joint.adjusted(key)
+                for cmp in [self.members[key], *self.mirrors[key]]:
+                    cmp["p_adjusted"], cmp["significant"] = float(adj), bool(rej)
+            self.size, self.corrected = int(joint.size), True
+            return self.size
         if keys:
             reject, adjusted, _s, _b = multipletests([self.members[k]["p"] for k in keys], alpha=ALPHA,
                                                      method=CORRECTION)

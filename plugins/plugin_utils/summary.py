@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PATHS
+from ansible_collections.volt.netbench.plugins.plugin_utils.results import RUN_ID_RE
 
 
 def outcomes(results_dir: str | Path, run_id: str) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
@@ -17,10 +18,7 @@ def outcomes(results_dir: str | Path, run_id: str) -> tuple[dict[str, dict[str, 
     run.json), counts, error, failed_tests - and the reason of each backend that did not run)."""
     ran: dict[str, dict[str, Any]] = {}
     not_run: dict[str, str] = {}
-    for backend in PATHS:
-        run_dir = Path(results_dir, backend, run_id)
-        if not run_dir.is_dir():
-            continue
+    for backend, run_dir in _run_dirs(results_dir, run_id):
         try:
             run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -39,6 +37,22 @@ def outcomes(results_dir: str | Path, run_id: str) -> tuple[dict[str, dict[str, 
     return ran, not_run
 
 
+def _run_dirs(results_dir: str | Path, run_id: str) -> list[tuple[str, Path]]:
+    """RUN_ID's run directories by run name: each backend's, and a sweep's at each point (virtio+mtu-9000, from the
+    directory's name RUN_ID+mtu-9000) - directories only, never a link."""
+    out = []
+    for backend in PATHS:
+        base = Path(results_dir, backend)
+        try:
+            names = sorted(p.name for p in base.iterdir()
+                           if (p.name == run_id or p.name.startswith(run_id + "+")) and RUN_ID_RE.match(p.name)
+                           and p.is_dir() and not p.is_symlink())
+        except OSError:
+            continue
+        out += [(backend + name[len(run_id):], base / name) for name in names]
+    return out
+
+
 def failures(ran: dict[str, dict[str, Any]]) -> list[str]:
     """The runs that did not complete (the benchmark fails after its report and summary)."""
     return [f"{name} did not complete" for name, outcome in ran.items() if outcome["status"] != "complete"]
@@ -54,7 +68,13 @@ def summary_text(result: dict[str, Any], ran: dict[str, dict[str, Any]], not_run
     for name, rows in result["of_native"].items():
         lines.append(f"{name} as % of native:")
         lines += [f"  {label}: {text}" for label, text in rows.items()]
-    lines += [f"{name}: not run - {reason}" for name, reason in not_run.items()]
+    # a backend not run at every point of a sweep: said once, with the points
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for name, reason in not_run.items():
+        backend, _sep, point = name.partition("+")
+        grouped.setdefault((backend, reason), []).append(point)
+    lines += [f"{backend}{' (' + str(len(points)) + ' points)' if points != [''] else ''}: not run - {reason}"
+              for (backend, reason), points in grouped.items()]
     lines += [f"Ranking: {result['ranking_text']}", f"Default: {result['recommendations']['default']}",
               f"Anomalies: {len(result['anomalies'])} (listed in the report)"]
     return "\n".join(lines)

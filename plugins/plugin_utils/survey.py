@@ -26,7 +26,7 @@ def _first_line(option: dict[str, Any]) -> str:
 def survey_spec(argument_specs: dict[str, Any]) -> dict[str, Any]:
     """The survey: backend and profile as multiple choice, repeat, the native reference (true/false), the topology
     (same_host, cross_host), the tests
-    as a multiselect, the regression gate's baseline and tolerance, results_dir.
+    as a multiselect, a sweep (its JSON text), the regression gate's baseline and tolerance, results_dir.
     Each question's variable is the playbook's short extra var; its choices and description come from the
     role's ``main`` argument spec."""
     options = argument_specs["argument_specs"]["main"]["options"]
@@ -55,6 +55,9 @@ def survey_spec(argument_specs: dict[str, Any]) -> dict[str, Any]:
              "default": options["benchmark_topology"]["default"]},
             {"question_name": "Tests", "question_description": _first_line(options["benchmark_tests"]),
              "required": False, "type": "multiselect", "variable": "tests", "choices": tests, "default": ""},
+            {"question_name": "Sweep (JSON)", "question_description":
+                f"{_first_line(options['benchmark_sweep'])} Empty: one configuration.", "required": False,
+             "type": "text", "variable": "sweep", "min": 0, "max": 1024, "default": ""},
             {"question_name": "Baseline run (regression gate)", "question_description":
                 f"{_first_line(options['benchmark_against'])}", "required": False, "type": "text",
              "variable": "against", "min": 0, "max": 1024, "default": ""},

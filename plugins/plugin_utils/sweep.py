@@ -14,6 +14,13 @@ What this module decides, in one place:
   (``mtu=9000,queues=2``) that names it in run.json, the store and the report; :func:`refusals` says which
   points a host cannot do and why (a queue count above the guests' vCPUs or the NIC's limit, an MTU above the
   lower device's maximum); :func:`order` is the run's interleaved order and :func:`seconds` its time.
+* **A point's run** (:func:`point_suffix`, :func:`run_key`, :func:`point_config`): each backend's runs at a
+  point are a run directory of their own, ``results/<backend>/<run id>+mtu-9000+queues-2/``, whose run.json
+  carries the point (``config.point``, and the factors' own settings: ``mtu``, ``parallel_streams`` ...), so the
+  gate compares a point only with the same point and the history keeps a series per point.
+* **Setting a point** (:func:`guest_command`, :func:`mtu_batch`): what the guests and the lab's namespaces run
+  when the matrix moves to a point - no reboot: ``ip link set ... mtu``, ``ethtool -K`` and ``ethtool -L``
+  in the guests (each checked after it is set), the MTU of every link in the lab's namespaces.
 * **Interactions** (:func:`interaction`): does a backend pair's ratio change between two levels of a factor?
   The ratio of the two ratios of means, tested on the log scale: d = log(mA2/mB2) - log(mA1/mB1), its variance
   by the delta method (each mean's variance over its square), Welch-Satterthwaite degrees of freedom, Student's
@@ -70,6 +77,13 @@ FACTORS: dict[str, tuple[Any, bool, str]] = {
 }
 
 
+# The factors a run measures; the others are planned and checked (check mode lists them) but refused by a run.
+MEASURED = ("queues", "mtu", "offloads", "message_size", "streams", "load")
+# The lab settings a point changes, by factor: the run's configuration key each sets.
+CONFIG_KEYS = {"queues": "queues", "mtu": "mtu", "offloads": "offloads", "message_size": "message_size",
+               "streams": "parallel_streams", "load": "load"}
+
+
 def parse(value: Any) -> dict[str, list[Any]]:
     """The sweep VALUE (a dict, or its JSON text; empty: no sweep) as {factor: levels}, in the order given. Every
     problem is named at once (SweepError)."""
@@ -112,13 +126,86 @@ def point_key(factors: dict[str, Any]) -> str:
                     for name, level in factors.items())
 
 
+def _level_text(level: Any) -> str:
+    return f"{level:g}" if isinstance(level, float) else str(level)
+
+
+def point_suffix(factors: dict[str, Any]) -> str:
+    """What a point adds to its runs' id and to its run key: ``+mtu-9000+queues-2`` ('' without a sweep)."""
+    return "".join(f"+{name}-{_level_text(level)}" for name, level in factors.items())
+
+
+def run_key(path: str, point: dict[str, Any]) -> str:
+    """The name of PATH's run at POINT (a points() entry): ``virtio+mtu-9000`` - the backend alone without a sweep."""
+    return path + point_suffix(point["factors"])
+
+
+def split_run_key(key: str) -> tuple[str, str]:
+    """A run key's backend and its point's suffix (``('virtio', '+mtu-9000')``)."""
+    path, sep, rest = key.partition("+")
+    return path, sep + rest
+
+
+def point_config(point: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+    """A run's configuration CONFIG at POINT: ``point`` (the factors, absent without a sweep) and every setting the
+    point changes."""
+    factors = point["factors"]
+    if not factors:
+        return dict(config)
+    out = dict(config, point=dict(factors))
+    for name, level in factors.items():
+        out[CONFIG_KEYS[name]] = level
+    return out
+
+
+def guest_command(factors: dict[str, Any], nics: Sequence[dict[str, Any]]) -> str:
+    """The shell command a guest runs to take the point FACTORS on its data NICS (name, backend, queues: the NIC's
+    queues at boot): the MTU, the offloads and the queue pairs, each read back after it is set (the command fails
+    when the guest did not take it). '' when the point changes nothing on the guests."""
+    lines = []
+    for nic in nics:
+        name = nic["name"]
+        if "mtu" in factors:
+            mtu = int(factors["mtu"])
+            lines += [f"ip link set dev {name} mtu {mtu}", f'test "$(cat /sys/class/net/{name}/mtu)" = {mtu}']
+        if "offloads" in factors:
+            state = factors["offloads"]
+            lines += [f"ethtool -K {name} tso {state} gso {state} gro {state}",
+                      f"ethtool -k {name} | grep -q '^generic-segmentation-offload: {state}'"]
+        if "queues" in factors and int(nic.get("queues", 1)) > 1:
+            queues = int(factors["queues"])
+            lines += [f"ethtool -L {name} combined {queues}",
+                      f"ethtool -l {name} | sed -n '/^Current/,$p' | grep -q '^Combined:[[:space:]]*{queues}$'"]
+    return " && ".join(["set -e"] + lines) if lines else ""
+
+
+# A link's kind, in the order a new MTU is set: the devices others sit on first (a macvtap, a macvlan or a bridge
+# port cannot go above its lower device's MTU), the bridge last.
+_MTU_ORDER = {"veth": 0, "": 0, "tun": 1, "macvtap": 2, "macvlan": 2, "bridge": 3}
+
+
+def mtu_batch(links: Any, mtu: int) -> str:
+    """``ip -batch`` lines that set MTU on every link of a namespace (LINKS: ``ip -j -d link show``'s JSON, as text
+    or parsed) but its loopback, lower devices before the links on them, the bridge last."""
+    if isinstance(links, str):
+        links = json.loads(links or "[]")
+    found = []
+    for link in links or []:
+        name = str(link.get("ifname", ""))
+        if not name or name == "lo" or "@" in name or any(c.isspace() for c in name):
+            continue
+        kind = str((link.get("linkinfo") or {}).get("info_kind", ""))
+        found.append((_MTU_ORDER.get(kind, 0), name))
+    return "".join(f"link set dev {name} mtu {int(mtu)}\n" for _rank, name in sorted(found))
+
+
 def points(sweep: dict[str, list[Any]]) -> list[dict[str, Any]]:
     """Every combination of the levels, the first factor varying slowest; one point without a sweep."""
     names = list(sweep)
     out = []
     for combo in itertools.product(*(sweep[n] for n in names)):
         factors = dict(zip(names, combo))
-        out.append({"key": point_key(factors), "factors": factors,
+        out.append({"key": point_key(factors), "factors": factors, "suffix": point_suffix(factors),
                     "native": all(FACTORS[n][1] for n in factors)})
     return out
 

@@ -130,9 +130,10 @@ def jitter_ratios(p50: dict[str, Any] | None, p99: dict[str, Any] | None) -> lis
     return [v / lows[k] for k, v in zip(p99["repetitions"], p99["values"]) if lows.get(k)]
 
 
-def evaluate(rows: Sequence[Row], cells: dict, ranked: Sequence[str]) -> Verdicts:
+def evaluate(rows: Sequence[Row], cells: dict, ranked: Sequence[str], joint: Any = None) -> Verdicts:
     """Register and correct every comparison the report can claim: per row each pair of RANKED backends
-    with values, the category and composite scores, the host CPU score and the ICMP/TCP tails."""
+    with values, the category and composite scores, the host CPU score and the ICMP/TCP tails. JOINT: the larger
+    family these belong to (a sweep's point, stats.Family.correct)."""
     out = Verdicts(ranked)
     for row in (r for r in rows if compared(r)):
         out.add_pairs(row, {n: cells[row][n]["values"] for n in ranked if usable(cells[row].get(n))},
@@ -180,7 +181,7 @@ def evaluate(rows: Sequence[Row], cells: dict, ranked: Sequence[str]) -> Verdict
         ratios = {n: jitter_ratios(cells[p50].get(n), cells[p99].get(n)) for n in ranked}
         out.jitter[label] = {n: r for n, r in ratios.items() if r}
         out.add_pairs(("jitter", label), out.jitter[label], higher_is_better=False)
-    out.family.correct()
+    out.family.correct(joint)
     for key, scores in out.scores.items():
         out.ranks[key] = out.rank_of(key, [n for n in scores if scores[n]])
     return out

@@ -137,6 +137,10 @@ def _test_config(chosen: dict[str, dict], measured: list[str], shown: list[str])
         "pps_loss_max": agreed("pps_loss_max_percent", " %"),
         "profile": agreed("profile"),
         "repeat": agreed("repeat"),
+        # a sweep's point: the configuration these runs were measured in (its report: sweeps/<run id>/SWEEP.md)
+        "point": ",".join(f"{k}={v}" for k, v in (next((chosen[n].get("config") or {} for n in measured
+                                                       if (chosen[n].get("config") or {}).get("point")), {})
+                                                  .get("point") or {}).items()),
         "accelerator": ", ".join(accel) if accel else NA,
         # what the guests were tuned with before the tests (matrix.GUEST_SYSCTLS); runs of older versions: none
         "guest_tuning": "; ".join(f"`{t}`" for t in tuning if t) or ("none recorded" if guests else NA),

@@ -36,57 +36,21 @@ def build_report(
     persist_index: bool = True,
     store: str = "",
     store_host: str = LOCAL_HOST,
+    runs: list[dict[str, Any]] | None = None,
+    joint: Any = None,
 ) -> dict[str, Any]:
     """The report model for the run that counts per backend (see results.select_runs) or the given run ids.
+    RUNS: the tree's runs, when already loaded. JOINT (a sweep's point: report.sweep's): the comparisons are members
+    of a larger family - ``joint.adjusted(key)`` gives each its Holm-adjusted p and verdict, ``joint.size`` the
+    family's size.
     PERSIST_INDEX=False (check mode): the history's index is built in memory, nothing is written. STORE (a results
     store: a PostgreSQL DSN or an SQLite file): the history is STORE_HOST's runs kept there, not the tree's."""
     if baseline not in BACKENDS:
         raise ResultsError(f"baseline {baseline!r} is not one of {', '.join(BACKENDS)}")
-    runs = load_runs(results_dir)
-    if not runs:
-        raise ResultsError(
-            f"no recorded runs under {results_dir}: run 'ansible-playbook playbooks/benchmark.yml -e backend=virtio' first"
-        )
-    chosen, notes = select_runs(runs, run_ids)
     shown_dir = display_dir or str(results_dir)
-    anomalies: list[str] = []
-
-    backends = []
-    for name in PATHS:
-        run = chosen.get(name)
-        measured = run is not None and has_data(run)
-        backends.append(
-            {
-                "name": name,
-                "run_id": run["run_id"] if run else None,
-                "status": run.get("status") if run else "absent",
-                "reason": (run.get("reason") or "") if run else "",
-                "measured": measured,
-                "path": f"{shown_dir}/{name}/{run['run_id']}/" if run else None,
-            }
-        )
-        if name == NATIVE:
-            continue  # the reference: its absence is no anomaly (-e native=false)
-        if run is None:
-            anomalies.append(f"{name}: not run — no recorded run under {shown_dir}/{name}/.")
-        elif run.get("status") == "not_run":
-            anomalies.append(f"{name}: not run — {_sentence(run.get('reason'), 'no reason recorded')}")
-        elif not measured:
-            anomalies.append(f"{name}: no data — run {run['run_id']} {run.get('status')}: "
-                             f"{_sentence(run.get('reason'), 'every test failed')}")
-    anomalies.extend(notes)
-    reference = backends.pop()
-    # the backends compared and ranked; the native reference is shown beside them, never ranked
-    measured = [b["name"] for b in backends if b["measured"]]
-    if reference["measured"] and not measured:
-        reference["measured"] = False
-    shown = measured + ([NATIVE] if reference["measured"] else [])
-
-    rows = _rows(chosen, measured)
-    cells = {row: {name: _cell(chosen[name], row, shown_dir) if name in shown else None
-                   for name in PATHS} for row in rows}
-    if not any(usable(cells[r][n]) for r in rows if r.section == "cpu" for n in measured):
-        rows = tuple(r for r in rows if r.section != "cpu")  # no CPU samples in these runs
+    picked = measured_cells(results_dir, run_ids, shown_dir, runs=runs)
+    chosen, backends, reference, anomalies = picked["chosen"], picked["backends"], picked["reference"], picked["anomalies"]
+    measured, shown, rows, cells = picked["measured"], picked["shown"], picked["rows"], picked["cells"]
     repeat = _repeat(chosen, measured)
     add_losses(chosen, rows, cells, shown, shown_dir)
     anomalies.extend(_pps_anomalies(chosen, rows, cells, shown))
@@ -102,7 +66,7 @@ def build_report(
     # each backend as a percentage of native, per row: shown in the tables and in the analysis
     of_native = {row: _of_native(cells[row], measured) for row in rows} if reference["measured"] else {}
     # every comparison the report can claim, as one family corrected once (plugin_utils/verdicts.py)
-    verdicts = evaluate(rows, cells, measured)
+    verdicts = evaluate(rows, cells, measured, joint=joint)
 
     tables = []
     for key, title, first in SECTIONS:
@@ -163,6 +127,60 @@ def build_report(
     if model["charts_note"]:
         model["history"]["charts"] = []
     return model
+
+
+def measured_cells(results_dir: str | os.PathLike, run_ids: list[str] | None, shown_dir: str,
+                   runs: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The runs that count (results.select_runs; RUNS: the tree's, when already loaded), what each path is (the
+    report's ``backends`` and ``reference``), the ranked backends measured and the paths shown, the report's rows
+    and their cells - and the anomalies of runs that are absent, not run or without data. A sweep's report reads
+    every point's cells from here first (their comparisons form one family), then builds each point's report."""
+    runs = load_runs(results_dir) if runs is None else runs
+    if not runs:
+        raise ResultsError(
+            f"no recorded runs under {results_dir}: run 'ansible-playbook playbooks/benchmark.yml -e backend=virtio' first"
+        )
+    chosen, notes = select_runs(runs, run_ids)
+    anomalies: list[str] = []
+
+    backends = []
+    for name in PATHS:
+        run = chosen.get(name)
+        measured = run is not None and has_data(run)
+        backends.append(
+            {
+                "name": name,
+                "run_id": run["run_id"] if run else None,
+                "status": run.get("status") if run else "absent",
+                "reason": (run.get("reason") or "") if run else "",
+                "measured": measured,
+                "path": f"{shown_dir}/{name}/{run['run_id']}/" if run else None,
+            }
+        )
+        if name == NATIVE:
+            continue  # the reference: its absence is no anomaly (-e native=false)
+        if run is None:
+            anomalies.append(f"{name}: not run — no recorded run under {shown_dir}/{name}/.")
+        elif run.get("status") == "not_run":
+            anomalies.append(f"{name}: not run — {_sentence(run.get('reason'), 'no reason recorded')}")
+        elif not measured:
+            anomalies.append(f"{name}: no data — run {run['run_id']} {run.get('status')}: "
+                             f"{_sentence(run.get('reason'), 'every test failed')}")
+    anomalies.extend(notes)
+    reference = backends.pop()
+    # the backends compared and ranked; the native reference is shown beside them, never ranked
+    measured = [b["name"] for b in backends if b["measured"]]
+    if reference["measured"] and not measured:
+        reference["measured"] = False
+    shown = measured + ([NATIVE] if reference["measured"] else [])
+
+    rows = _rows(chosen, measured)
+    cells = {row: {name: _cell(chosen[name], row, shown_dir) if name in shown else None
+                   for name in PATHS} for row in rows}
+    if not any(usable(cells[r][n]) for r in rows if r.section == "cpu" for n in measured):
+        rows = tuple(r for r in rows if r.section != "cpu")  # no CPU samples in these runs
+    return {"chosen": chosen, "backends": backends, "reference": reference, "anomalies": anomalies,
+            "measured": measured, "shown": shown, "rows": rows, "cells": cells}
 
 
 def _streams(chosen: dict[str, dict], measured: list[str]) -> int:

@@ -13,7 +13,7 @@ OUTPUTS = sorted(p for p in FIXTURES.glob("*/*") if p.suffix in {".json", ".txt"
 
 
 def test_there_are_fixtures_for_every_tool():
-    assert {p.parent.name for p in OUTPUTS} == {"iperf3", "ping", "sockperf", "netperf", "hypervisor"}
+    assert {p.parent.name for p in OUTPUTS} == {"iperf3", "ping", "sockperf", "netperf", "hypervisor", "sweep"}
 
 
 @pytest.mark.parametrize("output", OUTPUTS, ids=lambda p: f"{p.parent.name}/{p.name}")
@@ -25,6 +25,9 @@ def test_fixture_has_its_command_and_targets_the_benchmark_range(output):
     text = cmd.read_text().strip()
     if output.parent.name == "hypervisor":  # the hypervisor role's decisions on this machine: no traffic
         assert text.startswith("ansible-playbook tests/fixtures/hypervisor/capture.yml ") and output.name in text
+        return
+    if output.parent.name == "sweep":  # a lab namespace's links, read with iproute2: no traffic
+        assert text.startswith("ip -j -d -n ") and " link show" in text.splitlines()[0]
         return
     assert text.split()[0] in {"iperf3", "ping", "busybox", "sockperf", "netperf"}
     if text.endswith(" --version"):  # no traffic

@@ -225,3 +225,24 @@ def test_the_gate_status_is_3_only_when_the_gate_is_all_that_failed():
     assert regression.gate_exit(gates, {"hv-a": 2}, {}) == 0                     # the gate and something else
     assert regression.gate_exit(gates, {"hv-a": 1}, {"hv-c": 1}) == 0            # a host unreachable
     assert regression.gate_exit({}, {"hv-a": 1}, {}) == 0                        # no gate ran
+
+
+def test_a_sweeps_point_is_gated_only_against_the_same_point(tmp_path):
+    """Two sweeps over mtu and a plain run between them: the second sweep's mtu=9000 against 'previous' is the first
+    sweep's mtu=9000 (not its mtu=1500 of the same second, not the plain run); the first sweep named by its run id
+    stands for its run at the point; a 20 % drop at 9000 only is a regression there and nowhere else."""
+    for sweep_id, factor in ((OLD, 1.0), (NEW, 0.8)):
+        for mtu in (1500, 9000):
+            config = {"point": {"mtu": mtu}, "mtu": mtu, "sweep": {"mtu": [1500, 9000]}}
+            values = noisy(BASE, mtu, iperf3_tcp_single=factor if mtu == 9000 else 1.0)
+            record(tmp_path, "virtio", f"{sweep_id}+mtu-{mtu}", values, config=config)
+    record(tmp_path, "virtio", "20261201T120000Z", BASE)
+    at_9000 = compare_runs(tmp_path, "previous", run=f"{NEW}+mtu-9000")
+    assert at_9000["baseline"]["run_id"] == f"{OLD}+mtu-9000" and at_9000["rc"] == 3
+    assert at_9000["regressions"][0].startswith("virtio TCP Single Stream")
+    assert compare_runs(tmp_path, OLD, run=f"{NEW}+mtu-9000")["baseline"]["run_id"] == f"{OLD}+mtu-9000"
+    at_1500 = compare_runs(tmp_path, "previous", run=f"{NEW}+mtu-1500")
+    assert at_1500["baseline"]["run_id"] == f"{OLD}+mtu-1500" and at_1500["rc"] == 0
+    # a plain run's previous is a plain run
+    with pytest.raises(CompareError, match="no run with data under .* before run 20261201T120000Z"):
+        compare_runs(tmp_path, "previous", run="20261201T120000Z")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -53,6 +54,29 @@ def test_the_jobs_own_clock_maps_onto_the_controllers(tmp_path):
     assert clock["error_s"] == pytest.approx((answered - sent) / 2, abs=1e-3)
     assert rc.tool_clock(sent, answered, None, job) is None
     assert rc.parse_clock("no clock here") is None
+
+
+def test_one_round_trip_starts_waits_and_maps_the_clock_as_precisely_as_two(tmp_path):
+    """run_command: the job started, waited for and collected in one shell (one SSH round trip per test); its second
+    uptime reading takes the test's length off the clock bracket, which stays as narrow as a short round trip."""
+    sent = time.time()
+    out = sh(rc.run_command("one", ["sh", "-c", "sleep 1; echo done"], timeout=30, wait_s=10, job_dir=str(tmp_path)))
+    answered = time.time()
+    job = rc.parse_envelope(out)
+    assert job["finished"] and job["rc"] == 0 and job["stdout"] == "done\n"
+    assert re.search(r"^VOLT-CLOCK-END [0-9.]+$", out, re.M)
+    sent2, answered2, clock_up = rc.run_clock(sent, answered, out)
+    assert sent2 == sent and clock_up == rc.parse_clock(out)
+    # the bracket lost the second the job took (within the shell's own overhead)
+    assert answered - answered2 == pytest.approx(1.0, abs=0.3) and answered2 - sent < 0.4
+    start, end = rc.tool_clock(sent2, answered2, clock_up, job)["window"]
+    assert sent - 0.05 <= start <= answered2 + 0.2 and 0.95 <= end - start <= 1.5 and end <= answered + 0.05
+    # a job still running at the wait's end: the envelope says so (the action collects it again)
+    out = sh(rc.run_command("long", ["sleep", "3"], timeout=30, wait_s=0.3, job_dir=str(tmp_path)))
+    assert rc.parse_envelope(out) == {"finished": False, "missing": False}
+    assert rc.parse_envelope(sh(rc.collect_command("long", 10, job_dir=str(tmp_path))))["finished"]
+    # without the second reading the bracket spans the test
+    assert rc.run_clock(sent, answered, "VOLT-CLOCK 12.5\n") == (sent, answered, 12.5)
 
 
 def test_collect_reports_a_running_job_and_timeout_kills_it(tmp_path):
@@ -200,6 +224,9 @@ def test_progress_line_has_position_result_elapsed_and_time_left():
         "volt.netbench [26/26] macvtap ping: FAILED (exit 1: unable to connect to server) | 3.4 s | "
         "elapsed 1:06:40 | matrix done")
     assert rc.progress_line(dict(info, headline=""), None).endswith("ping #2: ok | 3.4 s")
+    # a sweep's point beside the backend
+    assert rc.progress_line(dict(info, point="mtu=9000,queues=2"), None).startswith(
+        "volt.netbench [5/26] macvtap at mtu=9000,queues=2 ping #2: P50")
 
 
 def test_headline_is_the_report_rows_text(fixture_text):
@@ -274,3 +301,46 @@ def test_a_ping_without_any_reply_is_a_measurement_and_other_ping_errors_fail(fi
     # another tool's exit 1 is still a failure, and a ping that printed nothing is one too
     assert rc.classify(TEST, job=job(1, '{"error": "x"}'))["status"] == "failed"
     assert rc.classify(ping, job=job(1, "", "ping: unknown host\n"))["status"] == "failed"
+
+
+def test_a_load_point_paces_its_load_at_its_fraction_of_the_searched_rate(tmp_path):
+    """run_control.paced_load: the rate from the capacity search's file of the point that searched it, never a
+    guess - without a rate found, the test does not start and says why."""
+    test = {"name": "ping", "load": ["iperf3", "-c", "198.18.0.1", "-u", "-l", "1400", "-b", "{rate}", "-t", "5"],
+            "load_rate": {"fraction": 0.5, "payload": 1400, "search": "load_capacity.1.search.json",
+                          "run": "virtio+load-0.1"}}
+    confirmed = [{"kind": "confirm", "target_pps": 10000.0, "received_pps": 10000.0, "lost_percent": 0.0}]
+    (tmp_path / "load_capacity.1.search.json").write_text(json.dumps({"found_pps": 10000.0, "probes": confirmed}))
+    paced, why = rc.paced_load(test, str(tmp_path))
+    # 5,000 datagrams a second of 1,400 bytes: 56 Mbit/s
+    assert why == "" and paced["load"][7] == "56000000" and paced["load_bps_offered"] == 56_000_000
+    assert paced["load_command"].endswith("-b 56000000 -t 5") and test["load"][7] == "{rate}"
+    (tmp_path / "load_capacity.1.search.json").write_text(json.dumps({"found_pps": None, "probes": [
+        dict(confirmed[0], lost_percent=3.0)]}))
+    assert rc.paced_load(test, str(tmp_path))[1] == (
+        "the load's loss-bounded rate is unknown: its capacity search (virtio+load-0.1) found none")
+    (tmp_path / "load_capacity.1.search.json").unlink()
+    (tmp_path / "elsewhere.json").write_text(json.dumps({"found_pps": 1e9, "probes": confirmed}))
+    (tmp_path / "load_capacity.1.search.json").symlink_to(tmp_path / "elsewhere.json")
+    assert "unreadable" in rc.paced_load(test, str(tmp_path))[1], "a planted link is not followed"
+    assert rc.paced_load(test, "")[1].startswith("the load's loss-bounded rate is unknown")
+    assert rc.paced_load({"name": "ping"}, "") == ({"name": "ping"}, "")
+
+
+def test_a_flood_that_carried_everything_is_the_loads_capacity():
+    """Measured on macvtap here: the flood lost nothing, its confirming flood neither - the search has no offered rate
+    (found_pps None: the path carried all the sender could send), and the capacity is what that flood delivered."""
+    document = {"found_pps": None, "converged": True, "loss_max_percent": 0.1, "probes": [
+        {"kind": "flood", "target_pps": None, "received_pps": 40866.0, "lost_percent": 0.0},
+        {"kind": "confirm", "target_pps": None, "received_pps": 37652.0, "lost_percent": 0.0}]}
+    assert rc.load_rate_bps(document, 0.5, 1400) == round(37652 * 0.5 * 1400 * 8)
+    lossy = dict(document, probes=[*document["probes"][:1], dict(document["probes"][1], lost_percent=2.0)])
+    assert rc.load_rate_bps(lossy, 0.5, 1400) is None
+    assert rc.load_rate_bps({"found_pps": None, "converged": False, "probes": []}, 0.5, 1400) is None
+    # measured on macvtap in another run: a probe asked for 40,736 datagrams/s, the sender managed 27,128 - nothing
+    # lost, so the search went on to confirm 40,736, which delivered 27,817: the capacity is what was carried
+    asked = {"found_pps": 40736.0, "converged": True, "loss_max_percent": 0.1, "probes": [
+        {"kind": "flood", "target_pps": None, "received_pps": 42042.4, "lost_percent": 1.95},
+        {"kind": "probe", "target_pps": 40736.0, "received_pps": 27128.0, "lost_percent": 0.0},
+        {"kind": "confirm", "target_pps": 40736.0, "received_pps": 27816.67, "lost_percent": 0.0}]}
+    assert rc.load_rate_bps(asked, 0.1, 1400) == round(27816.67 * 0.1 * 1400 * 8)

@@ -14,7 +14,7 @@ from ansible_collections.volt.netbench.plugins.module_utils.lab import control_m
 from ansible_collections.volt.netbench.plugins.plugin_utils import run_control, summary
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import create_run_dir, record_from_progress, record_run
 from ansible_collections.volt.netbench.plugins.plugin_utils.run_model import (
-    RunModelError, data_path, plan_lab, plan_pair, plan_request)
+    RunModelError, data_path, plan_lab, plan_pair, plan_request, sweep_run_problems)
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures"
 # this machine's hypervisor_capabilities: TCG, no /dev/vhost-net, no netperf on the host (capabilities_*.cmd)
@@ -390,20 +390,115 @@ def test_a_results_dir_stays_inside_the_job_templates_results_base(tmp_path):
 
 
 def test_a_sweep_is_checked_before_anything_is_touched_and_planned_in_check_mode(tmp_path):
-    """The sweep's points come with the plan in check mode; a run refuses a sweep (not measured yet), saying so;
-    a bad factor or a point the guests cannot do is one of the settings' problems."""
+    """The sweep's points come with the plan; a run refuses what it cannot measure, saying so; a bad factor or a
+    point the guests cannot do is one of the settings' problems."""
     run = request(tmp_path, sweep='{"mtu": [1500, 9000], "streams": [1, 8]}', check_mode=True)
     assert run["sweep"]["factors"] == {"mtu": [1500, 9000], "streams": [1, 8]}
     keys = ["mtu=1500,streams=1", "mtu=1500,streams=8", "mtu=9000,streams=1", "mtu=9000,streams=8"]
     assert [p["key"] for p in run["sweep"]["points"]] == keys
-    assert request(tmp_path)["sweep"] == {"factors": {}, "points": [{"key": "", "factors": {}, "native": True}]}
-    with pytest.raises(RunModelError, match=r"sweep \{\"mtu\": \[1500, 9000\]\}: its 2 points are planned and checked "
-                                            r"\(ansible-playbook --check lists them and their time\), but a run does not "
-                                            r"measure a sweep yet"):
-        request(tmp_path, sweep={"mtu": [1500, 9000]})
+    assert request(tmp_path)["sweep"] == {"factors": {}, "points": [{"key": "", "factors": {}, "suffix": "",
+                                                                     "native": True}]}
+    # a run measures a sweep - but not a factor it does not measure yet, a pair, or the MTU of links the lab does
+    # not own
+    assert len(request(tmp_path, sweep={"mtu": [1500, 9000]})["sweep"]["points"]) == 2
+    assert request(tmp_path, sweep={"load": [0.5]})["sweep"]["points"][0]["key"] == "load=0.5"
+    assert sweep_run_problems({"load": [0.5]}, {"topology": "cross_host", "netns": "vnb-lab"}) == [
+        "sweep: a cross-host pair does not sweep yet: sweep on one hypervisor's lab (topology=same_host)"]
+    with pytest.raises(RunModelError) as err:
+        request(tmp_path, sweep={"mtu": [1500, 9000]}, netns="", uplink="eno1")
+    assert ("sweep: mtu sets the MTU of every link in the lab's namespace, and netns='' is the host's own" in
+            str(err.value) and "sweep: mtu would change the MTU of a NIC of the host's (uplink)" in str(err.value))
     with pytest.raises(RunModelError) as err:
         request(tmp_path, sweep={"queues": [1, 4], "mtu": [100]}, vcpus=2, check_mode=True)
     assert "sweep: mtu: 100 is not a whole number from 576 to 9000" in str(err.value)
     with pytest.raises(RunModelError, match=r"sweep point queues=4 cannot run here: 4 queue pairs need as many vCPUs "
                                             r"per guest, the guests have 2 \(benchmark_vcpus\)"):
         request(tmp_path, sweep={"queues": [1, 4]}, vcpus=2, check_mode=True)
+
+
+def test_a_sweep_plans_a_run_per_backend_and_point_interleaved_with_each_point_set_once(tmp_path):
+    """Every backend at every point is a run of its own (virtio+mtu-9000), the matrix goes round the points inside
+    each test's repetition (drift hits every point alike), and the first test at a point sets it: the lab's
+    namespaces take its MTU, the guests' NICs its MTU and queue pairs (each read back)."""
+    run = request(tmp_path, profile="quick", repeat=2, tests=["iperf3_tcp_multi", "ping"],
+                  sweep={"mtu": [1500, 9000], "streams": [2, 4]}, vcpus=2)
+    lab = plan_lab(run, CAPABILITIES, now=NOW)
+    keys = ["mtu=1500,streams=2", "mtu=1500,streams=4", "mtu=9000,streams=2", "mtu=9000,streams=4"]
+    suffixes = ["+mtu-1500+streams-2", "+mtu-1500+streams-4", "+mtu-9000+streams-2", "+mtu-9000+streams-4"]
+    assert lab["runs"] == [f"{b}{s}" for s in suffixes for b in ("virtio", "macvtap", "native")]
+    order = [(t["name"], t["repetition"], t["point"], t["backend"]) for t in lab["tests"]]
+    assert order[:6] == [("iperf3_tcp_multi", 1, keys[0], "virtio"), ("iperf3_tcp_multi", 1, keys[0], "macvtap"),
+                         ("iperf3_tcp_multi", 1, keys[0], "native"), ("iperf3_tcp_multi", 1, keys[1], "virtio"),
+                         ("iperf3_tcp_multi", 1, keys[1], "macvtap"), ("iperf3_tcp_multi", 1, keys[1], "native")]
+    assert len(order) == 2 * 2 * 4 * 3 and [t["position"] for t in lab["tests"]] == list(range(1, 49))
+    # each point's own argv and run; the job names carry the point (the guest's files do not collide)
+    multi = [t for t in lab["tests"] if t["name"] == "iperf3_tcp_multi" and t["backend"] == "virtio"]
+    assert [t["argv"][-2:] for t in multi[:4]] == [["-P", "2"], ["-P", "4"], ["-P", "2"], ["-P", "4"]]
+    assert multi[0]["run"] == "virtio+mtu-1500+streams-2" and multi[0]["job"] == "virtio.mtu-1500.streams-2.iperf3_tcp_multi.1"
+    # the point is set at its first test, 16 times (2 tests x 2 repetitions x 4 points)
+    sets = [t for t in lab["tests"] if "set_point" in t]
+    assert len(sets) == 16 and all(t["backend"] == "virtio" for t in sets)
+    first = sets[2]["set_point"]
+    assert first["key"] == keys[2] and first["mtu"] == 9000
+    assert first["netns"] == ["vnb-lab", "vnb-lab-native-server", "vnb-lab-native-client"]
+    assert first["guest_command"] == (
+        'set -e && ip link set dev data0 mtu 9000 && test "$(cat /sys/class/net/data0/mtu)" = 9000 && '
+        'ip link set dev data1 mtu 9000 && test "$(cat /sys/class/net/data1/mtu)" = 9000')
+    # each run records its point and what the point sets
+    header = lab["headers"]["macvtap+mtu-9000+streams-4"]
+    assert header["backend"] == "macvtap" and header["config"]["point"] == {"mtu": 9000, "streams": 4}
+    assert header["config"]["mtu"] == 9000 and header["config"]["parallel_streams"] == 4
+    assert [p["name"] for p in header["planned"]][:2] == ["iperf3_tcp_multi", "iperf3_tcp_multi"]
+    assert lab["not_run_runs"][0]["key"] == "vhost-net+mtu-1500+streams-2" and len(lab["not_run_runs"]) == 4
+    assert lab["not_run_runs"][3]["config"]["point"] == {"mtu": 9000, "streams": 4}
+
+
+def test_a_queue_sweep_boots_the_guests_with_its_largest_count_and_native_stays_out(tmp_path):
+    run = request(tmp_path, profile="quick", tests=["iperf3_tcp_multi"], sweep={"queues": [1, 2]}, vcpus=2)
+    lab = plan_lab(run, CAPABILITIES, now=NOW)
+    # native cannot follow queues: no native run at any point
+    assert lab["runs"] == ["virtio+queues-1", "macvtap+queues-1", "virtio+queues-2", "macvtap+queues-2"]
+    assert lab["queues"] == 2
+    command = lab["tests"][0]["set_point"]["guest_command"]
+    assert "ethtool -L data0 combined 1 && ethtool -l data0 | sed -n '/^Current/,$p' | grep -q" in command
+    assert "ethtool -L data1 combined 1" in command and "mtu" not in command
+    assert lab["tests"][0]["set_point"]["netns"] == []
+    # with the MTU too: the lab's namespace only - the native reference follows no queue count, its namespaces are
+    # not built
+    both = plan_lab(request(tmp_path, profile="quick", tests=["ping"], sweep={"mtu": [1500, 9000], "queues": [1, 2]}),
+                    CAPABILITIES, now=NOW)
+    assert both["native_endpoints"] == [] and both["tests"][0]["set_point"]["netns"] == ["vnb-lab"]
+    # without a sweep: the matrix as before (no point, no set_point)
+    plain = plan_lab(request(tmp_path, profile="quick", tests=["ping"]), CAPABILITIES, now=NOW)
+    assert plain["runs"] == ["virtio", "macvtap", "native"] and plain["queues"] == 1
+    assert all("set_point" not in t and "point" not in t and t["run"] == t["backend"] for t in plain["tests"])
+    assert "point" not in plain["headers"]["virtio"]["config"]
+
+
+def test_a_load_sweep_searches_each_paths_capacity_once_and_paces_every_load_point_from_it(tmp_path):
+    """The rate-latency curve: the loss-bounded rate (a load_capacity search) at the load's first level, once per
+    path and in the first repetition, before anything else; each latency test at a load point paces a UDP flow at
+    its fraction of that rate (the rate put in at run time from that point's run: load_rate.run)."""
+    run = request(tmp_path, profile="quick", repeat=2, tests=["ping", "sockperf_tcp"], sweep={"load": [0.1, 0.5, 0.9]})
+    lab = plan_lab(run, CAPABILITIES, now=NOW)
+    assert lab["runs"] == [f"{b}+load-{f}" for f in ("0.1", "0.5", "0.9") for b in ("virtio", "macvtap", "native")]
+    capacity = [t for t in lab["tests"] if t["name"] == "load_capacity"]
+    assert [(t["backend"], t["point"], t["repetition"]) for t in capacity] == [
+        ("virtio", "load=0.1", 1), ("macvtap", "load=0.1", 1), ("native", "load=0.1", 1)]
+    assert lab["tests"][:3] == capacity, "the searches come first"
+    assert capacity[0]["argv"][-2:] == ["-l", "1400"] and capacity[0]["search"]["payload"] == 1400
+    # the native reference's search between its namespaces
+    assert capacity[2]["search"]["probe_argv"][:4] == ["ip", "netns", "exec", "vnb-lab-native-client"]
+    loaded = [t for t in lab["tests"] if t["name"] == "ping" and t["backend"] == "macvtap"]
+    assert [(t["point"], t["repetition"], t["load_rate"]["fraction"]) for t in loaded] == [
+        ("load=0.1", 1, 0.1), ("load=0.5", 1, 0.5), ("load=0.9", 1, 0.9),
+        ("load=0.1", 2, 0.1), ("load=0.5", 2, 0.5), ("load=0.9", 2, 0.9)]
+    assert all(t["load_rate"]["run"] == "macvtap+load-0.1" for t in loaded)
+    assert loaded[1]["load"][:9] == ["iperf3", "-c", "198.18.2.1", "-u", "-l", "1400", "-b", "{rate}", "-t"]
+    assert loaded[1]["load_job"] == "macvtap.load-0.5.ping.1.load" and loaded[1]["params"]["load_fraction"] == 0.5
+    # each run plans what it runs: the capacity only in the first level's runs
+    planned = {key: [p["name"] for p in h["planned"]] for key, h in lab["headers"].items()}
+    assert planned["virtio+load-0.1"] == ["ping", "ping", "sockperf_tcp", "sockperf_tcp", "load_capacity"]
+    assert planned["virtio+load-0.9"] == ["ping", "ping", "sockperf_tcp", "sockperf_tcp"]
+    # the loaded repetitions are the tests' extra time; 3 searches + 3 paths x 3 points x 2 tests x 2 repetitions
+    assert len(lab["tests"]) == 3 + 36 and all(t["extra_s"] == 1.5 for t in lab["tests"] if t.get("load_rate"))

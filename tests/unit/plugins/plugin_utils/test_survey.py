@@ -35,8 +35,8 @@ def test_every_question_is_a_valid_awx_question_the_playbook_reads():
     playbook = (ROOT / "playbooks/vars/benchmark.yml").read_text()
     options = SPEC["argument_specs"]["main"]["options"]
     variables = [q["variable"] for q in survey["spec"]]
-    assert variables == ["backend", "profile", "repeat", "native", "topology", "tests", "against", "tolerance",
-                         "results_dir"]
+    assert variables == ["backend", "profile", "repeat", "native", "topology", "tests", "sweep", "against",
+                         "tolerance", "results_dir"]
     for question in survey["spec"]:
         assert question["type"] in AWX_TYPES
         assert {"question_name", "variable", "required", "type", "default"} <= set(question)
@@ -55,5 +55,7 @@ def test_every_question_is_a_valid_awx_question_the_playbook_reads():
     # the regression gate: an empty baseline is no gate; the tolerance's default is the role's
     assert by_var["against"]["default"] == "" and not by_var["against"]["required"]
     assert by_var["tolerance"]["type"] == "float" and by_var["tolerance"]["default"] == 5
+    # a sweep as the JSON text a survey answers with (the role reads a mapping or its text: sweep.parse)
+    assert by_var["sweep"]["type"] == "text" and by_var["sweep"]["default"] == ""
     # AWX sends the choice as a string: the role's bool argument spec takes "true"/"false"
     assert by_var["native"]["choices"] == ["true", "false"] and by_var["native"]["default"] == "true"

@@ -4,13 +4,17 @@ simulated with a fixed seed, and its place in the report's one Holm family."""
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import re
+import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from ansible_collections.volt.netbench.plugins.plugin_utils import stats, sweep
+from ansible_collections.volt.netbench.plugins.plugin_utils import results, stats, sweep
 
 
 def test_a_sweep_is_checked_whole_before_anything_runs():
@@ -38,7 +42,7 @@ def test_points_are_every_combination_named_and_interleaved_like_the_backends():
     assert [p["key"] for p in planned] == ["mtu=1500,queues=1", "mtu=1500,queues=2", "mtu=9000,queues=1",
                                            "mtu=9000,queues=2"]
     assert not any(p["native"] for p in planned), "the native reference has no virtio-net queues"
-    assert sweep.points({}) == [{"key": "", "factors": {}, "native": True}]
+    assert sweep.points({}) == [{"key": "", "factors": {}, "suffix": "", "native": True}]
     loads = sweep.points({"load": [0.5, 0.9]})
     assert [p["key"] for p in loads] == ["load=0.5", "load=0.9"] and all(p["native"] for p in loads)
     run = sweep.order(loads, ["virtio", "macvtap"], ["ping_loaded", "sockperf_loaded"], 2, native="native")
@@ -116,3 +120,85 @@ def test_an_interaction_is_a_member_of_the_reports_family_and_says_so():
     latency = sweep.interaction([0.9, 0.91], [1.0, 1.01], [0.5, 0.51], [1.0, 1.01], higher_is_better=False)
     assert latency["lead"][0] == pytest.approx(10, abs=1) and latency["lead"][1] == pytest.approx(50, abs=1)
     assert math.isclose(latency["ratio"], (0.505 / 1.005) / (0.905 / 1.005))
+
+
+def test_a_points_runs_are_named_by_its_levels_and_kept_apart_from_other_points(tmp_path):
+    """A point's runs: results/<backend>/<run id>+factor-level/, a run id the results checks accept (and nothing
+    else), sorted after the point's own run id; its run.json configuration carries the point."""
+    planned = sweep.points(sweep.parse({"mtu": [9000], "load": [0.5], "offloads": ["off"]}))
+    assert sweep.point_suffix(planned[0]["factors"]) == "+mtu-9000+load-0.5+offloads-off"
+    assert sweep.run_key("virtio", planned[0]) == "virtio+mtu-9000+load-0.5+offloads-off"
+    assert sweep.split_run_key("vhost-net+mtu-9000") == ("vhost-net", "+mtu-9000")
+    assert sweep.split_run_key("native") == ("native", "")
+    for good in ("20261205T221100Z", "20261205T221100Z-2", "20261205T221100Z+mtu-9000+load-0.5",
+                 "20261205T221100Z-1+offloads-off"):
+        assert results.RUN_ID_RE.match(good)
+    for bad in ("20261205T221100Z+mtu", "20261205T221100Z+../x", "20261205T221100Z+mtu-9000/..",
+                "20261205T221100Z+MTU-9000", "20261205T221100Z+mtu-9000-1"):
+        assert not results.RUN_ID_RE.match(bad), bad
+    first, first_id = results.create_run_dir(tmp_path, "virtio", "20261205T221100Z", "+mtu-9000")
+    again, again_id = results.create_run_dir(tmp_path, "virtio", "20261205T221100Z", "+mtu-9000")
+    assert first == tmp_path / "virtio" / "20261205T221100Z+mtu-9000"
+    assert again_id == "20261205T221100Z-1+mtu-9000", "a taken id takes its -N before the point"
+    with pytest.raises(results.ResultsError, match="is not a UTC timestamp"):
+        results.create_run_dir(tmp_path, "virtio", "20261205T221100Z", "mtu-9000")
+    ids = ["20261205T221100Z+mtu-9000", "20261205T221100Z-1+mtu-1500", "20261205T221100Z", "20261205T221059Z+mtu-9000"]
+    assert sorted(ids, key=results._sort_key) == [  # pylint: disable=protected-access
+        "20261205T221059Z+mtu-9000", "20261205T221100Z", "20261205T221100Z+mtu-9000", "20261205T221100Z-1+mtu-1500"]
+    config = sweep.point_config(sweep.points({"streams": [2], "mtu": [9000]})[0], {"mtu": 1500, "parallel_streams": 8})
+    assert config == {"mtu": 9000, "parallel_streams": 2, "point": {"streams": 2, "mtu": 9000}}
+    assert sweep.point_config({"key": "", "factors": {}}, {"mtu": 1500}) == {"mtu": 1500}
+    # the gate and the history compare a point only with the same point
+    assert results.compared_config({"config": config}) != results.compared_config({"config": dict(config, point={
+        "streams": 2, "mtu": 1500})})
+
+
+def test_a_points_guest_command_sets_and_reads_back_each_setting():
+    nics = [{"name": "data0", "backend": "virtio", "queues": 2}, {"name": "data1", "backend": "macvtap", "queues": 1}]
+    command = sweep.guest_command({"mtu": 9000, "offloads": "off", "queues": 2}, nics)
+    assert command.split(" && ") == [
+        "set -e",
+        "ip link set dev data0 mtu 9000", 'test "$(cat /sys/class/net/data0/mtu)" = 9000',
+        "ethtool -K data0 tso off gso off gro off", "ethtool -k data0 | grep -q '^generic-segmentation-offload: off'",
+        "ethtool -L data0 combined 2",
+        "ethtool -l data0 | sed -n '/^Current/,$p' | grep -q '^Combined:[[:space:]]*2$'",
+        "ip link set dev data1 mtu 9000", 'test "$(cat /sys/class/net/data1/mtu)" = 9000',
+        "ethtool -K data1 tso off gso off gro off", "ethtool -k data1 | grep -q '^generic-segmentation-offload: off'",
+    ], "a NIC booted with one queue has no queue pairs to set"
+    assert sweep.guest_command({"streams": 4}, nics) == "", "streams change the client's argv only"
+
+
+FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "sweep"
+
+
+def test_the_mtu_is_set_on_lower_devices_first_and_on_the_bridge_last():
+    batch = sweep.mtu_batch((FIXTURES / "ip_link_lab.json").read_text(), 9000)
+    assert batch.splitlines() == ["link set dev vnblow0 mtu 9000", "link set dev vnblow1 mtu 9000",
+                                  "link set dev vnbtap0 mtu 9000", "link set dev vnbmvl0 mtu 9000",
+                                  "link set dev vnbmvt0 mtu 9000", "link set dev vnbbr0 mtu 9000"]
+    assert sweep.mtu_batch("[]", 1500) == "" and sweep.mtu_batch([{"ifname": "lo"}], 1500) == ""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to create a network namespace")
+def test_the_batch_takes_a_real_lab_namespace_up_to_jumbo_frames_and_back():
+    """The fixture's namespace built for real: ip -batch takes every link to 9000 and back to 1500 in that order
+    (a macvtap above its lower device, a bridge above its port would be refused)."""
+    ns = f"vnbsweep-{os.getpid()}"
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    try:
+        for argv in (["link", "add", "vnblow0", "type", "veth", "peer", "name", "vnblow1"],
+                     ["link", "add", "vnbbr0", "type", "bridge"],
+                     ["tuntap", "add", "dev", "vnbtap0", "mode", "tap", "multi_queue"],
+                     ["link", "set", "vnbtap0", "master", "vnbbr0"],
+                     ["link", "add", "link", "vnblow0", "name", "vnbmvt0", "type", "macvtap", "mode", "bridge"]):
+            subprocess.run(["ip", "-n", ns, *argv], check=True)
+        for mtu in (9000, 1500):
+            links = subprocess.run(["ip", "-j", "-d", "-n", ns, "link", "show"], check=True, capture_output=True,
+                                   text=True).stdout
+            subprocess.run(["ip", "-n", ns, "-batch", "-"], input=sweep.mtu_batch(links, mtu), check=True, text=True)
+            shown = json.loads(subprocess.run(["ip", "-j", "-n", ns, "link", "show"], check=True, capture_output=True,
+                                              text=True).stdout)
+            assert {link["ifname"]: link["mtu"] for link in shown if link["ifname"] != "lo"} == {
+                name: mtu for name in ("vnblow0", "vnblow1", "vnbbr0", "vnbtap0", "vnbmvt0")}
+    finally:
+        subprocess.run(["ip", "netns", "del", ns], check=False)
