@@ -100,11 +100,21 @@ def record_interrupted(cfg: dict[str, Any]) -> None:
     results_dir = cfg.get("results_dir")
     # only a watchdog that had runs to record rewrites the report (a cross-host pair's server side has none: its
     # client's watchdog writes the pair's)
+    # a sweep's runs (<run id>+mtu-9000) are its own report's: that one is written (results/sweeps/<run id>/)
+    sweeps = sorted({Path(d).name.partition("+")[0] for d in run_dirs if "+" in Path(d).name})
     if results_dir and run_dirs:
         try:
-            write_report(build_report(results_dir, baseline=cfg.get("baseline") or "virtio",
-                                      display_dir=cfg.get("display_dir"), store=cfg.get("store") or "",
-                                      store_host=cfg.get("store_host") or LOCAL_HOST), results_dir)
+            if sweeps:
+                from ansible_collections.volt.netbench.plugins.plugin_utils.report.sweep import build_sweep, write_sweep
+
+                for run_id in sweeps:
+                    write_sweep(build_sweep(results_dir, run_id, baseline=cfg.get("baseline") or "virtio",
+                                            display_dir=cfg.get("display_dir"), store=cfg.get("store") or "",
+                                            store_host=cfg.get("store_host") or LOCAL_HOST), results_dir)
+            else:
+                write_report(build_report(results_dir, baseline=cfg.get("baseline") or "virtio",
+                                          display_dir=cfg.get("display_dir"), store=cfg.get("store") or "",
+                                          store_host=cfg.get("store_host") or LOCAL_HOST), results_dir)
         except (ResultsError, OSError) as err:
             print(f"watchdog: no report: {err}", file=sys.stderr)
 

@@ -36,7 +36,7 @@ from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import (
 from ansible_collections.volt.netbench.plugins.plugin_utils.pps_search import LOSS_MAX_PCT, MODES as PPS_MODES
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import CPU_SAMPLES, ResultsError, new_run_id
 from ansible_collections.volt.netbench.plugins.plugin_utils.sweep import (
-    MEASURED, SweepError, guest_command, parse as parse_sweep, point_config, point_suffix, points, refusals, run_key)
+    SweepError, guest_command, parse as parse_sweep, point_config, point_suffix, points, refusals, run_key)
 
 # The profiles: what duration, ping_count and repeat mean when a run does not set them.
 # pps_mode: a search costs about 18 s more per size, path and repetition than a flood (pps_search.py: 8 probes
@@ -306,14 +306,10 @@ def _matrix(settings: dict[str, Any], backends: list[str], native: dict[str, Any
 
 
 def sweep_run_problems(sweep: dict[str, list[Any]], settings: dict[str, Any]) -> list[str]:
-    """Why a run (not check mode) cannot measure SWEEP with SETTINGS: a factor it does not measure yet, a cross-host
-    pair, an MTU sweep on links the lab does not own (the host's own namespace, a NIC given as uplink or macvtap
-    lower device: their MTU is the host's to set)."""
+    """Why a run (not check mode) cannot measure SWEEP with SETTINGS: a cross-host pair, an MTU sweep on links the
+    lab does not own (the host's own namespace, a NIC given as uplink or macvtap lower device: their MTU is the
+    host's to set)."""
     out = []
-    planned_only = [f for f in sweep if f not in MEASURED]
-    if planned_only:
-        out.append(f"sweep: {', '.join(planned_only)} is planned and checked (ansible-playbook --check lists its points "
-                   f"and time), but a run does not measure it yet: sweep {', '.join(MEASURED)}")
     if sweep and settings["topology"] != "same_host":
         out.append("sweep: a cross-host pair does not sweep yet: sweep on one hypervisor's lab (topology=same_host)")
     if "mtu" in sweep:
@@ -571,6 +567,13 @@ def plan_lab(request: dict[str, Any], capabilities: dict[str, Any], image: dict[
     # each guest's data NICs as the guest names them (host_network builds them in the backends' order), with the
     # queues they boot with: a sweep's largest queue count (a tap with as many queues, a macvtap opened as often)
     queues = max([int(p["factors"].get("queues", 1)) for p in planned_points] + [1])
+    # a queue count above the guests' vCPUs (benchmark_vcpus, or the qemu_guest role's default for the
+    # accelerator: 4 with KVM, 1 under TCG) is refused before the lab is built
+    vcpus = int(settings["vcpus"] or 0) or (4 if capabilities.get("accelerator") == "kvm" else 1)
+    refused = refusals(planned_points, vcpus=vcpus)
+    if refused:
+        raise RunModelError("; ".join(f"sweep point {key} cannot run here: {why}" for key, why in refused.items())
+                            + (" - set -e benchmark_vcpus=N (at most the host's CPUs)" if not settings["vcpus"] else ""))
     nics = [{"name": data_nic_name(index), "backend": backend, "queues": queues}
             for index, backend in enumerate(run_backends)]
     # the native reference's namespaces exist where it follows the points (every point or none: the same factors)

@@ -77,8 +77,6 @@ FACTORS: dict[str, tuple[Any, bool, str]] = {
 }
 
 
-# The factors a run measures; the others are planned and checked (check mode lists them) but refused by a run.
-MEASURED = ("queues", "mtu", "offloads", "message_size", "streams", "load")
 # The lab settings a point changes, by factor: the run's configuration key each sets.
 CONFIG_KEYS = {"queues": "queues", "mtu": "mtu", "offloads": "offloads", "message_size": "message_size",
                "streams": "parallel_streams", "load": "load"}

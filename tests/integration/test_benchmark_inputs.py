@@ -59,7 +59,8 @@ def fixture_lab_ns():
                                         "has 1 (localhost): the first boots the server VM, the second the client VM"),
         (["-e", 'sweep={"mtu":[1500,9000],"queus":[2]}'],
          "sweep: 'queus' is not a factor (one of queues, mtu, offloads, message_size, streams, load)"),
-        (["-e", '{"sweep": {"mtu": [1500, 9000]}}'], 'sweep {"mtu": [1500, 9000]}: its 2 points are planned and checked'),
+        (["-e", '{"sweep": {"mtu": [1500, 9000]}}', "-e", "benchmark_uplink=eth0"],
+         "sweep: mtu would change the MTU of a NIC of the host's (uplink): set its MTU yourself and run once per MTU"),
     ],
 )
 def test_bad_input_is_refused_before_any_host_change(tmp_path, lab_ns, extra, message):

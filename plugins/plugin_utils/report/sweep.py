@@ -83,14 +83,18 @@ def sweep_runs(runs: list[dict[str, Any]], run_id: str) -> tuple[dict[str, list[
         config = run.get("config") or {}
         if base != run_id or not sep:
             continue
-        # the point and the sweep are read from run.json: checked here (they name the point's directory)
+        # the point and the sweep are read from run.json: checked here (they name the point's directory); the
+        # factors' order is the run id's (run.json keeps its keys sorted)
+        order = [part.split("-", 1)[0] for part in rest.split("+")]
         try:
-            point = {name: levels[0] for name, levels in parse({k: [v] for k, v in (config.get("point") or {}).items()}
-                                                               if isinstance(config.get("point"), dict) else None).items()}
+            given = parse({k: [v] for k, v in (config.get("point") or {}).items()}
+                          if isinstance(config.get("point"), dict) else None)
             recorded = parse(config.get("sweep"))
         except SweepError as err:
             raise ResultsError(f"{run['backend']}/{run['run_id']}/run.json: {err}") from err
-        if not point or point_suffix(point) != sep + rest:
+        point = {name: given[name][0] for name in order if name in given}
+        recorded = {name: recorded[name] for name in order if name in recorded}
+        if not point or set(point) != set(given) or point_suffix(point) != sep + rest:
             raise ResultsError(f"{run['backend']}/{run['run_id']}/run.json: its point {config.get('point')!r} is not "
                                f"the one its run id names ({sep + rest}): the file was moved or edited")
         for name, levels in recorded.items():

@@ -100,12 +100,14 @@ def test_a_run_that_released_its_lock_leaves_no_watchdog_state(tmp_path):
         owner.wait()
 
 
-def _progress_run(results: Path, backend: str = "virtio") -> Path:
-    run_dir = create_run_dir(results, backend, "20261127T080000Z")[0]
+def _progress_run(results: Path, backend: str = "virtio", point: dict | None = None) -> Path:
+    run_dir = create_run_dir(results, backend, "20261127T080000Z",
+                             "".join(f"+{k}-{v}" for k, v in (point or {}).items()))[0]
     shutil.copy(FIXTURES / "ping" / "iputils_20.txt", run_dir / "ping.txt")
+    config = {"repeat": 1, **({"point": point, "sweep": {"mtu": [1500, 9000]}} if point else {})}
     header = {"backend": backend, "planned": [{"name": "ping", "tool": "ping", "repetition": 1},
                                               {"name": "netperf_tcp_rr", "tool": "netperf", "repetition": 1}],
-              "config": {"repeat": 1}, "environment": {"accelerator": "tcg"}, "started": "2026-11-27T08:00:00+00:00"}
+              "config": config, "environment": {"accelerator": "tcg"}, "started": "2026-11-27T08:00:00+00:00"}
     run_control.start_progress(run_dir, header)
     for mark, at in (("lab", 1000.0), ("boot", 1012.0), ("matrix", 1032.5)):
         run_control.note_progress(run_dir, mark=mark, at=at)
@@ -153,6 +155,24 @@ def test_the_watchdogs_report_keeps_the_runs_baseline(tmp_path):
                                "baseline": "macvtap"})
     model = json.loads((results / "report.json").read_text())
     assert model["baseline"] == "macvtap"  # it was virtio, whatever the run was started with
+
+
+def test_an_interrupted_sweep_gets_its_own_report_and_its_outcomes_by_point(tmp_path):
+    """The watchdog of an interrupted sweep records every point's run and writes the sweep's report (not the tree's
+    REPORT.md, which a sweep's runs are not part of); the closing summary names each run by backend and point."""
+    from ansible_collections.volt.netbench.plugins.plugin_utils import summary
+
+    results = tmp_path / "results"
+    for mtu in (1500, 9000):
+        for backend in ("virtio", "macvtap"):
+            _progress_run(results, backend, {"mtu": mtu})
+    reaper.record_interrupted({"run_dirs": [str(p) for p in results.glob("*/*")], "results_dir": str(results)})
+    out = results / "sweeps" / "20261127T080000Z"
+    assert (out / "SWEEP.md").is_file() and (out / "mtu-9000" / "REPORT.md").is_file()
+    assert not (results / "REPORT.md").exists()
+    ran, not_run = summary.outcomes(results, "20261127T080000Z")
+    assert sorted(ran) == ["macvtap+mtu-1500", "macvtap+mtu-9000", "virtio+mtu-1500", "virtio+mtu-9000"]
+    assert all(o["status"] == "partial" for o in ran.values()) and not_run == {}
 
 
 def test_a_full_disk_says_where_and_how_much_is_free(tmp_path):

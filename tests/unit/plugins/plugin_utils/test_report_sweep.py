@@ -112,6 +112,24 @@ def test_identical_backends_show_no_difference_at_any_point_and_no_interaction(t
                        for c in row["versus_baseline"].values())
 
 
+def test_the_factors_keep_the_sweeps_order_though_run_json_sorts_its_keys(tmp_path):
+    """Found in the lab: run.json is written with sorted keys, so {"queues": .., "load": ..} comes back as load, queues;
+    the run id keeps the sweep's order (+queues-1+load-0.3), and the report follows it."""
+    root = tmp_path / "results"
+    factors = {"queues": [1, 2], "load": [0.3]}
+    for queues in (1, 2):
+        point = {"queues": queues, "load": 0.3}
+        for backend in ("virtio", "macvtap"):
+            record(root, backend, RUN + sweep.point_suffix(point), noisy(QUIET, queues),
+                   config={"point": point, "sweep": factors})
+    assert json.loads((root / "virtio" / f"{RUN}+queues-1+load-0.3" / "run.json").read_text())["config"]["point"] == {
+        "load": 0.3, "queues": 1}, "sorted on disk"
+    model = build_sweep(root, RUN, persist_index=False)
+    assert model["factors"] == factors and list(model["factors"]) == ["queues", "load"]
+    assert [p["key"] for p in model["points"]] == ["queues=1,load=0.3", "queues=2,load=0.3"]
+    assert {i["factor"] for i in model["interactions"]} == {"queues"}
+
+
 def test_a_sweeps_runs_stay_out_of_the_trees_report_and_a_tampered_point_is_refused(tmp_path):
     root = tmp_path / "results"
     sweep_tree(root, {(1500, "virtio"): QUIET, (9000, "virtio"): QUIET})

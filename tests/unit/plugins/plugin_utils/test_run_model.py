@@ -456,6 +456,11 @@ def test_a_sweep_plans_a_run_per_backend_and_point_interleaved_with_each_point_s
 def test_a_queue_sweep_boots_the_guests_with_its_largest_count_and_native_stays_out(tmp_path):
     run = request(tmp_path, profile="quick", tests=["iperf3_tcp_multi"], sweep={"queues": [1, 2]}, vcpus=2)
     lab = plan_lab(run, CAPABILITIES, now=NOW)
+    # the guests' default under TCG is one vCPU: two queue pairs are refused before the lab is built
+    with pytest.raises(RunModelError, match=r"sweep point queues=2 cannot run here: 2 queue pairs need as many vCPUs "
+                                            r"per guest, the guests have 1 \(benchmark_vcpus\) - set -e "
+                                            r"benchmark_vcpus=N"):
+        plan_lab(request(tmp_path, profile="quick", tests=["ping"], sweep={"queues": [1, 2]}), CAPABILITIES, now=NOW)
     # native cannot follow queues: no native run at any point
     assert lab["runs"] == ["virtio+queues-1", "macvtap+queues-1", "virtio+queues-2", "macvtap+queues-2"]
     assert lab["queues"] == 2
@@ -465,8 +470,8 @@ def test_a_queue_sweep_boots_the_guests_with_its_largest_count_and_native_stays_
     assert lab["tests"][0]["set_point"]["netns"] == []
     # with the MTU too: the lab's namespace only - the native reference follows no queue count, its namespaces are
     # not built
-    both = plan_lab(request(tmp_path, profile="quick", tests=["ping"], sweep={"mtu": [1500, 9000], "queues": [1, 2]}),
-                    CAPABILITIES, now=NOW)
+    both = plan_lab(request(tmp_path, profile="quick", tests=["ping"], sweep={"mtu": [1500, 9000], "queues": [1, 2]},
+                            vcpus=2), CAPABILITIES, now=NOW)
     assert both["native_endpoints"] == [] and both["tests"][0]["set_point"]["netns"] == ["vnb-lab"]
     # without a sweep: the matrix as before (no point, no set_point)
     plain = plan_lab(request(tmp_path, profile="quick", tests=["ping"]), CAPABILITIES, now=NOW)
