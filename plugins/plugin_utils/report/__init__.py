@@ -10,7 +10,9 @@ templates only lay the model out in the seed's shape. The package, by what each 
   rows, % of native, the latency curves and where the host CPU went;
 - ``anomalies``: what could not be measured or looks wrong, and why;
 - ``context``: the environment, test configuration, method and reproducibility sections;
-- ``render``: Markdown, HTML, CSV and writing the files.
+- ``render``: Markdown, HTML, CSV and writing the files;
+- ``sweep``: a sweep's report - each point's report, SWEEP.md and the interactions, all points' comparisons in
+  one family.
 
 Significance is decided in one place, the statistics layer (plugin_utils/stats.py, verdicts.py), and
 its prose in claims.py; raw files are read by results.py.
