@@ -76,6 +76,13 @@ def passes(record: dict[str, Any], loss_max: float) -> bool:
     return record["lost_percent"] <= loss_max
 
 
+def sender_short(record: dict[str, Any], resolution: float = RESOLUTION) -> bool:
+    """A paced probe whose sender sent less than RESOLUTION below its target: what it says of the path is the rate
+    it sent, not the one asked for (a flood has no target)."""
+    target, sent = record.get("target_pps"), record.get("sent_pps")
+    return target is not None and isinstance(sent, (int, float)) and sent < float(target) * (1 - resolution)
+
+
 def search(probe: Callable[[str, float | None], dict[str, Any]], *, loss_max: float = LOSS_MAX_PCT,
            max_probes: int = MAX_PROBES, resolution: float = RESOLUTION,
            confirm_attempts: int = CONFIRM_ATTEMPTS, probes: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -106,8 +113,12 @@ def search(probe: Callable[[str, float | None], dict[str, Any]], *, loss_max: fl
         record = probe("probe", guess)
         probes.append(record)
         spent += 1
-        if passes(record, loss_max):
+        if passes(record, loss_max) and not sender_short(record, resolution):
             low, ups = max(low, guess), ups + 1
+        elif passes(record, loss_max):
+            # the sender offered less than asked (measured under TCG: 27,128 of 40,736 pps asked, nothing lost): the
+            # path carried what was sent, and the rate asked is beyond this sender - an upper bound like a loss
+            low, high, ups, bracketed = max(low, float(record["sent_pps"])), min(high, guess), 0, True
         else:
             high, ups, bracketed = min(high, guess), 0, True
         if low > 0 and high - low <= resolution * high:
