@@ -83,11 +83,7 @@ class ActionModule(VoltActionBase):
             "ranking_text": model["ranking_text"],
             "recommendations": model["recommendations"],
             "anomalies": model["anomalies"],
-            "figures": {
-                name: {row["label"]: f"{row['cells'][name]} {row['unit']}" for table in model["tables"]
-                       for row in table["rows"]}
-                for name in model["columns"]
-            },
+            "figures": _figures(model),
             # each backend's mean as a percentage of the native reference's, per row (empty without it)
             "of_native": {
                 b["name"]: {row["label"]: row["of_native"][b["name"]]["text"] for table in model["tables"]
@@ -145,11 +141,7 @@ class ActionModule(VoltActionBase):
                                                      for key, m in models.items())},
             "interactions": [i["text"] for i in model["interactions_supported"]],
             "anomalies": model["anomalies"],
-            "figures": {
-                name + suffix[key]: {row["label"]: f"{row['cells'][name]} {row['unit']}" for table in m["tables"]
-                                     for row in table["rows"]}
-                for key, m in models.items() for name in m["columns"]
-            },
+            "figures": {name: cells for key, m in models.items() for name, cells in _figures(m, suffix[key]).items()},
             "of_native": {},
         }
 
@@ -194,6 +186,13 @@ class ActionModule(VoltActionBase):
             "claims": claims,
             "outliers": fleet["outliers"],
         }
+
+
+def _figures(model: dict, suffix: str = "") -> dict:
+    """Every cell as the report shows it, by path (and a sweep point's SUFFIX: virtio+mtu-9000) and row."""
+    return {name + suffix: {row["label"]: f"{row['cells'][name]} {row['unit']}" for table in model["tables"]
+                            for row in table["rows"]}
+            for name in model["columns"]}
 
 
 def _same_report(json_path: Path, model: dict) -> bool:

@@ -101,7 +101,9 @@ def record_interrupted(cfg: dict[str, Any]) -> None:
     # only a watchdog that had runs to record rewrites the report (a cross-host pair's server side has none: its
     # client's watchdog writes the pair's)
     # a sweep's runs (<run id>+mtu-9000) are its own report's: that one is written (results/sweeps/<run id>/)
-    sweeps = sorted({Path(d).name.partition("+")[0] for d in run_dirs if "+" in Path(d).name})
+    from ansible_collections.volt.netbench.plugins.plugin_utils.sweep import split_run_key
+
+    sweeps = sorted({split_run_key(Path(d).name)[0] for d in run_dirs if split_run_key(Path(d).name)[1]})
     if results_dir and run_dirs:
         try:
             if sweeps:

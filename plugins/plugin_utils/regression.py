@@ -40,6 +40,7 @@ from ansible_collections.volt.netbench.plugins.plugin_utils.results import (
     LOCAL_HOST, RUN_ID_RE, ResultsError, _sort_key, has_data, load_run, load_runs)
 from ansible_collections.volt.netbench.plugins.plugin_utils.stats import (
     ALPHA, CONFIDENCE, CORRECTION, CORRECTION_NAME, compare, margin_tests, p_text)
+from ansible_collections.volt.netbench.plugins.plugin_utils.sweep import split_run_key
 from ansible_collections.volt.netbench.plugins.plugin_utils.verdicts import usable
 
 DEFAULT_TOLERANCE = 5.0
@@ -77,8 +78,7 @@ def _run_ids(runs: list[dict[str, Any]]) -> list[str]:
 
 def _point_of(run_id: str) -> str:
     """A sweep point's part of a run id ('+mtu-9000'; '' for a run without a sweep)."""
-    _base, sep, rest = str(run_id).partition("+")
-    return sep + rest
+    return split_run_key(str(run_id))[1]
 
 
 def resolve(results_dir: str | os.PathLike, spec: str | None, *, before: str | None = None,

@@ -11,6 +11,7 @@ from typing import Any
 
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PATHS
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import RUN_ID_RE
+from ansible_collections.volt.netbench.plugins.plugin_utils.sweep import split_run_key
 
 
 def outcomes(results_dir: str | Path, run_id: str) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
@@ -71,7 +72,7 @@ def summary_text(result: dict[str, Any], ran: dict[str, dict[str, Any]], not_run
     # a backend not run at every point of a sweep: said once, with the points
     grouped: dict[tuple[str, str], list[str]] = {}
     for name, reason in not_run.items():
-        backend, _sep, point = name.partition("+")
+        backend, point = split_run_key(name)
         grouped.setdefault((backend, reason), []).append(point)
     lines += [f"{backend}{' (' + str(len(points)) + ' points)' if points != [''] else ''}: not run - {reason}"
               for (backend, reason), points in grouped.items()]

@@ -139,7 +139,8 @@ def run_key(path: str, point: dict[str, Any]) -> str:
 
 
 def split_run_key(key: str) -> tuple[str, str]:
-    """A run key's backend and its point's suffix (``('virtio', '+mtu-9000')``)."""
+    """A run key's backend and its point's suffix (``('virtio', '+mtu-9000')``) - or a run id's timestamp and its
+    point (``('20261205T221100Z', '+mtu-9000')``); the suffix is '' without a sweep."""
     path, sep, rest = key.partition("+")
     return path, sep + rest
 

@@ -32,11 +32,11 @@ from ansible_collections.volt.netbench.plugins.plugin_utils import charts
 from ansible_collections.volt.netbench.plugins.plugin_utils.claims import versus_note
 from ansible_collections.volt.netbench.plugins.plugin_utils.files import csv_row, ensure_dir, write_atomic
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import (
-    BACKENDS, CAPACITY, LOAD_PAYLOAD, NATIVE, PATHS, compared)
+    BACKENDS, CAPACITY, LOAD_PAYLOAD, NATIVE, PATHS, compared, is_compared)
 from ansible_collections.volt.netbench.plugins.plugin_utils.results import LOCAL_HOST, RUN_ID_RE, ResultsError, load_runs
 from ansible_collections.volt.netbench.plugins.plugin_utils.stats import Family
 from ansible_collections.volt.netbench.plugins.plugin_utils.sweep import (
-    SweepError, interaction, interaction_text, parse, point_suffix, points)
+    SweepError, interaction, interaction_text, parse, point_suffix, points, split_run_key)
 from ansible_collections.volt.netbench.plugins.plugin_utils.verdicts import evaluate, usable
 from ansible_collections.volt.netbench.plugins.plugin_utils.report.model import build_report, measured_cells
 from ansible_collections.volt.netbench.plugins.plugin_utils.report.render import jinja_env, write_report
@@ -79,13 +79,13 @@ def sweep_runs(runs: list[dict[str, Any]], run_id: str) -> tuple[dict[str, list[
     factors: dict[str, list[Any]] = {}
     by_point: dict[str, dict[str, dict]] = {}
     for run in runs:
-        base, sep, rest = run["run_id"].partition("+")
+        base, suffix = split_run_key(run["run_id"])
         config = run.get("config") or {}
-        if base != run_id or not sep:
+        if base != run_id or not suffix:
             continue
         # the point and the sweep are read from run.json: checked here (they name the point's directory); the
         # factors' order is the run id's (run.json keeps its keys sorted)
-        order = [part.split("-", 1)[0] for part in rest.split("+")]
+        order = [part.split("-", 1)[0] for part in suffix[1:].split("+")]
         try:
             given = parse({k: [v] for k, v in (config.get("point") or {}).items()}
                           if isinstance(config.get("point"), dict) else None)
@@ -94,12 +94,12 @@ def sweep_runs(runs: list[dict[str, Any]], run_id: str) -> tuple[dict[str, list[
             raise ResultsError(f"{run['backend']}/{run['run_id']}/run.json: {err}") from err
         point = {name: given[name][0] for name in order if name in given}
         recorded = {name: recorded[name] for name in order if name in recorded}
-        if not point or set(point) != set(given) or point_suffix(point) != sep + rest:
+        if not point or set(point) != set(given) or point_suffix(point) != suffix:
             raise ResultsError(f"{run['backend']}/{run['run_id']}/run.json: its point {config.get('point')!r} is not "
-                               f"the one its run id names ({sep + rest}): the file was moved or edited")
+                               f"the one its run id names ({suffix}): the file was moved or edited")
         for name, levels in recorded.items():
             factors.setdefault(name, levels)
-        by_point.setdefault(point_suffix(point), {})[run["backend"]] = run
+        by_point.setdefault(suffix, {})[run["backend"]] = run
     if not by_point:
         raise ResultsError(f"sweep: no run of sweep {run_id} is recorded (results/<backend>/{run_id}+<point>/)")
     return factors, by_point
@@ -129,9 +129,9 @@ def _interactions(factors: dict[str, list[Any]], planned: list[dict[str, Any]], 
                     continue
                 one, two = picked[first["key"]], picked[other["key"]]
                 rows_two = {_row_key(r): r for r in two["rows"]}
+                ranked = [b for b in BACKENDS if b in one["measured"] and b in two["measured"]]
                 for row in (r for r in one["rows"] if compared(r) and _row_key(r) in rows_two):
                     row2 = rows_two[_row_key(row)]
-                    ranked = [b for b in BACKENDS if b in one["measured"] and b in two["measured"]]
                     for i, b in enumerate(ranked):
                         for a in ranked[i + 1:]:
                             cells = [one["cells"][row].get(a), one["cells"][row].get(b), two["cells"][row2].get(a),
@@ -160,10 +160,10 @@ def build_sweep(results_dir: str | os.PathLike, run_id: str, *, baseline: str = 
     shown_dir = display_dir or str(results_dir)
     runs = load_runs(results_dir)
     factors, by_point = sweep_runs(runs, run_id)
-    planned = [p for p in points(factors) if point_suffix(p["factors"]) in by_point] if factors else []
+    planned = [p for p in points(factors) if p["suffix"] in by_point] if factors else []
     if not planned:
         raise ResultsError(f"sweep: the runs of sweep {run_id} do not record its factors (config.sweep)")
-    ids = {p["key"]: [f"{b}/{r['run_id']}" for b, r in by_point[point_suffix(p["factors"])].items()] for p in planned}
+    ids = {p["key"]: [f"{b}/{r['run_id']}" for b, r in by_point[p["suffix"]].items()] for p in planned}
     # the first read: every point's cells and comparisons, and the interactions - one family
     picked, members = {}, {}
     for point in planned:
@@ -193,7 +193,7 @@ def _capacities(planned: list[dict[str, Any]], by_point: dict[str, dict[str, dic
     searched one, the rate found in datagrams and bits per second - what each load point's fraction is of."""
     out = []
     for point in planned:
-        for path, run in by_point.get(point_suffix(point["factors"]), {}).items():
+        for path, run in by_point.get(point["suffix"], {}).items():
             # what the search's confirming run delivered within the bound (pps_search.loss_bounded_pps): a search
             # that found none failed, and has no samples
             found = [s["value"] for s in run.get("samples") or []
@@ -265,7 +265,7 @@ def _overview(run_id, factors, planned, point_models, found, joint, baseline, sh
 
 def _point_dir(point: dict[str, Any]) -> str:
     # a point's directory: its run ids' suffix without the leading '+' (mtu-9000+queues-2)
-    return point_suffix(point["factors"])[1:]
+    return point["suffix"][1:]
 
 
 def _chart_plan(factors: dict[str, list[Any]], rows: dict) -> list[dict[str, Any]]:
@@ -274,7 +274,7 @@ def _chart_plan(factors: dict[str, list[Any]], rows: dict) -> list[dict[str, Any
         if len(levels) < 2:
             continue
         for (section, test, metric), row in rows.items():
-            if section == "pps_flood" or metric == "load_bps":
+            if not is_compared(section, metric):
                 continue
             key = f"{factor}_{test}_{metric}"
             out.append({"key": key, "factor": factor, "row": (section, test, metric),
