@@ -15,8 +15,8 @@ from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_p
 from ansible_collections.volt.netbench.plugins.plugin_utils import pps_search
 from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import LOAD_LEAD_S, PARSERS, headline
 from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import (
-    COLLECT_SLACK, JOB_DIR, RunControlError, append_progress, classify, collect_command, in_job_dir, parse_clock,
-    paced_load, parse_envelope, read_progress, run_clock, run_command, start_command, tool_clock, tool_error,
+    COLLECT_SLACK, JOB_DIR, RunControlError, append_progress, classify, collect_command, in_job_dir, load_problem,
+    paced_load, parse_envelope, parse_envelopes, read_progress, run_clock, run_command, tool_clock, tool_error,
     write_outputs)
 
 # A dropped SSH session while the job runs on is retried this many times before the client counts as lost.
@@ -48,8 +48,11 @@ class ActionModule(VoltActionBase):
     }
 
     def _shell(self, command: str, host: bool = False) -> dict:
-        # the guests are logged in as root; on the hypervisor (the native reference) become applies
-        return self._low_level_execute_command(command, sudoable=host)
+        # the guests are logged in as root; on the hypervisor (the native reference) become applies. The command goes
+        # to the login shell as it is (executable ''): no /bin/sh -c around it and no 'sleep 0' after it, two programs
+        # fewer per round trip on an emulated guest (the guests' root shell is dash, a cloud image's bash; the
+        # command is POSIX sh, and its output ends with a marker the action checks)
+        return self._low_level_execute_command(command, sudoable=host, executable="")
 
     def execute(self, args, task_vars):
         test = args["test"]
@@ -67,7 +70,7 @@ class ActionModule(VoltActionBase):
             argv = in_job_dir(test["argv"], job_dir)
             test = dict(test, argv=argv, command=" ".join(argv))
         sent = answered = 0.0
-        clock_up = None
+        clock_up, load = None, None
         # a guest lost earlier in the lab (run_note) stops the tests on the guests, not the hypervisor's own
         not_run = args["not_run"] or ("" if host else (read_progress(args["run_dir"]) or {}).get("lost", ""))
         # a sweep's load point: its load's rate from the capacity search of its point (run_control.paced_load)
@@ -76,19 +79,18 @@ class ActionModule(VoltActionBase):
             start_error = unpaced
         elif not not_run:
             try:
-                if test.get("load"):
-                    # the flows start first and outlast the latency probe (matrix.LOAD_LEAD_S)
-                    self._start(test["load_job"], test["load"], int(test["timeout"]) + int(LOAD_LEAD_S) + 5,
-                                host, job_dir)
-                    time.sleep(LOAD_LEAD_S)
                 if test.get("search"):
                     test, ran = self._search(test, host, job_dir)
                 else:
-                    ran = self._run(test, host, job_dir)
+                    # a loaded test: the flows start first, the probe LOAD_LEAD_S later, both in one round trip
+                    ran = self._run(test, host, job_dir, loaded=bool(test.get("load")))
                 job, start_error, client_lost = ran["job"], ran["start_error"], ran["client_lost"]
                 sent, answered, clock_up, problem = ran["sent"], ran["answered"], ran["clock_up"], ran["problem"]
-                if test.get("load") and not client_lost:
-                    problem = self._collect_load(test, host, job_dir, job) or problem
+                load = ran.get("load")
+                if test.get("load") and not client_lost and not start_error:
+                    problem = load_problem(test, job, load) or problem
+                    if job is not None and load is not None:
+                        job["load_stdout"] = load.get("stdout", "")
             except AnsibleConnectionFailure as err:
                 client_lost = str(err)
             except RunControlError as err:
@@ -113,6 +115,10 @@ class ActionModule(VoltActionBase):
                 entry["window"], entry["clock_error_s"] = clock["window"], clock["error_s"]
             else:
                 entry["window"] = [round(collected - float(job["seconds"]), 3), round(collected, 3)]
+            # the load's run beside it, on the same clock: the test's tools ran from its start to the later end
+            load_clock = tool_clock(sent, answered, clock_up, load) if load else None
+            if load_clock:
+                entry["load_window"] = load_clock["window"]
         try:
             write_outputs(args["run_dir"], entry, job or {})
             append_progress(args["run_dir"], entry)
@@ -135,42 +141,46 @@ class ActionModule(VoltActionBase):
             },
         }
 
-    def _start(self, name: str, argv: list, timeout: int, host: bool, job_dir: str) -> float | None:
-        """Start ARGV as job NAME; the client's uptime at the start. RunControlError when it could not start."""
-        res = self._shell(start_command(name, argv, timeout, job_dir), host)
-        if res["rc"] != 0:
-            raise RunControlError((res.get("stderr") or res.get("stdout") or f"rc={res['rc']}").strip())
-        return parse_clock(res.get("stdout", ""))
-
-    def _run(self, test, host: bool, job_dir: str) -> dict:
-        """Start TEST's job and collect it in one round trip (run_control.run_command): the job and what the clock
-        mapping needs. A connection that drops while the job runs, or a job still running at the wait's end, is
-        collected again (the job runs on, detached)."""
-        out = {"job": None, "start_error": "", "client_lost": "", "problem": "", "sent": 0.0, "answered": 0.0,
-               "clock_up": None}
+    def _run(self, test, host: bool, job_dir: str, loaded: bool = False) -> dict:
+        """Start TEST's job (and, LOADED, its load first) and collect it in one round trip (run_control.run_command):
+        the job, the load's job and what the clock mapping needs. A connection that drops while the jobs run, or an
+        answer without their envelopes, is collected again from the jobs' files (they run on, detached)."""
+        out = {"job": None, "load": None, "start_error": "", "client_lost": "", "problem": "", "sent": 0.0,
+               "answered": 0.0, "clock_up": None}
         name = test.get("job", test["name"])
+        load = None
+        if loaded:
+            # the load outlasts the probe by its own -t (matrix.plan_tests); its deadline covers the lead too
+            load = (test["load_job"], test["load"], int(test["timeout"]) + int(LOAD_LEAD_S) + 5, LOAD_LEAD_S)
         out["sent"] = time.time()
         try:
-            res = self._shell(run_command(name, test["argv"], int(test["timeout"]),
-                                          float(test["timeout"]) + COLLECT_SLACK, job_dir), host)
+            res = self._shell(run_command(name, test["argv"], int(test["timeout"]), job_dir, load=load), host)
         except AnsibleConnectionFailure:
-            # whether the job started is known from its files: the collector says (or that it is missing)
-            out["job"], out["client_lost"] = self._collect(test, host, job_dir)
-            return out
+            # whether the jobs started is known from their files: the collector says (or that they are missing)
+            return self._collected(out, test, host, job_dir, load)
         stdout = res.get("stdout", "")
         out["sent"], out["answered"], out["clock_up"] = run_clock(out["sent"], time.time(), stdout)
         if res["rc"] != 0:
             out["start_error"] = (res.get("stderr") or stdout or f"rc={res['rc']}").strip()
             return out
         try:
-            job = parse_envelope(stdout)
+            found = parse_envelopes(stdout)
         except RunControlError as err:
             out["job"] = {"finished": False, "error": str(err)}
             return out
-        if job["finished"]:
-            out["job"] = job
-        else:
+        out["job"], out["load"] = found.get(name), found.get(load[0]) if load else None
+        if not (out["job"] or {}).get("finished") or (load and not (out["load"] or {}).get("finished")):
+            # an answer cut short: the jobs' files on the client still have them
+            return self._collected(out, test, host, job_dir, load)
+        return out
+
+    def _collected(self, out: dict, test, host: bool, job_dir: str, load) -> dict:
+        """OUT with the test's job (and its load's) collected again from the client."""
+        if not (out["job"] or {}).get("finished"):
             out["job"], out["client_lost"] = self._collect(test, host, job_dir)
+        if load and not out["client_lost"] and not (out["load"] or {}).get("finished"):
+            out["load"], lost = self._collect(dict(test, job=load[0]), host, job_dir)
+            out["client_lost"] = out["client_lost"] or lost
         return out
 
     def _search(self, test, host: bool, job_dir: str) -> tuple[dict, dict]:
@@ -222,28 +232,14 @@ class ActionModule(VoltActionBase):
         job["probes"] = json.dumps(document, indent=1)
         return confirmed["test"], dict(ran, job=job, problem=problem or ran["problem"])
 
-    def _collect_load(self, test, host: bool, job_dir: str, job) -> str:
-        """Collect the load beside a loaded latency test into JOB (``load_stdout``); why it failed, or ''."""
-        load, lost = self._collect(dict(test, job=test["load_job"]), host, job_dir)
-        if load is None:
-            return f"the load ({test.get('load_command', 'iperf3')}) was not collected: {lost}"
-        if job is not None:
-            job["load_stdout"] = load.get("stdout", "")
-        if not load.get("finished"):
-            return f"the load did not finish: {load.get('error') or 'still running after its deadline'}"
-        if load.get("rc"):
-            reason = tool_error(load.get("stdout", "")) or (load.get("stderr") or "").strip()[-200:]
-            return f"the load ({test.get('load_command', 'iperf3')}) failed: exit {load['rc']}: {reason}"
-        return ""
-
     def _collect(self, test, host: bool, job_dir: str) -> tuple[dict | None, str]:
         wait = float(test["timeout"]) + COLLECT_SLACK
         deadline = time.monotonic() + wait
         last_error = ""
+        name = test.get("job", test["name"])
         for _attempt in range(COLLECT_ATTEMPTS):
             try:
-                res = self._shell(collect_command(test.get("job", test["name"]), max(1.0, deadline - time.monotonic()),
-                                                  job_dir), host)
+                res = self._shell(collect_command(name, max(1.0, deadline - time.monotonic()), job_dir), host)
             except AnsibleConnectionFailure as err:
                 last_error = str(err)
                 try:
@@ -252,7 +248,7 @@ class ActionModule(VoltActionBase):
                     pass  # the next attempt reconnects or fails again
                 continue
             try:
-                job = parse_envelope(res.get("stdout", ""))
+                job = parse_envelope(res.get("stdout", ""), name)
             except RunControlError as err:
                 return {"finished": False, "error": str(err)}, ""
             if job.get("missing"):

@@ -31,6 +31,9 @@ ROOT_PCI_SLOT = 5
 SEED_PCI_SLOT = 6
 # Data NICs, in list order: the first at slot 4 (where single-NIC guests always had it), then 7, 8, ...
 DATA_PCI_SLOTS = (4, 7, 8, 9, 10, 11, 12, 13)
+# A virtio RNG (QEMU's own entropy): without one a TCG guest (no RDRAND) waits seconds for its random pool before
+# sshd starts; the built image loads virtio_rng from its initrd, a cloud image's udev loads it.
+RNG_PCI_SLOT = 14
 # PID 1 of the built image (roles/guest_image/files/build-image.sh).
 GUEST_INIT = "/usr/local/sbin/volt-init"
 
@@ -199,6 +202,7 @@ def build_argv(*, qemu: str, name: str, paths: dict[str, str], accelerator: str,
              "-device", f"virtio-net-pci,netdev=mgmt,addr={MGMT_PCI_SLOT:#x},mac={mgmt_mac},romfile="]
     for index, nic in enumerate(nics):
         argv += nic_args(nic, index, fds.get(index))
+    argv += ["-device", f"virtio-rng-pci,addr={RNG_PCI_SLOT:#x}"]
     argv += ["-serial", f"file:{paths['console']}",
              "-qmp", f"unix:{paths['qmp']},server=on,wait=off",
              "-pidfile", paths["pidfile"]]

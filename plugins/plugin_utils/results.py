@@ -246,7 +246,7 @@ def _normalize_test(index: int, test: Any) -> dict[str, Any]:
         "message": str(test.get("message") or ""),
         "raw": raw,
         "log": test.get("log"),
-        **{k: test[k] for k in ("probes", "load", "load_command") if test.get(k)},
+        **{k: test[k] for k in ("probes", "load", "load_command", "load_window") if test.get(k)},
         "stderr": test.get("stderr"),
         "command": test.get("command"),
         "params": dict(test.get("params") or {}),

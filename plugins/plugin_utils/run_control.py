@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 import re
 import shlex
@@ -31,12 +32,23 @@ COLLECT_SLACK = 15
 # Where a sweep's paced load has its rate (bits per second) put in at run time (paced_load).
 RATE_FIELD = "{rate}"
 
-# "$@" keeps the argument list intact: no word splitting, no shell parsing of the command. The job
-# runs in its own session (setsid -f), so it outlives the SSH connection that started it. Only shell
-# builtins besides the tool itself: timestamps from /proc/uptime, the exit status and end time written
-# in one write to the .rc file that the start left empty (the collector waits for it to be non-empty).
-_WRAPPER = ('exec </dev/null >/dev/null 2>&1; b=$1; shift; read -r up _ </proc/uptime; echo "$up" >"$b.started"; '
-            '"$@" >"$b.out" 2>"$b.err"; rc=$?; read -r up _ </proc/uptime; echo "$rc $up" >"$b.rc"')
+# The job: a background subshell of the shell that starts it - a fork, no program started for it (every exec costs
+# ~25 ms on a TCG guest: setsid, flock and a wrapper shell were three). "$@" keeps the argument list intact: no word
+# splitting, no shell parsing of the command. Its streams leave the SSH session at once (a dropped connection closes
+# pipes it no longer holds; without a terminal nothing signals it, and a hang-up is ignored), so it outlives the
+# connection that started it. Only shell builtins besides the tool itself: timestamps from /proc/uptime, the exit
+# status and end time written in one write to the .rc file that the start left empty (non-empty: finished).
+_JOB_FN = ('j() { b=$1; shift; ( trap "" HUP; exec </dev/null >/dev/null 2>&1; read -r up _ </proc/uptime; '
+           'echo "$up" >"$b.started"; "$@" >"$b.out" 2>"$b.err"; rc=$?; read -r up _ </proc/uptime; '
+           'echo "$rc $up" >"$b.rc" ) & }')
+# A finished job's envelope (parse_envelopes), or VOLT-JOB-RUNNING: base64 only for a file with something in it (a
+# process fewer on a guest whose every process is emulated).
+_ENVELOPE_FN = ('e() { b=$1; if [ -s "$b.rc" ]; then read -r rc ended <"$b.rc"; read -r started <"$b.started"; '
+                'echo "VOLT-JOB $rc $started $ended ${b##*/}"; if [ -s "$b.out" ]; then base64 -w0 "$b.out"; fi; echo; '
+                'if [ -s "$b.err" ]; then base64 -w0 "$b.err"; fi; echo; '
+                'if [ -s "$b.log" ]; then gzip -c "$b.log" | base64 -w0; fi; echo; '
+                'else echo "VOLT-JOB-RUNNING ${b##*/}"; fi; }')
+_UPTIME = 'read -r up _ </proc/uptime; '
 
 
 class RunControlError(Exception):
@@ -49,61 +61,63 @@ def job_base(name: str, job_dir: str = JOB_DIR) -> str:
     return f"{job_dir}/{name}"
 
 
-def start_command(name: str, argv: list[str], timeout: int, job_dir: str = JOB_DIR) -> str:
-    """A POSIX shell command that starts ARGV detached, under timeout, writing NAME's job files. It prints
-    ``VOLT-CLOCK <uptime>`` first: the client's /proc/uptime, which maps the job's own timestamps (the same
-    clock) onto the controller's (see :func:`tool_clock`). The job holds an exclusive lock on its ``.lock`` file
-    from before it is detached until it ends (flock's open file is inherited by the detached job): a collector
-    waits on that lock - no polling, no process started on the client while the test runs."""
+def _timed(argv: list[str], timeout: int) -> list[str]:
+    return ["timeout", "--kill-after=5", str(int(timeout)), *argv]
+
+
+def run_command(name: str, argv: list[str], timeout: int, job_dir: str = JOB_DIR,
+                load: tuple[str, list[str], int, float] | None = None) -> str:
+    """One POSIX shell command - one SSH round trip per test - that starts ARGV as job NAME under timeout, waits for
+    it (its own child: no lock, no polling) and prints its envelope (:func:`parse_envelopes`). It prints ``VOLT-CLOCK
+    <uptime>`` first and ``VOLT-CLOCK-END <uptime>`` last: the client's /proc/uptime before the start and after the
+    envelope, which map the job's own timestamps (the same clock) onto the controller's (:func:`run_clock`,
+    :func:`tool_clock`).
+
+    LOAD (name, argv, timeout, lead_s): a loaded test's load, started first and given LEAD_S on the client's own
+    clock before the probe starts; the shell waits for both and prints both envelopes. When the connection drops
+    while it waits, the jobs run on and :func:`collect_command` fetches each."""
     if not argv:
         raise RunControlError(f"test {name} has no command")
-    base = job_base(name, job_dir)
-    job = ["flock", "-x", base + ".lock", "setsid", "-f", "sh", "-c", _WRAPPER, "sh", base, "timeout",
-           "--kill-after=5", str(int(timeout)), *argv]
-    return ("read -r up _ </proc/uptime; echo \"VOLT-CLOCK $up\"; "
-            f"umask 077; [ -d {shlex.quote(job_dir)} ] || mkdir -p {shlex.quote(job_dir)}; "
-            f": >{shlex.quote(base + '.rc')} && exec " + " ".join(shlex.quote(a) for a in job))
-
-
-def run_command(name: str, argv: list[str], timeout: int, wait_s: float, job_dir: str = JOB_DIR) -> str:
-    """:func:`start_command` and :func:`collect_command` in one round trip: the job starts detached, the same shell
-    waits up to WAIT_S for it and prints its envelope, then ``VOLT-CLOCK-END <uptime>`` - the client's uptime again,
-    so that the clock mapping keeps the precision of one short round trip (:func:`run_clock`). When the connection
-    drops while it waits, the job runs on, and a collect_command fetches it."""
-    start = start_command(name, argv, timeout, job_dir)
-    head, _exec, job = start.rpartition(" && exec ")
-    return (f"{head} && {job} && {{ {collect_command(name, wait_s, job_dir)}; "
-            "read -r up _ </proc/uptime; echo \"VOLT-CLOCK-END $up\"; }")
+    base = shlex.quote(job_base(name, job_dir))
+    parts = [_JOB_FN, _ENVELOPE_FN, _UPTIME + 'echo "VOLT-CLOCK $up"',
+             f"umask 077; [ -d {shlex.quote(job_dir)} ] || mkdir -p {shlex.quote(job_dir)} || exit 1"]
+    if load:
+        load_name, load_argv, load_timeout, lead_s = load
+        if not load_argv:
+            raise RunControlError(f"the load of test {name} has no command")
+        load_base = shlex.quote(job_base(load_name, job_dir))
+        parts += [f": >{load_base}.rc || exit 1", f"j {load_base} {shlex.join(_timed(load_argv, load_timeout))}",
+                  "l=$!", f"sleep {max(0.0, float(lead_s)):g}"]
+    parts += [f": >{base}.rc || exit 1", f"j {base} {shlex.join(_timed(argv, timeout))}", "wait $!"]
+    if load:
+        parts += ["wait $l", f"e {load_base}"]
+    parts += [f"e {base}", _UPTIME + 'echo "VOLT-CLOCK-END $up"']
+    return "; ".join(parts)
 
 
 def collect_command(name: str, wait_s: float, job_dir: str = JOB_DIR) -> str:
-    """A POSIX shell command that waits up to WAIT_S seconds for NAME's job, then prints its envelope:
-    ``VOLT-JOB <rc> <started> <ended>`` and base64 stdout and stderr lines, or ``VOLT-JOB-RUNNING``
-    (``VOLT-JOB-MISSING`` when it was never started)."""
+    """A POSIX shell command that waits up to WAIT_S seconds for NAME's job (started by an earlier connection, so not
+    its child: it looks every half second), then prints its envelope, ``VOLT-JOB-RUNNING`` or ``VOLT-JOB-MISSING``
+    (never started). Only after a dropped connection: a test's own round trip waits for its job (run_command)."""
     base = shlex.quote(job_base(name, job_dir))
-    # the job's lock is free once it ended (start_command): wait for it, at most WAIT_S
-    return (f"b={base}; [ -e \"$b.rc\" ] || {{ echo VOLT-JOB-MISSING; exit 0; }}; "
-            # flock on a descriptor of the shell's own: one process, not flock and a command
-            f"[ -s \"$b.rc\" ] || {{ flock -s -w {max(0.1, float(wait_s)):.1f} 9; }} 9<\"$b.lock\" 2>/dev/null; "
-            "if [ -s \"$b.rc\" ]; then "
-            "read -r rc ended <\"$b.rc\"; read -r started <\"$b.started\"; "
-            # (an empty file needs no base64 - a process fewer on a guest whose every process is emulated)
-            "echo \"VOLT-JOB $rc $started $ended\"; base64 -w0 \"$b.out\"; echo; "
-            "if [ -s \"$b.err\" ]; then base64 -w0 \"$b.err\"; fi; echo; "
-            "if [ -s \"$b.log\" ]; then gzip -c \"$b.log\" | base64 -w0; fi; echo; "
-            "else echo VOLT-JOB-RUNNING; fi")
+    rounds = max(1, int(math.ceil(float(wait_s) * 2)))
+    return (f"{_ENVELOPE_FN}; b={base}; [ -e \"$b.rc\" ] || {{ echo VOLT-JOB-MISSING; exit 0; }}; n=0; "
+            f"while [ ! -s \"$b.rc\" ] && [ $n -lt {rounds} ]; do sleep 0.5; n=$((n+1)); done; e \"$b\"")
 
 
-def parse_envelope(text: str) -> dict[str, Any]:
-    """The collector's output as {finished, rc, stdout, stderr, log_gz, seconds} (or {finished: False,
-    missing}); ``log_gz`` is the gzipped file the tool wrote beside its output (sockperf --full-log), or b''."""
+def parse_envelopes(text: str) -> dict[str, dict[str, Any]]:
+    """Every job's envelope in TEXT (run_command's or collect_command's output) by its job name:
+    {finished, rc, stdout, stderr, log_gz, seconds, started_up, ended_up} or {finished: False, missing}; ``log_gz``
+    is the gzipped file the tool wrote beside its output (sockperf --full-log), or b''. A collect of a job never
+    started answers ``VOLT-JOB-MISSING`` (under the name ''). RunControlError on an unreadable envelope."""
     lines = text.replace("\r", "").split("\n")
+    out: dict[str, dict[str, Any]] = {}
     for i, line in enumerate(lines):
         if line.startswith("VOLT-JOB-RUNNING"):
-            return {"finished": False, "missing": False}
-        if line.startswith("VOLT-JOB-MISSING"):
-            return {"finished": False, "missing": True}
-        if line.startswith("VOLT-JOB "):
+            out[line[len("VOLT-JOB-RUNNING"):].strip()] = {"finished": False, "missing": False}
+        elif line.startswith("VOLT-JOB-MISSING"):
+            out[""] = {"finished": False, "missing": True}
+        elif line.startswith("VOLT-JOB "):
             fields = line.split()
             try:
                 rc, started, ended = int(fields[1]), float(fields[2]), float(fields[3])
@@ -112,9 +126,23 @@ def parse_envelope(text: str) -> dict[str, Any]:
                 log_gz = base64.b64decode(lines[i + 3].strip()) if len(lines) > i + 3 else b""
             except (IndexError, ValueError) as err:
                 raise RunControlError(f"unreadable job envelope: {line!r} ({err})") from err
-            return {"finished": True, "rc": rc, "stdout": stdout, "stderr": stderr, "log_gz": log_gz,
-                    "seconds": round(max(0.0, ended - started), 2), "started_up": started, "ended_up": ended}
-    raise RunControlError(f"no job envelope in the collector's output: {text[-300:]!r}")
+            out[fields[4] if len(fields) > 4 else ""] = {
+                "finished": True, "rc": rc, "stdout": stdout, "stderr": stderr, "log_gz": log_gz,
+                "seconds": round(max(0.0, ended - started), 2), "started_up": started, "ended_up": ended}
+    return out
+
+
+def parse_envelope(text: str, name: str | None = None) -> dict[str, Any]:
+    """Job NAME's envelope in TEXT (:func:`parse_envelopes`; the first one when NAME is None, a missing job's when
+    the collector found none); RunControlError when there is none."""
+    found = parse_envelopes(text)
+    if name is not None and name in found:
+        return found[name]
+    if "" in found and found[""].get("missing"):
+        return found[""]
+    if name is None and found:
+        return next(iter(found.values()))
+    raise RunControlError(f"no job envelope{f' for {name}' if name else ''} in the collector's output: {text[-300:]!r}")
 
 
 # The guests' job directories: made per guest by its check (mktemp -d: a name no one can create first), a
@@ -198,6 +226,25 @@ def tool_clock(sent: float, answered: float, clock_up: float | None, job: dict[s
     offset = (sent + answered) / 2 - clock_up
     return {"window": [round(job["started_up"] + offset, 3), round(job["ended_up"] + offset, 3)],
             "error_s": round(max(0.0, answered - sent) / 2, 3)}
+
+
+def load_problem(test: dict[str, Any], probe: dict[str, Any] | None, load: dict[str, Any] | None) -> str:
+    """Why a loaded test's load did not load its probe throughout ('' when it did): not collected, not finished,
+    failed, or its run (the job's uptime stamps, the probe's clock) did not cover the probe's."""
+    command = test.get("load_command") or "the load"
+    if load is None:
+        return f"the load ({command}) was not collected"
+    if not load.get("finished"):
+        return f"the load did not finish: {load.get('error') or 'still running after its deadline'}"
+    if load.get("rc"):
+        reason = tool_error(load.get("stdout", "")) or _last_line(load.get("stderr", ""))[-200:]
+        return f"the load ({command}) failed: exit {load['rc']}: {reason}"
+    if probe and probe.get("finished") and probe.get("ended_up") is not None and load.get("ended_up") is not None:
+        if load["started_up"] > probe["started_up"] or load["ended_up"] < probe["ended_up"]:
+            return (f"the load ({command}) ran {load['started_up']:.2f}-{load['ended_up']:.2f} s, its probe "
+                    f"{probe['started_up']:.2f}-{probe['ended_up']:.2f} s (the client's uptime): the latency was not "
+                    "measured under load throughout")
+    return ""
 
 
 def _last_line(text: str) -> str:

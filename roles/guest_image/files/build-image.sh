@@ -17,7 +17,7 @@ if [ -f "$out/SHA256SUMS" ] && (cd "$out" && sha256sum --quiet --check SHA256SUM
   exit 0
 fi
 rm -rf "$out"
-for tool in debootstrap mke2fs qemu-img ssh-keygen python3 flock; do
+for tool in mmdebstrap mke2fs qemu-img ssh-keygen python3 flock; do
   command -v "$tool" >/dev/null || { echo "build-image.sh: $tool is not installed" >&2; exit 1; }
 done
 
@@ -29,47 +29,42 @@ late_packages=$(field late_packages)
 size=$(field size)
 initrd_modules=$(field initrd_modules)
 
-work="$out.tmp-$$"
+work="$(cd "$(dirname "$out")" && pwd)/$(basename "$out").tmp-$$"
 rootfs="$work/rootfs"
+debs="$(cd "$(dirname "$out")" && pwd)/debs"
+# mmdebstrap's special hooks (sync-in, sync-out) take their paths as words
+case "$work$debs" in *[[:space:]]*) echo "build-image.sh: the image cache's path must not contain spaces" >&2; exit 1 ;; esac
 cleanup() {
-  for m in proc sys; do
-    if mountpoint -q "$rootfs/$m" 2>/dev/null; then umount -l "$rootfs/$m" || true; fi
+  # mmdebstrap unmounts what it mounted; what a killed one left under the rootfs goes first, and the removal
+  # stays on the work directory's file system
+  awk -v r="$rootfs/" 'index($2, r) == 1 { print $2 }' /proc/self/mounts | sort -r | while read -r m; do
+    umount -l "$m" || true
   done
-  rm -rf "$work"
+  rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
-mkdir -p "$work"
-
-echo "[1/6] debootstrap $suite (minbase) from $mirror"
-# downloaded .debs are kept beside the images, so a rebuild after a recipe change downloads little
-debs="$(cd "$(dirname "$out")" && pwd)/debs"
-mkdir -p "$debs"
-debootstrap --variant=minbase --components=main --cache-dir="$debs" --include="${packages// /,}" \
-  "$suite" "$rootfs" "$mirror" \
-  > "$work/debootstrap.log" 2>&1 || { tail -30 "$work/debootstrap.log" >&2; exit 1; }
-
-echo "[2/6] kernel with a small initrd, netperf from non-free"
-# nothing may start inside the build chroot
-printf '#!/bin/sh\nexit 101\n' > "$rootfs/usr/sbin/policy-rc.d"
-chmod 0755 "$rootfs/usr/sbin/policy-rc.d"
-cat > "$rootfs/etc/apt/sources.list" <<SRC
-deb $mirror $suite main non-free
-SRC
-mkdir -p "$rootfs/etc/initramfs-tools/conf.d"
-echo "MODULES=list" > "$rootfs/etc/initramfs-tools/conf.d/volt-netbench.conf"
+mkdir -p "$work/initramfs/conf.d" "$debs"
+echo "MODULES=list" > "$work/initramfs/conf.d/volt-netbench.conf"
 read -r -a modules <<< "$initrd_modules"
-printf '%s\n' "${modules[@]}" > "$rootfs/etc/initramfs-tools/modules"
-mount -t proc proc "$rootfs/proc"
-mount -t sysfs sys "$rootfs/sys"
-echo "iperf3 iperf3/start_daemon boolean false" | chroot "$rootfs" debconf-set-selections
-chroot "$rootfs" env DEBIAN_FRONTEND=noninteractive apt-get -q update > "$work/apt.log" 2>&1
-read -r -a late <<< "$late_packages"
-chroot "$rootfs" env DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends "${late[@]}" \
-  >> "$work/apt.log" 2>&1 || { tail -30 "$work/apt.log" >&2; exit 1; }
-chroot "$rootfs" apt-get clean
-umount "$rootfs/sys" "$rootfs/proc"
+printf '%s\n' "${modules[@]}" > "$work/initramfs/modules"
 
-echo "[3/6] configuration"
+echo "[1/5] mmdebstrap $suite (minbase; main and non-free; the kernel with a small initrd) from $mirror"
+# One apt run for every package (parallel downloads, dpkg without fsync: the tree is read back into the image
+# right away, durability is the image file's). The small-initrd configuration is in place before any package is
+# installed, so the kernel's first initrd is the small one; nothing may start inside the build chroot
+# (mmdebstrap's policy-rc.d). Downloaded .debs are kept beside the images, so a rebuild after a recipe change
+# downloads little. ($1 in the hooks is mmdebstrap's: the tree being built.)
+# shellcheck disable=SC2016
+mmdebstrap --variant=minbase --components=main,non-free --dpkgopt=force-unsafe-io \
+  --include="${packages// /,},${late_packages// /,}" --skip=essential/unlink \
+  --setup-hook='mkdir -p "$1/var/cache/apt/archives" "$1/etc/initramfs-tools"' \
+  --setup-hook="sync-in $debs /var/cache/apt/archives/" \
+  --setup-hook="sync-in $work/initramfs /etc/initramfs-tools/" \
+  --essential-hook='echo "iperf3 iperf3/start_daemon boolean false" | chroot "$1" debconf-set-selections' \
+  --customize-hook="sync-out /var/cache/apt/archives $debs" \
+  "$suite" "$rootfs" "$mirror" > "$work/mmdebstrap.log" 2>&1 || { tail -30 "$work/mmdebstrap.log" >&2; exit 1; }
+
+echo "[2/5] configuration"
 install -d -m 0755 "$work/image"
 echo volt-guest > "$rootfs/etc/hostname"
 echo "/dev/vda / ext4 defaults,noatime 0 1" > "$rootfs/etc/fstab"
@@ -144,18 +139,18 @@ chroot "$rootfs" systemctl disable -q netperf 2>/dev/null || true
 rm -f "$rootfs/usr/sbin/policy-rc.d"
 cp "$rootfs/etc/ssh/ssh_host_ed25519_key.pub" "$work/image/ssh_host_ed25519_key.pub"
 
-echo "[4/6] kernel and initrd for direct boot"
+echo "[3/5] kernel and initrd for direct boot"
 cp "$(readlink -f "$rootfs/vmlinuz")" "$work/image/vmlinuz"
 cp "$(readlink -f "$rootfs/initrd.img")" "$work/image/initrd.img"
 chroot "$rootfs" sh -c 'ls /lib/modules' > "$work/image/kernel-release"
 
-echo "[5/6] ext4 filesystem from the rootfs (mke2fs -d, no loop mount), qcow2"
+echo "[4/5] ext4 filesystem from the rootfs (mke2fs -d, no loop mount), qcow2"
 mke2fs -q -t ext4 -L voltroot -d "$rootfs" "$work/disk.raw" "$size"
 qemu-img convert -O qcow2 "$work/disk.raw" "$work/image/disk.qcow2"
 rm -f "$work/disk.raw"
 qemu-img check -q "$work/image/disk.qcow2"
 
-echo "[6/6] publish"
+echo "[5/5] publish"
 cp "$recipe" "$work/image/recipe.json"
 chmod 0600 "$work/image/ssh/id_ed25519"
 sha256sum "$work/image/disk.qcow2" "$work/image/vmlinuz" "$work/image/initrd.img" | sed "s|$work/image/||" \

@@ -23,67 +23,88 @@ def sh(command: str) -> str:
     return subprocess.run(["sh", "-c", command], capture_output=True, text=True, check=True, timeout=60).stdout
 
 
-def test_a_detached_job_is_started_and_collected_with_its_output_and_status(tmp_path):
+def started_then_dropped(command: str) -> None:
+    """Run COMMAND (a run_command) in a shell that is killed once the job started - a dropped SSH connection."""
+    proc = subprocess.Popen(["sh", "-c", command], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().startswith("VOLT-CLOCK ")
+    time.sleep(0.3)
+    proc.kill()
+    proc.wait(timeout=10)
+
+
+def test_a_job_is_started_waited_for_and_collected_with_its_output_and_status_in_one_shell(tmp_path):
     # quoting survives: an argument with spaces, quotes and a $ reaches the command unchanged
     argv = ["sh", "-c", 'printf "%s|" "$@"; echo "to stderr" >&2; exit 3', "x", "a b", "it's", "$HOME"]
-    started = time.monotonic()
-    sh(rc.start_command("job1", argv, timeout=30, job_dir=str(tmp_path)))
-    assert time.monotonic() - started < 5  # start returns while the job runs on
-    job = rc.parse_envelope(sh(rc.collect_command("job1", 10, job_dir=str(tmp_path))))
+    job = rc.parse_envelope(sh(rc.run_command("job1", argv, timeout=30, job_dir=str(tmp_path))), "job1")
     assert job["finished"] is True
     assert job["rc"] == 3
     assert job["stdout"] == "a b|it's|$HOME|"
     assert job["stderr"] == "to stderr\n"
     assert 0 <= job["seconds"] < 5
+    # the job's files stay: a collect after the fact reads the same envelope
+    assert rc.parse_envelope(sh(rc.collect_command("job1", 1, job_dir=str(tmp_path))), "job1") == job
 
 
-def test_the_jobs_own_clock_maps_onto_the_controllers(tmp_path):
-    """The start command prints the client's uptime; with the controller's time around it, the job's own
-    uptime stamps become epoch seconds (here client and controller are this machine: checked against it)."""
+def test_a_job_outlives_the_connection_that_started_it_and_is_collected_by_the_next(tmp_path):
+    """The shell that started the job is killed while it waits (a dropped SSH connection): the job, a background
+    subshell that left the session's streams, runs on to its end; a collect from a new shell finds it finished."""
+    started = time.monotonic()
+    started_then_dropped(rc.run_command("outlives", ["sh", "-c", "sleep 1.5; echo survived"], timeout=30,
+                                        job_dir=str(tmp_path)))
+    assert time.monotonic() - started < 1.4  # the shell is gone before the job ended
+    assert rc.parse_envelope(sh(rc.collect_command("outlives", 0.1, job_dir=str(tmp_path))), "outlives") == {
+        "finished": False, "missing": False}
+    job = rc.parse_envelope(sh(rc.collect_command("outlives", 10, job_dir=str(tmp_path))), "outlives")
+    assert job["finished"] and job["rc"] == 0 and job["stdout"] == "survived\n"
+    assert 1.4 <= job["seconds"] < 3
+
+
+def test_one_round_trip_maps_the_jobs_clock_onto_the_controllers_as_precisely_as_a_short_one(tmp_path):
+    """run_command prints the client's uptime before the start and after the envelope; with the controller's time
+    around the round trip, the job's own uptime stamps become epoch seconds, the bracket as narrow as a short round
+    trip (here client and controller are this machine: checked against it)."""
     sent = time.time()
-    out = sh(rc.start_command("clock", ["sleep", "1"], timeout=30, job_dir=str(tmp_path)))
+    out = sh(rc.run_command("one", ["sh", "-c", "sleep 1; echo done"], timeout=30, job_dir=str(tmp_path)))
     answered = time.time()
-    clock_up = rc.parse_clock(out)
-    assert clock_up is not None and out.startswith("VOLT-CLOCK ")
-    job = rc.parse_envelope(sh(rc.collect_command("clock", 10, job_dir=str(tmp_path))))
-    collected = time.time()
-    clock = rc.tool_clock(sent, answered, clock_up, job)
-    start, end = clock["window"]
-    assert sent - 0.05 <= start <= answered + 0.05 + clock["error_s"]
-    assert 0.95 <= end - start <= 1.5 and end <= collected + 0.05
-    assert clock["error_s"] == pytest.approx((answered - sent) / 2, abs=1e-3)
-    assert rc.tool_clock(sent, answered, None, job) is None
-    assert rc.parse_clock("no clock here") is None
-
-
-def test_one_round_trip_starts_waits_and_maps_the_clock_as_precisely_as_two(tmp_path):
-    """run_command: the job started, waited for and collected in one shell (one SSH round trip per test); its second
-    uptime reading takes the test's length off the clock bracket, which stays as narrow as a short round trip."""
-    sent = time.time()
-    out = sh(rc.run_command("one", ["sh", "-c", "sleep 1; echo done"], timeout=30, wait_s=10, job_dir=str(tmp_path)))
-    answered = time.time()
-    job = rc.parse_envelope(out)
+    job = rc.parse_envelope(out, "one")
     assert job["finished"] and job["rc"] == 0 and job["stdout"] == "done\n"
-    assert re.search(r"^VOLT-CLOCK-END [0-9.]+$", out, re.M)
+    assert out.startswith("VOLT-CLOCK ") and re.search(r"^VOLT-CLOCK-END [0-9.]+$", out, re.M)
     sent2, answered2, clock_up = rc.run_clock(sent, answered, out)
     assert sent2 == sent and clock_up == rc.parse_clock(out)
     # the bracket lost the second the job took (within the shell's own overhead)
     assert answered - answered2 == pytest.approx(1.0, abs=0.3) and answered2 - sent < 0.4
-    start, end = rc.tool_clock(sent2, answered2, clock_up, job)["window"]
+    clock = rc.tool_clock(sent2, answered2, clock_up, job)
+    start, end = clock["window"]
     assert sent - 0.05 <= start <= answered2 + 0.2 and 0.95 <= end - start <= 1.5 and end <= answered + 0.05
-    # a job still running at the wait's end: the envelope says so (the action collects it again)
-    out = sh(rc.run_command("long", ["sleep", "3"], timeout=30, wait_s=0.3, job_dir=str(tmp_path)))
-    assert rc.parse_envelope(out) == {"finished": False, "missing": False}
-    assert rc.parse_envelope(sh(rc.collect_command("long", 10, job_dir=str(tmp_path))))["finished"]
+    assert clock["error_s"] == pytest.approx((answered2 - sent) / 2, abs=1e-3)
+    assert rc.tool_clock(sent, answered, None, job) is None
+    assert rc.parse_clock("no clock here") is None
     # without the second reading the bracket spans the test
     assert rc.run_clock(sent, answered, "VOLT-CLOCK 12.5\n") == (sent, answered, 12.5)
 
 
+def test_a_loaded_test_starts_its_load_first_and_waits_for_both_in_one_round_trip(tmp_path):
+    """The load starts, the probe LEAD_S later on the client's own clock; both envelopes come back, and the load's
+    run covers the probe's. A load that ends before its probe is a problem of the test, not a result."""
+    out = sh(rc.run_command("probe", ["sh", "-c", "sleep 0.5; echo rtt"], timeout=30, job_dir=str(tmp_path),
+                            load=("probe.load", ["sh", "-c", "sleep 1.5; echo flows"], 30, 0.5)))
+    found = rc.parse_envelopes(out)
+    probe, load = found["probe"], found["probe.load"]
+    assert probe["stdout"] == "rtt\n" and load["stdout"] == "flows\n"
+    assert probe["started_up"] - load["started_up"] == pytest.approx(0.5, abs=0.25)
+    test = {"load_command": "flows"}
+    assert rc.load_problem(test, probe, load) == ""
+    short = dict(load, ended_up=probe["ended_up"] - 0.2)
+    assert "not measured under load throughout" in rc.load_problem(test, probe, short)
+    assert "exit 1" in rc.load_problem(test, probe, dict(load, rc=1, stderr="iperf3: error - unable to connect\n"))
+    assert rc.load_problem(test, probe, None) == "the load (flows) was not collected"
+
+
 def test_collect_reports_a_running_job_and_timeout_kills_it(tmp_path):
-    sh(rc.start_command("slow", ["sleep", "30"], timeout=2, job_dir=str(tmp_path)))
-    assert rc.parse_envelope(sh(rc.collect_command("slow", 0.3, job_dir=str(tmp_path)))) == {
+    started_then_dropped(rc.run_command("slow", ["sleep", "30"], timeout=2, job_dir=str(tmp_path)))
+    assert rc.parse_envelope(sh(rc.collect_command("slow", 0.3, job_dir=str(tmp_path))), "slow") == {
         "finished": False, "missing": False}
-    job = rc.parse_envelope(sh(rc.collect_command("slow", 15, job_dir=str(tmp_path))))
+    job = rc.parse_envelope(sh(rc.collect_command("slow", 15, job_dir=str(tmp_path))), "slow")
     assert job["rc"] == rc.TIMEOUT_RC
     assert 1.5 < job["seconds"] < 10
     assert rc.classify(TEST, job=job)["message"] == "killed after its deadline of 95 s"
@@ -93,17 +114,19 @@ def test_collect_of_a_job_never_started(tmp_path):
     assert rc.parse_envelope(sh(rc.collect_command("nothing", 1, job_dir=str(tmp_path))))["missing"] is True
 
 
-@pytest.mark.parametrize("text", ["", "garbage\n", "VOLT-JOB x y z\n"])
+@pytest.mark.parametrize("text", ["", "garbage\n", "VOLT-JOB x y z\n", "VOLT-JOB-RUNNING other\n"])
 def test_unreadable_envelopes_are_errors(text):
     with pytest.raises(rc.RunControlError):
-        rc.parse_envelope(text)
+        rc.parse_envelope(text, "job")
 
 
 def test_bad_job_names_and_empty_commands_are_refused():
     with pytest.raises(rc.RunControlError, match="job name"):
-        rc.start_command("../etc", ["true"], 5)
+        rc.run_command("../etc", ["true"], 5)
     with pytest.raises(rc.RunControlError, match="has no command"):
-        rc.start_command("ok", [], 5)
+        rc.run_command("ok", [], 5)
+    with pytest.raises(rc.RunControlError, match="job name"):
+        rc.collect_command("a/b", 1)
 
 
 def job(code=0, out='{"end": {}}', err=""):
@@ -192,8 +215,7 @@ def test_a_log_the_tool_writes_is_collected_gzipped_and_kept(tmp_path):
     log = jobs / "virtio.sockperf_tcp.1.log"
     argv = ["sh", "-c", 'printf "packet, txTime(sec), rxTime(sec), rtt(usec)\\n1, 1.0, 1.00005, 50.0\\n" > "$1"; '
             'echo summary', "x", str(log)]
-    sh(rc.start_command("virtio.sockperf_tcp.1", argv, timeout=30, job_dir=str(jobs)))
-    job = rc.parse_envelope(sh(rc.collect_command("virtio.sockperf_tcp.1", 10, job_dir=str(jobs))))
+    job = rc.parse_envelope(sh(rc.run_command("virtio.sockperf_tcp.1", argv, timeout=30, job_dir=str(jobs))))
     assert job["stdout"] == "summary\n"
     assert gzip.decompress(job["log_gz"]) == log.read_bytes()
     test = dict(TEST, name="sockperf_tcp", tool="sockperf", ext="txt", raw="sockperf_tcp.1.txt",
@@ -205,8 +227,7 @@ def test_a_log_the_tool_writes_is_collected_gzipped_and_kept(tmp_path):
     rc.write_outputs(out, entry, job)
     assert gzip.decompress((out / "sockperf_tcp.1.csv.gz").read_bytes()) == log.read_bytes()
     # a job without a log: no log entry, nothing written
-    sh(rc.start_command("plain", ["echo", "hi"], timeout=30, job_dir=str(jobs)))
-    job = rc.parse_envelope(sh(rc.collect_command("plain", 10, job_dir=str(jobs))))
+    job = rc.parse_envelope(sh(rc.run_command("plain", ["echo", "hi"], timeout=30, job_dir=str(jobs))))
     assert job["log_gz"] == b"" and rc.classify(test, job=job)["log"] is None
 
 
