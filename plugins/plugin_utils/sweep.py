@@ -12,8 +12,8 @@ What this module decides, in one place:
   problem named with what to do.
 * **The points** (:func:`points`): the product of the levels in the order given, each with a key
   (``mtu=9000,queues=2``) that names it in run.json, the store and the report; :func:`refusals` says which
-  points a host cannot do and why (a queue count above the guests' vCPUs or the NIC's limit, an MTU above the
-  lower device's maximum); :func:`order` is the run's interleaved order and :func:`seconds` its time.
+  points a host cannot do and why (a queue count above the guests' vCPUs; the lab's own devices take every level
+  the factors allow: LAB_DEVICE_LIMITS); :func:`order` is the run's interleaved order and :func:`seconds` its time.
 * **A point's run** (:func:`point_suffix`, :func:`run_key`, :func:`point_config`): each backend's runs at a
   point are a run directory of their own, ``results/<backend>/<run id>+mtu-9000+queues-2/``, whose run.json
   carries the point (``config.point``, and the factors' own settings: ``mtu``, ``parallel_streams`` ...), so the
@@ -209,24 +209,22 @@ def points(sweep: dict[str, list[Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def refusals(planned: list[dict[str, Any]], *, vcpus: int, nic_queues: int | None = None,
-             max_mtu: int | None = None) -> dict[str, str]:
-    """The points a host cannot do, by key, with the reason: more queue pairs than the guests' vCPUs (or the
-    NIC's limit, NIC_QUEUES), an MTU above the lower device's maximum (MAX_MTU)."""
+# What the lab's own devices take (``ip -d link``'s max_mtu and queues: tests/fixtures/sweep/ip_link_lab.json): a tap
+# 65521 bytes and 256 queues, a veth, bridge, macvtap or macvlan 65535 bytes, a macvtap opened once per queue as often
+# as a tap. The factors' ranges stay inside them (mtu up to 9000, queues up to 16), so no point is refused for the
+# lab's devices; the host's own NICs are not swept (run_model.sweep_run_problems refuses an mtu sweep on them).
+LAB_DEVICE_LIMITS = {"max_mtu": 65521, "queues": 256}
+
+
+def refusals(planned: list[dict[str, Any]], *, vcpus: int) -> dict[str, str]:
+    """The points a host cannot do, by key, with the reason: more queue pairs than the guests' vCPUs (each queue
+    pair is served by a vCPU of the guest; virtio-net offers no more than that many)."""
     out = {}
     for point in planned:
-        reasons = []
         queues = point["factors"].get("queues")
         if queues is not None and queues > vcpus:
-            reasons.append(f"{queues} queue pairs need as many vCPUs per guest, the guests have {vcpus} "
-                           "(benchmark_vcpus)")
-        if queues is not None and nic_queues is not None and queues > nic_queues:
-            reasons.append(f"{queues} queue pairs, the NIC offers {nic_queues}")
-        mtu = point["factors"].get("mtu")
-        if mtu is not None and max_mtu is not None and mtu > max_mtu:
-            reasons.append(f"MTU {mtu} is above the lower device's maximum ({max_mtu})")
-        if reasons:
-            out[point["key"]] = "; ".join(reasons)
+            out[point["key"]] = (f"{queues} queue pairs need as many vCPUs per guest, the guests have {vcpus} "
+                                 "(benchmark_vcpus)")
     return out
 
 
