@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: gate
 author: volt.netbench maintainers (@volt)
-version_added: "0.5.0"
+version_added: "0.9.0"
 type: aggregate
 short_description: ansible-playbook exits 3 when the regression gate is all that failed
 description:

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: progress
 author: volt.netbench maintainers (@volt)
-version_added: "0.3.0"
+version_added: "0.9.0"
 type: aggregate
 short_description: One line per benchmark test - position, backend, result, elapsed time, time left
 description:

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: benchmark_dry_run
 author: volt.netbench maintainers (@volt)
-version_added: "0.4.0"
+version_added: "0.9.0"
 short_description: What a benchmark run would do, as lines of text (check mode)
 description:
   - The text the benchmark prints with C(--check) - which requested backends would run and which would be

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: benchmark_input_problems
 author: volt.netbench maintainers (@volt)
-version_added: "0.3.0"
+version_added: "0.9.0"
 short_description: Every problem with a benchmark's settings, before anything is touched
 description:
   - Checks the settings of a benchmark run and returns one message per problem, naming the variable,

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: guest_inventory
 author: volt.netbench maintainers (@volt)
-version_added: "0.5.0"
+version_added: "0.9.0"
 short_description: The inventory entries of a lab's guests (what add_host adds)
 description:
   - One entry per guest - its inventory name (the guest's C(host), default its C(name)), group, the SSH

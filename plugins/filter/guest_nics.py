@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: guest_nics
 author: volt.netbench maintainers (@volt)
-version_added: "0.2.0"
+version_added: "0.9.0"
 short_description: A guest's data NICs from the lab devices host_network built
 description:
   - Returns the O(data_nics) list of M(volt.netbench.qemu_vm) for one guest - one NIC per lab device of

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: iperf3_version_problem
 author: volt.netbench maintainers (@volt)
-version_added: "0.3.0"
+version_added: "0.9.0"
 short_description: Why a guest's iperf3 cannot be used, from its version
 description:
   - Takes the output of C(iperf3 --version) and returns an empty string when that iperf3 is 3.11 or newer,

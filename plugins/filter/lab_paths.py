@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: lab_paths
 author: volt.netbench maintainers (@volt)
-version_added: "0.5.0"
+version_added: "0.9.0"
 short_description: Every file and directory of a lab, named in one place
 description:
   - A lab is named after its namespace (C(root) without one). Returns its name (C(lab)) and its paths -

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: lab_plan
 author: volt.netbench maintainers (@volt)
-version_added: "0.2.0"
+version_added: "0.9.0"
 short_description: One benchmark run for several backends in one lab
 description:
   - Gives every backend its own subnet (the server and client addresses moved by the backend's

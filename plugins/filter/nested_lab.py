@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: nested_lab
 author: volt.netbench maintainers (@volt)
-version_added: "0.7.0"
+version_added: "0.9.0"
 short_description: The hypervisor VMs of a nested lab and the inventory that reaches them
 description:
   - The volt.netbench.nested_lab role boots hypervisor VMs on one machine; this filter decides which - C(hv1) ...

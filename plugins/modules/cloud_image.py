@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: cloud_image
 author: volt.netbench maintainers (@volt)
-version_added: "0.6.0"
+version_added: "0.9.0"
 short_description: Check a given cloud image by what QEMU will open, and keep the private copy the guests boot from
 description:
   - QEMU opens its drives as root before C(-runas) drops privileges, and a qcow2 image can make it open other

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: compare_runs
 author: volt.netbench maintainers (@volt)
-version_added: "0.5.0"
+version_added: "0.9.0"
 short_description: Compare a benchmark run with a baseline run - the regression gate
 description:
   - For every backend, test and metric both runs measured - the native reference and the host CPU cost included -

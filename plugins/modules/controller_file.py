@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: controller_file
 author: volt.netbench maintainers (@volt)
-version_added: "0.6.0"
+version_added: "0.9.0"
 short_description: Keep a file on the controller without following links or trusting other users' directories
 description:
   - Writes O(content), or the file O(src) read from the managed host, to O(dest) on the controller - the lab's SSH

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: cpu_sampler
 author: volt.netbench maintainers (@volt)
-version_added: "0.3.0"
+version_added: "0.9.0"
 short_description: Sample the hypervisor's CPU time per guest thread role while a benchmark runs
 description:
   - C(started) starts a detached sampler on the hypervisor that writes one JSON line every O(interval)

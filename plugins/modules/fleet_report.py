@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: fleet_report
 author: volt.netbench maintainers (@volt)
-version_added: "0.5.0"
+version_added: "0.9.0"
 short_description: Compare the backends across a fleet of hypervisors
 description:
   - Reads each host's runs under O(results_dir)/<host>/ (as the benchmark role writes them in a fleet run), builds

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: guest_check
 author: volt.netbench maintainers (@volt)
-version_added: "0.5.0"
+version_added: "0.9.0"
 short_description: Check a benchmark guest and start its traffic servers in one round trip
 description:
   - Over the delegated guest's connection, one shell command (no Python started on the guest) reports which of

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: guest_test
 author: volt.netbench maintainers (@volt)
-version_added: "0.2.0"
+version_added: "0.9.0"
 short_description: Run one benchmark test on the delegated guest and keep its output on the controller
 description:
   - Delegate it to the client guest. Over the guest's SSH connection, without starting Python there, it

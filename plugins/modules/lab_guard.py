@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: lab_guard
 author: volt.netbench maintainers (@volt)
-version_added: "0.5.0"
+version_added: "0.9.0"
 short_description: The hypervisor's guard of a lab whose controller may disappear
 description:
   - A remote hypervisor's lab outlives an interrupted ansible-playbook - the controller's watchdog

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: results_store
 author: volt.netbench maintainers (@volt)
-version_added: "0.8.0"
+version_added: "0.9.0"
 short_description: Set up a results store and import results trees into it
 description:
   - A results store keeps every recorded run beyond the results directory it was written to - an AWX job's dies

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: run_note
 author: volt.netbench maintainers (@volt)
-version_added: "0.5.0"
+version_added: "0.9.0"
 short_description: Note what a running benchmark learnt in its runs' progress files
 description:
   - A run's state lives in its progress file (C(.progress.json), started by M(volt.netbench.new_run)), not

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: run_plan
 author: volt.netbench maintainers (@volt)
-version_added: "0.5.0"
+version_added: "0.9.0"
 short_description: The benchmark run as one model, decided in Python
 description:
   - With O(settings) (the benchmark role's variables without the C(benchmark_) prefix), checks every

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: on_bridge
 author: volt.netbench maintainers (@volt)
-version_added: "0.5.0"
+version_added: "0.9.0"
 short_description: Whether a backend's guest NIC is a tap on the lab bridge
 description:
   - True for C(virtio) (QEMU's userspace tap) and C(vhost-net) (tap with C(vhost=on)); false for C(macvtap),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -43,3 +44,22 @@ def test_ansible_test_sanity(tmp_path, ansible_bin):
     assert proc.returncode == 0, "\n".join(errors) or proc.stderr[-4000:]
     assert 'Running sanity test "validate-modules"' in proc.stdout
     assert 'Running sanity test "shellcheck"' in proc.stdout and "shellcheck\" not found" not in proc.stdout + proc.stderr
+
+
+def test_the_changelog_is_generated_from_its_fragments_and_names_the_collections_version(tmp_path, ansible_bin):
+    """CHANGELOG.rst is what antsibull-changelog makes of changelogs/changelog.yaml (regenerated in a copy, compared
+    byte for byte), the fragments lint clean, and galaxy.yml's version is the newest release it records."""
+    import yaml  # pylint: disable=import-outside-toplevel
+
+    dest = tmp_path / "ansible_collections" / "volt" / "netbench"
+    copy_checkout(dest)
+    env = {"PATH": f"{ansible_bin}:{os.environ.get('PATH', '')}"}
+    run([ansible_bin / "antsibull-changelog", "lint"], cwd=dest, env=env)
+    (dest / "CHANGELOG.rst").unlink()
+    run([ansible_bin / "antsibull-changelog", "generate"], cwd=dest, env=env)
+    assert (dest / "CHANGELOG.rst").read_text() == (ROOT / "CHANGELOG.rst").read_text(), (
+        "CHANGELOG.rst is not what changelogs/changelog.yaml makes: run antsibull-changelog generate")
+    releases = yaml.safe_load((ROOT / "changelogs" / "changelog.yaml").read_text())["releases"]
+    newest = max(releases, key=lambda v: tuple(int(p) for p in v.split(".")))
+    assert yaml.safe_load((ROOT / "galaxy.yml").read_text())["version"] == newest
+    assert "v0.1.0" in (ROOT / "CHANGELOG.rst").read_text() and f"v{newest}" in (ROOT / "CHANGELOG.rst").read_text()
