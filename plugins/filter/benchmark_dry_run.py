@@ -19,7 +19,7 @@ options:
   _input:
     description:
       - The lab as M(volt.netbench.run_plan) decided it (its C(plan), C(guests) and C(native_endpoints); an empty
-        C(plan) when no backend can run), or a bare M(volt.netbench.lab_plan) output with O(guests) and O(native_netns).
+        C(plan) when no backend can run), or a bare P(volt.netbench.lab_plan#filter) output with O(guests) and O(native_netns).
     type: dict
     required: true
   requested:

@@ -10,7 +10,7 @@ author: volt.netbench maintainers (@volt)
 version_added: "0.9.0"
 short_description: A guest's data NICs from the lab devices host_network built
 description:
-  - Returns the O(data_nics) list of M(volt.netbench.qemu_vm) for one guest - one NIC per lab device of
+  - Returns the O(volt.netbench.qemu_vm#module:data_nics) list of M(volt.netbench.qemu_vm) for one guest - one NIC per lab device of
     that guest (a tap for virtio or vhost-net, a macvtap), in the devices' order, named C(data0),
     C(data1), ... in the guest, with the fixed tap MACs or the macvtap's own MAC.
 positional: _input, guest, guest_index, addresses

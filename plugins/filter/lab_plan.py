@@ -11,7 +11,7 @@ version_added: "0.9.0"
 short_description: One benchmark run for several backends in one lab
 description:
   - Gives every backend its own subnet (the server and client addresses moved by the backend's
-    position in virtio, vhost-net, macvtap times the subnet size), its tests (as M(volt.netbench.test_plan)
+    position in virtio, vhost-net, macvtap times the subnet size), its tests (as P(volt.netbench.test_plan#filter)
     against its server address) and the matrix in the order it runs, each test for every backend back
     to back, so the host's drift hits every backend alike; with O(repeat), every repetition of a test
     on every backend before the next test.

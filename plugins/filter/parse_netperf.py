@@ -44,7 +44,7 @@ _value:
       description: Transactions per second (request/response tests).
       type: float
     throughput:
-      description: Throughput in O(throughput_units).
+      description: Throughput in RV(_value.throughput_units).
       type: float
     throughput_units:
       description: Units as netperf printed them, e.g. C(Trans/s) or C(10^6bits/s).

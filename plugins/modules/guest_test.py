@@ -30,7 +30,7 @@ description:
   - A client that cannot be reached does not fail the task. The entry says so and RV(lost) is set.
 options:
   test:
-    description: One entry of the M(volt.netbench.test_plan) filter (name, tool, argv, timeout, ext, command, params).
+    description: One entry of the P(volt.netbench.test_plan#filter) filter (name, tool, argv, timeout, ext, command, params).
     type: dict
     required: true
   run_dir:

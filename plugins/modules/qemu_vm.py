@@ -14,8 +14,8 @@ description:
     socket, a serial console log and QEMU's own log, all under O(state_dir). QEMU is not started with
     C(-daemonize) - the module detaches it (its own session, no inherited descriptor) and returns once its QMP
     monitor greets, so that the sandbox can forbid it to fork or exec.
-  - With O(kernel) and O(initrd) the guest boots them directly (the image built by
-    M(volt.netbench.guest_image)'s default path) and gets its data address from the kernel command line.
+  - With O(kernel) and O(initrd) the guest boots them directly (the image the
+    P(volt.netbench.guest_image#role) role builds) and gets its data address from the kernel command line.
     Without them it boots the image's own boot loader through the firmware (a cloud image), usually
     with a cloud-init NoCloud O(seed) that carries its configuration.
   - The management NIC is QEMU user networking with an SSH port forward on the hypervisor's

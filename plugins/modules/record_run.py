@@ -37,7 +37,7 @@ options:
     default: []
   planned:
     description:
-      - The tests the run planned (entries of M(volt.netbench.test_plan)). Those without an entry in
+      - The tests the run planned (entries of P(volt.netbench.test_plan#filter)). Those without an entry in
         O(tests) (or in the progress file, with O(from_progress)) are recorded as C(skipped) with C(not run)
         and O(unreached_reason).
     type: list

@@ -63,3 +63,14 @@ def test_the_changelog_is_generated_from_its_fragments_and_names_the_collections
     newest = max(releases, key=lambda v: tuple(int(p) for p in v.split(".")))
     assert yaml.safe_load((ROOT / "galaxy.yml").read_text())["version"] == newest
     assert "v0.1.0" in (ROOT / "CHANGELOG.rst").read_text() and f"v{newest}" in (ROOT / "CHANGELOG.rst").read_text()
+
+
+def test_the_collections_docs_lint_clean(tmp_path, ansible_bin):
+    """antsibull-docs lint-collection-docs --plugin-docs: every module's, plugin's and role's documentation parses,
+    and every reference in it (M(), P(), O(), RV()) names something that exists - in a copy shaped like an installed
+    collection (ansible_collections/volt/netbench)."""
+    dest = tmp_path / "ansible_collections" / "volt" / "netbench"
+    copy_checkout(dest)
+    proc = run([ansible_bin / "antsibull-docs", "lint-collection-docs", "--plugin-docs", "."], cwd=dest,
+               env={"PATH": f"{ansible_bin}:{os.environ.get('PATH', '')}"}, check=False, timeout=600)
+    assert proc.returncode == 0 and not proc.stdout.strip(), proc.stdout[-6000:] + proc.stderr[-2000:]
