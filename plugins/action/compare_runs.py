@@ -4,11 +4,11 @@
 
 from __future__ import annotations
 
-from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
-from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_problem
-from ansible_collections.volt.netbench.plugins.plugin_utils.results import LOCAL_HOST
-from ansible_collections.volt.netbench.plugins.plugin_utils.store import keep_verdict
-from ansible_collections.volt.netbench.plugins.plugin_utils.regression import (
+from ansible_collections.volt.netbench.plugins.plugin_utils.core.action_base import VoltActionBase
+from ansible_collections.volt.netbench.plugins.plugin_utils.core.files import write_problem
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure.results import LOCAL_HOST
+from ansible_collections.volt.netbench.plugins.plugin_utils.history.store import keep_verdict
+from ansible_collections.volt.netbench.plugins.plugin_utils.history.regression import (
     DEFAULT_TOLERANCE, REGRESSION, CompareError, ResultsError, compare_runs, gate_stats, summary_lines, to_json, write_comparison)
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import base64
 
 from ansible_collections.volt.netbench.plugins.module_utils import safefs
-from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
-from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_problem
+from ansible_collections.volt.netbench.plugins.plugin_utils.core.action_base import VoltActionBase
+from ansible_collections.volt.netbench.plugins.plugin_utils.core.files import write_problem
 
 
 class ActionModule(VoltActionBase):

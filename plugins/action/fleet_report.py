@@ -5,10 +5,10 @@
 from __future__ import annotations
 
 
-from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
-from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_problem
-from ansible_collections.volt.netbench.plugins.plugin_utils.fleet import build_fleet, write_fleet
-from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import BACKENDS
+from ansible_collections.volt.netbench.plugins.plugin_utils.core.action_base import VoltActionBase
+from ansible_collections.volt.netbench.plugins.plugin_utils.core.files import write_problem
+from ansible_collections.volt.netbench.plugins.plugin_utils.report.fleet import build_fleet, write_fleet
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure.matrix import BACKENDS
 
 
 class ActionModule(VoltActionBase):

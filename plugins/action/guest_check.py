@@ -7,9 +7,9 @@ from __future__ import annotations
 import shlex
 
 from ansible.errors import AnsibleConnectionFailure
-from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
-from ansible_collections.volt.netbench.plugins.plugin_utils.iperf3 import version_problem
-from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import (
+from ansible_collections.volt.netbench.plugins.plugin_utils.core.action_base import VoltActionBase
+from ansible_collections.volt.netbench.plugins.plugin_utils.parsers.iperf3 import version_problem
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure.run_control import (
     GUEST_JOB_TEMPLATE, RunControlError, parse_probe, probe_command)
 
 

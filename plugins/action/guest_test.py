@@ -9,12 +9,12 @@ import shlex
 import time
 
 from ansible.errors import AnsibleConnectionFailure
-from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
-from ansible_collections.volt.netbench.plugins.plugin_utils.errors import ParseError
-from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_problem
-from ansible_collections.volt.netbench.plugins.plugin_utils import pps_search
-from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import LOAD_LEAD_S, PARSERS, headline
-from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import (
+from ansible_collections.volt.netbench.plugins.plugin_utils.core.action_base import VoltActionBase
+from ansible_collections.volt.netbench.plugins.plugin_utils.core.errors import ParseError
+from ansible_collections.volt.netbench.plugins.plugin_utils.core.files import write_problem
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure import pps_search
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure.matrix import LOAD_LEAD_S, PARSERS, headline
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure.run_control import (
     COLLECT_SLACK, JOB_DIR, RunControlError, append_progress, classify, collect_command, in_job_dir, load_problem,
     paced_load, parse_envelope, parse_envelopes, read_progress, run_clock, run_command, tool_clock, tool_error,
     write_outputs)
@@ -184,7 +184,7 @@ class ActionModule(VoltActionBase):
         return out
 
     def _search(self, test, host: bool, job_dir: str) -> tuple[dict, dict]:
-        """A loss-bounded packet rate (plugin_utils/pps_search.py): short probes run in one round trip each, the
+        """A loss-bounded packet rate (plugin_utils/measure/pps_search.py): short probes run in one round trip each, the
         confirming run as the test's own job. Returns the test as confirmed (its argv with the rate) and the run."""
         how = test["search"]
         payload = int(how["payload"])

@@ -4,12 +4,12 @@
 
 from __future__ import annotations
 
-from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
-from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_problem
-from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PATHS
-from ansible_collections.volt.netbench.plugins.plugin_utils.sweep import split_run_key
-from ansible_collections.volt.netbench.plugins.plugin_utils.results import ResultsError, create_run_dir, reserve_room
-from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import start_progress
+from ansible_collections.volt.netbench.plugins.plugin_utils.core.action_base import VoltActionBase
+from ansible_collections.volt.netbench.plugins.plugin_utils.core.files import write_problem
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure.matrix import PATHS
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure.sweep import split_run_key
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure.results import ResultsError, create_run_dir, reserve_room
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure.run_control import start_progress
 
 
 class ActionModule(VoltActionBase):

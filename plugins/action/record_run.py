@@ -4,13 +4,13 @@
 
 from __future__ import annotations
 
-from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
-from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PATHS
-from ansible_collections.volt.netbench.plugins.plugin_utils.results import (
+from ansible_collections.volt.netbench.plugins.plugin_utils.core.action_base import VoltActionBase
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure.matrix import PATHS
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure.results import (
     RUN_STATUSES, UNREACHED_REASON, UNREACHED_STATUS, ResultsError, record_from_progress, record_run)
-from ansible_collections.volt.netbench.plugins.plugin_utils.store import LOCAL_HOST, keep_run
-from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_problem
-from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import unreached
+from ansible_collections.volt.netbench.plugins.plugin_utils.history.store import LOCAL_HOST, keep_run
+from ansible_collections.volt.netbench.plugins.plugin_utils.core.files import write_problem
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure.run_control import unreached
 
 
 class ActionModule(VoltActionBase):

@@ -7,14 +7,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
-from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_problem
-from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import BACKENDS
+from ansible_collections.volt.netbench.plugins.plugin_utils.core.action_base import VoltActionBase
+from ansible_collections.volt.netbench.plugins.plugin_utils.core.files import write_problem
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure.matrix import BACKENDS
 from ansible_collections.volt.netbench.plugins.plugin_utils.report import (
     build_report, render_markdown, report_files, shown_model, write_report)
-from ansible_collections.volt.netbench.plugins.plugin_utils.results import LOCAL_HOST, ResultsError, fleet_hosts
-from ansible_collections.volt.netbench.plugins.plugin_utils.store import keep_change_points
-from ansible_collections.volt.netbench.plugins.plugin_utils.summary import (
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure.results import LOCAL_HOST, ResultsError, fleet_hosts
+from ansible_collections.volt.netbench.plugins.plugin_utils.history.store import keep_change_points
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure.summary import (
     failures, outcomes, stats, stats_data, summary_text)
 
 
@@ -147,7 +147,7 @@ class ActionModule(VoltActionBase):
 
     def _fleet(self, results_dir: Path, hosts: list[str], args: dict) -> dict:
         """A fleet's tree (only <host>/ directories): every host's report again, then the fleet report."""
-        from ansible_collections.volt.netbench.plugins.plugin_utils.fleet import build_fleet, write_fleet  # pylint: disable=import-outside-toplevel
+        from ansible_collections.volt.netbench.plugins.plugin_utils.report.fleet import build_fleet, write_fleet  # pylint: disable=import-outside-toplevel
 
         shown = args["display_dir"] or str(results_dir)
         reports, problems, models = {}, {}, {}

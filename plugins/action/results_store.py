@@ -4,9 +4,9 @@
 
 from __future__ import annotations
 
-from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
-from ansible_collections.volt.netbench.plugins.plugin_utils.results import ResultsError
-from ansible_collections.volt.netbench.plugins.plugin_utils.store import (
+from ansible_collections.volt.netbench.plugins.plugin_utils.core.action_base import VoltActionBase
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure.results import ResultsError
+from ansible_collections.volt.netbench.plugins.plugin_utils.history.store import (
     SCHEMA_VERSION, export_tree, import_tree, open_store)
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
-from ansible_collections.volt.netbench.plugins.plugin_utils.files import write_problem
-from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import PHASES, RunControlError, note_progress
+from ansible_collections.volt.netbench.plugins.plugin_utils.core.action_base import VoltActionBase
+from ansible_collections.volt.netbench.plugins.plugin_utils.core.files import write_problem
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure.run_control import PHASES, RunControlError, note_progress
 
 
 def nic_environment(nic_facts: list[dict]) -> dict[str, dict[str, str]]:

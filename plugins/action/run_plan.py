@@ -4,8 +4,8 @@
 
 from __future__ import annotations
 
-from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
-from ansible_collections.volt.netbench.plugins.plugin_utils.run_model import (
+from ansible_collections.volt.netbench.plugins.plugin_utils.core.action_base import VoltActionBase
+from ansible_collections.volt.netbench.plugins.plugin_utils.run.run_model import (
     RunModelError, plan_lab, plan_pair, plan_request)
 
 

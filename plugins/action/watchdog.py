@@ -13,8 +13,8 @@ from pathlib import Path
 from ansible_collections.volt.netbench.plugins.module_utils import safefs
 from ansible_collections.volt.netbench.plugins.module_utils.lab import private_dir
 from ansible_collections.volt.netbench.plugins.module_utils.procs import start_time
-from ansible_collections.volt.netbench.plugins.plugin_utils.action_base import VoltActionBase
-from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import BACKENDS
+from ansible_collections.volt.netbench.plugins.plugin_utils.core.action_base import VoltActionBase
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure.matrix import BACKENDS
 
 SUFFIX = os.path.join("ansible_collections", "volt", "netbench", "plugins", "action", "watchdog.py")
 
@@ -82,7 +82,7 @@ class ActionModule(VoltActionBase):
             return {"failed": True, "msg": f"cannot locate the collection root from {here}"}
         root = here[: -len(SUFFIX)]
         code = ("import sys; sys.path.insert(0, sys.argv[1]); "
-                "from ansible_collections.volt.netbench.plugins.plugin_utils.reaper import main; "
+                "from ansible_collections.volt.netbench.plugins.plugin_utils.run.reaper import main; "
                 "sys.exit(main(sys.argv[2]))")
         with open(config_path.with_suffix(".log"), "ab") as log:
             proc = subprocess.Popen(  # pylint: disable=consider-using-with

@@ -26,7 +26,7 @@ requirements:
 
 from ansible.plugins.callback import CallbackBase
 
-from ansible_collections.volt.netbench.plugins.plugin_utils.regression import RC_REGRESSION, gate_exit
+from ansible_collections.volt.netbench.plugins.plugin_utils.history.regression import RC_REGRESSION, gate_exit
 
 
 class CallbackModule(CallbackBase):

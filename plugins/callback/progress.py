@@ -26,7 +26,7 @@ import time
 
 from ansible.plugins.callback import CallbackBase
 
-from ansible_collections.volt.netbench.plugins.plugin_utils.run_control import progress_line
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure.run_control import progress_line
 
 
 class CallbackModule(CallbackBase):

@@ -92,7 +92,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.volt.netbench.plugins.plugin_utils.dry_run import describe
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure.dry_run import describe
 
 
 def benchmark_dry_run(plan, requested, decisions, accelerator, image, netns="", native_netns=(), devices=(),

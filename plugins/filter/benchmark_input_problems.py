@@ -46,7 +46,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.volt.netbench.plugins.plugin_utils.inputs import benchmark_problems
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure.inputs import benchmark_problems
 
 
 def benchmark_input_problems(settings):

@@ -73,7 +73,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.volt.netbench.plugins.plugin_utils.guest_inventory import guest_entries
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure.guest_inventory import guest_entries
 
 
 def guest_inventory(guests, controller_root, ssh_key, netns="", group="volt_guests", proxy_host="", ssh=None,

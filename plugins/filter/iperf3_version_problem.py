@@ -38,7 +38,7 @@ _value:
   type: str
 """
 
-from ansible_collections.volt.netbench.plugins.plugin_utils.iperf3 import version_problem
+from ansible_collections.volt.netbench.plugins.plugin_utils.parsers.iperf3 import version_problem
 
 
 def iperf3_version_problem(output, where="the guest"):

@@ -101,7 +101,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import plan_matrix
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure.matrix import plan_matrix
 
 
 def lab_plan(backends, server, client, prefix=24, duration=30, ping_count=1000, ping_interval=0.01, streams=8,

@@ -85,7 +85,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.volt.netbench.plugins.plugin_utils import nested_lab as model
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure import nested_lab as model
 
 
 def nested_lab(count, port_base, netns, lab, ssh_key, known_hosts_file, controller_dir, group="hypervisors",

@@ -97,8 +97,8 @@ _value:
       type: float
 """
 
-from ansible_collections.volt.netbench.plugins.plugin_utils.filter_call import call_parser
-from ansible_collections.volt.netbench.plugins.plugin_utils.iperf3 import parse_iperf3 as _parse_iperf3
+from ansible_collections.volt.netbench.plugins.plugin_utils.core.filter_call import call_parser
+from ansible_collections.volt.netbench.plugins.plugin_utils.parsers.iperf3 import parse_iperf3 as _parse_iperf3
 
 
 def parse_iperf3(data, source=None):

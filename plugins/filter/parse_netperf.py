@@ -72,8 +72,8 @@ _value:
       type: dict
 """
 
-from ansible_collections.volt.netbench.plugins.plugin_utils.filter_call import call_parser
-from ansible_collections.volt.netbench.plugins.plugin_utils.netperf import parse_netperf as _parse_netperf
+from ansible_collections.volt.netbench.plugins.plugin_utils.core.filter_call import call_parser
+from ansible_collections.volt.netbench.plugins.plugin_utils.parsers.netperf import parse_netperf as _parse_netperf
 
 
 def parse_netperf(data, source=None):

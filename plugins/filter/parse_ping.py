@@ -85,8 +85,8 @@ _value:
       type: float
 """
 
-from ansible_collections.volt.netbench.plugins.plugin_utils.filter_call import call_parser
-from ansible_collections.volt.netbench.plugins.plugin_utils.ping import parse_ping as _parse_ping
+from ansible_collections.volt.netbench.plugins.plugin_utils.core.filter_call import call_parser
+from ansible_collections.volt.netbench.plugins.plugin_utils.parsers.ping import parse_ping as _parse_ping
 
 
 def parse_ping(data, source=None):

@@ -95,8 +95,8 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.volt.netbench.plugins.plugin_utils.filter_call import call_parser
-from ansible_collections.volt.netbench.plugins.plugin_utils.sockperf import parse_sockperf as _parse_sockperf
+from ansible_collections.volt.netbench.plugins.plugin_utils.core.filter_call import call_parser
+from ansible_collections.volt.netbench.plugins.plugin_utils.parsers.sockperf import parse_sockperf as _parse_sockperf
 
 
 def parse_sockperf(data, source=None, percentiles=(50, 90, 99, 99.9)):

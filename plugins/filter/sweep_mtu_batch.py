@@ -47,7 +47,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.volt.netbench.plugins.plugin_utils.sweep import mtu_batch
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure.sweep import mtu_batch
 
 
 def sweep_mtu_batch(links, mtu):

@@ -75,7 +75,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import plan_tests, server_commands
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure.matrix import plan_tests, server_commands
 
 
 def test_plan(server, duration, ping_count, ping_interval=0.01, streams=8, pps_sizes=(64, 128, 256, 512),

@@ -16,7 +16,7 @@ description:
   - Fails, with what to do, when a tool is missing, when the guest's iperf3 is older than 3.11 (it reports no
     receiver-side UDP rate), when a server does not start (the rest are not started), or when the guest cannot be
     reached (a failure, not an unreachable host, so the lab's teardown still runs).
-  - Runs the command on the guest; the decisions are made on the controller (C(plugins/plugin_utils/run_control.py)).
+  - Runs the command on the guest; the decisions are made on the controller (C(plugins/plugin_utils/measure/run_control.py)).
 options:
   tools:
     description: Commands the guest must have on its PATH.

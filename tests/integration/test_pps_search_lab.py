@@ -19,7 +19,7 @@ import pytest
 from helpers import ROOT
 
 sys.path.insert(0, str(ROOT / ".collections"))
-from ansible_collections.volt.netbench.plugins.plugin_utils import pps_search  # noqa: E402
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure import pps_search  # noqa: E402
 
 pytestmark = [pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("iperf3"), reason="needs root and iperf3")]
 

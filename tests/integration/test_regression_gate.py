@@ -66,7 +66,7 @@ def throttle(ns: str, applied: list, stop: threading.Event) -> None:
 
 
 def test_a_slower_data_path_fails_the_gate_on_its_throughput_rows_against_a_run_in_the_store(tmp_path, lab_ns):
-    from ansible_collections.volt.netbench.plugins.plugin_utils import store as vstore  # pylint: disable=import-outside-toplevel
+    from ansible_collections.volt.netbench.plugins.plugin_utils.history import store as vstore  # pylint: disable=import-outside-toplevel
 
     results, fresh_results = tmp_path / "results", tmp_path / "fresh-results"
     server = PgServer().start()

@@ -17,9 +17,11 @@ from helpers import ROOT
 
 # the checkout as ansible_collections.volt.netbench, and the synthetic results tree of the report's unit tests
 sys.path.insert(0, str(ROOT / ".collections"))
-sys.path.insert(0, str(ROOT / "tests" / "unit" / "plugins" / "plugin_utils"))
+# the unit tests' builders (test_report_statistics.record, test_history, test_regression)
+sys.path[:0] = [str(ROOT / "tests" / "unit" / "plugins" / "plugin_utils" / group) for group in ("report", "history")]
 
-from ansible_collections.volt.netbench.plugins.plugin_utils import charts, report  # noqa: E402
+from ansible_collections.volt.netbench.plugins.plugin_utils.report import charts
+from ansible_collections.volt.netbench.plugins.plugin_utils import report  # noqa: E402
 from test_report_statistics import FAST, NATIVE, SAME, record  # noqa: E402  pylint: disable=import-error
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 and not shutil.which("chromium"),

@@ -18,9 +18,11 @@ from helpers import ROOT, run
 from pgserver import PgServer
 
 sys.path.insert(0, str(ROOT / ".collections"))
-sys.path.insert(0, str(ROOT / "tests" / "unit" / "plugins" / "plugin_utils"))
+# the unit tests' builders (test_report_statistics.record, test_history, test_regression)
+sys.path[:0] = [str(ROOT / "tests" / "unit" / "plugins" / "plugin_utils" / group) for group in ("report", "history")]
 
-from ansible_collections.volt.netbench.plugins.plugin_utils import history, results, store as vstore  # noqa: E402
+from ansible_collections.volt.netbench.plugins.plugin_utils.history import history, store as vstore  # noqa: E402
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure import results
 from test_history import nightly  # noqa: E402  pylint: disable=import-error
 from test_report_statistics import FAST, SAME, record  # noqa: E402  pylint: disable=import-error
 
@@ -266,7 +268,8 @@ def test_a_fleet_recorded_by_two_controllers_is_reported_from_the_store(spec, tm
     """Two controllers (two results trees that never met) record hv-a and hv-b into one store; a third, with an empty
     results directory, writes every host's report and the fleet report from the store alone - latency cells and
     charts included, from the round trips the store keeps (no raw file is at hand)."""
-    from ansible_collections.volt.netbench.plugins.plugin_utils import fleet, report  # pylint: disable=import-outside-toplevel
+    from ansible_collections.volt.netbench.plugins.plugin_utils.report import fleet
+    from ansible_collections.volt.netbench.plugins.plugin_utils import report  # pylint: disable=import-outside-toplevel
 
     for host, values in (("hv-a", SAME), ("hv-b", FAST)):
         tree = tmp_path / f"controller-{host}"
@@ -308,7 +311,7 @@ def test_compare_yml_renders_a_fleet_from_the_store_alone(postgres, tmp_path, an
 def test_reading_a_store_changes_nothing_in_it(spec, tree, tmp_path):
     """What reads history or a baseline (check mode too) opens the store read-only: a store without a schema, or an
     SQLite file that is not there, reads as empty and is left as it was - no file made, no table created."""
-    from ansible_collections.volt.netbench.plugins.plugin_utils import regression  # pylint: disable=import-outside-toplevel
+    from ansible_collections.volt.netbench.plugins.plugin_utils.history import regression  # pylint: disable=import-outside-toplevel
 
     with vstore.open_store(spec, read_only=True) as store:
         assert (store.runs(), store.hosts(), store.series("localhost"), store.verdicts()) == ([], [], {}, [])

@@ -44,10 +44,13 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / ".collections"))
-sys.path.insert(0, str(ROOT / "tests" / "unit" / "plugins" / "plugin_utils"))
+# the unit tests' builders (test_report_statistics.record, test_history, test_regression)
+sys.path[:0] = [str(ROOT / "tests" / "unit" / "plugins" / "plugin_utils" / group) for group in ("report", "history")]
 
-from ansible_collections.volt.netbench.plugins.plugin_utils import history, regression, report, results  # noqa: E402
-from ansible_collections.volt.netbench.plugins.plugin_utils import store as vstore  # noqa: E402
+from ansible_collections.volt.netbench.plugins.plugin_utils.history import history, regression
+from ansible_collections.volt.netbench.plugins.plugin_utils import report  # noqa: E402
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure import results  # noqa: E402
+from ansible_collections.volt.netbench.plugins.plugin_utils.history import store as vstore  # noqa: E402
 from test_report_statistics import record, values_of  # noqa: E402  pylint: disable=import-error
 
 START = dt.datetime(2000, 1, 1, 2, 0, tzinfo=dt.timezone.utc)

@@ -9,8 +9,8 @@ import os
 import re
 from typing import Any
 
-from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import NATIVE, Row
-from ansible_collections.volt.netbench.plugins.plugin_utils.results import COMPARED_CONFIG
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure.matrix import NATIVE, Row
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure.results import COMPARED_CONFIG
 from ansible_collections.volt.netbench.plugins.plugin_utils.report.context import (
     COMPARED_ENV, GUEST_ENV, _sentence, _show, show_bytes, udp_receive_buffers)
 

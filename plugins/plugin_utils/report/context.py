@@ -9,10 +9,10 @@ import json
 import shlex
 from typing import Any
 
-from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import BACKENDS, NATIVE
-from ansible_collections.volt.netbench.plugins.plugin_utils.stats import (
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure.matrix import BACKENDS, NATIVE
+from ansible_collections.volt.netbench.plugins.plugin_utils.statistics.stats import (
     ALPHA, CONFIDENCE, CORRECTION_NAME, scipy_version)
-from ansible_collections.volt.netbench.plugins.plugin_utils.report.cells import NA
+from ansible_collections.volt.netbench.plugins.plugin_utils.analysis.cells import NA
 
 
 ENV_ROWS = (

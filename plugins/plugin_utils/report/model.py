@@ -8,18 +8,19 @@ import datetime as dt
 import os
 from typing import Any
 
-from ansible_collections.volt.netbench.plugins.plugin_utils import charts, claims
-from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import (
+from ansible_collections.volt.netbench.plugins.plugin_utils.report import charts
+from ansible_collections.volt.netbench.plugins.plugin_utils.analysis import claims
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure.matrix import (
     BACKENDS, LOAD_LEAD_S, LOADED, NATIVE, PATHS, SECTIONS, Row, row_name)
-from ansible_collections.volt.netbench.plugins.plugin_utils.pps_search import PROBE_S
-from ansible_collections.volt.netbench.plugins.plugin_utils.stats import Family, compare
-from ansible_collections.volt.netbench.plugins.plugin_utils.results import (
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure.pps_search import PROBE_S
+from ansible_collections.volt.netbench.plugins.plugin_utils.statistics.stats import Family, compare
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure.results import (
     LOCAL_HOST, ResultsError, _sort_key, compared_config, has_data, load_runs, select_runs)
-from ansible_collections.volt.netbench.plugins.plugin_utils.verdicts import evaluate, usable
+from ansible_collections.volt.netbench.plugins.plugin_utils.analysis.verdicts import evaluate, usable
 from ansible_collections.volt.netbench.plugins.plugin_utils.report.anomalies import (
     _cell_anomalies, _console_anomalies, _environment_anomalies, _native_anomalies, _quality_anomalies, _tcg,
     _test_anomalies, buffer_mismatch)
-from ansible_collections.volt.netbench.plugins.plugin_utils.report.cells import (
+from ansible_collections.volt.netbench.plugins.plugin_utils.analysis.cells import (
     CPU_NOTE, FLOOD_BESIDE_NOTE, LOAD_NOTE, NA, _cell, _cpu_split, _of_native, _percentile_curves, _repeat, _rows,
     _table_row, add_losses, pps_note)
 from ansible_collections.volt.netbench.plugins.plugin_utils.report.context import (
@@ -65,7 +66,7 @@ def build_report(
     curves = _percentile_curves(chosen, shown, rows, cells)
     # each backend as a percentage of native, per row: shown in the tables and in the analysis
     of_native = {row: _of_native(cells[row], measured) for row in rows} if reference["measured"] else {}
-    # every comparison the report can claim, as one family corrected once (plugin_utils/verdicts.py)
+    # every comparison the report can claim, as one family corrected once (plugin_utils/analysis/verdicts.py)
     verdicts = evaluate(rows, cells, measured, joint=joint)
 
     tables = []
@@ -283,15 +284,15 @@ def under_load(rows: tuple[Row, ...], cells: dict, shown: list[str]) -> dict[str
 def _history(results_dir: str | os.PathLike, chosen: dict[str, dict], measured: list[str], persist: bool,
              store: str = "", store_host: str = LOCAL_HOST) -> dict[str, Any]:
     """Every run of the tree - or of STORE_HOST in STORE - with the compared runs' configuration, over time
-    (plugin_utils/history.py)."""
-    from ansible_collections.volt.netbench.plugins.plugin_utils.history import MIN_RUNS, build_history  # pylint: disable=import-outside-toplevel
+    (plugin_utils/history/history.py)."""
+    from ansible_collections.volt.netbench.plugins.plugin_utils.history.history import MIN_RUNS, build_history  # pylint: disable=import-outside-toplevel
 
     if not measured:
         return {"runs": 0, "series": [], "charts": [], "change_points": [], "current": [], "newest": []}
     newest = max((chosen[n] for n in measured), key=lambda r: _sort_key(r["run_id"]))
     series = None
     if store:
-        from ansible_collections.volt.netbench.plugins.plugin_utils.store import open_store  # pylint: disable=import-outside-toplevel
+        from ansible_collections.volt.netbench.plugins.plugin_utils.history.store import open_store  # pylint: disable=import-outside-toplevel
 
         with open_store(store, read_only=True) as opened:
             series = opened.series(store_host, compared_config(newest))

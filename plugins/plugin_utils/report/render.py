@@ -16,9 +16,9 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from ansible_collections.volt.netbench.plugins.plugin_utils import charts
-from ansible_collections.volt.netbench.plugins.plugin_utils.files import csv_row, ensure_dir, write_atomic
-from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import row_name
+from ansible_collections.volt.netbench.plugins.plugin_utils.report import charts
+from ansible_collections.volt.netbench.plugins.plugin_utils.core.files import csv_row, ensure_dir, write_atomic
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure.matrix import row_name
 
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[3] / "templates"
@@ -84,7 +84,7 @@ def shown_model(model: dict[str, Any]) -> dict[str, Any]:
     """The model as the report's readers get it - REPORT.md, REPORT.html, report.json: its history is what a report
     shows of it (history.shown: a window of recent runs, the newest change points), whatever the history's length;
     the whole history goes to history.csv (and stays in the store)."""
-    from ansible_collections.volt.netbench.plugins.plugin_utils.history import shown  # pylint: disable=import-outside-toplevel
+    from ansible_collections.volt.netbench.plugins.plugin_utils.history.history import shown  # pylint: disable=import-outside-toplevel
 
     return {**model, "history": shown(model["history"])} if model.get("history") else model
 
@@ -164,7 +164,7 @@ def write_report(model: dict[str, Any], out_dir: str | os.PathLike) -> tuple[Pat
     texts = [(md_path, render_markdown(public)), (json_path, json.dumps(public, indent=2, sort_keys=True) + "\n"),
              (out / "REPORT.html", render_html(public, svgs)), (out / "summary.csv", render_csv(model))]
     if history.get("runs"):
-        from ansible_collections.volt.netbench.plugins.plugin_utils.history import history_csv  # pylint: disable=import-outside-toplevel
+        from ansible_collections.volt.netbench.plugins.plugin_utils.history.history import history_csv  # pylint: disable=import-outside-toplevel
 
         texts.append((out / "history.csv", history_csv(history)))
     for path, text in texts:

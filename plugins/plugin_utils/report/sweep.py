@@ -28,16 +28,16 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ansible_collections.volt.netbench.plugins.plugin_utils import charts
-from ansible_collections.volt.netbench.plugins.plugin_utils.claims import versus_note
-from ansible_collections.volt.netbench.plugins.plugin_utils.files import csv_row, ensure_dir, write_atomic
-from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import (
+from ansible_collections.volt.netbench.plugins.plugin_utils.report import charts
+from ansible_collections.volt.netbench.plugins.plugin_utils.analysis.claims import versus_note
+from ansible_collections.volt.netbench.plugins.plugin_utils.core.files import csv_row, ensure_dir, write_atomic
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure.matrix import (
     BACKENDS, CAPACITY, LOAD_PAYLOAD, NATIVE, PATHS, compared, is_compared)
-from ansible_collections.volt.netbench.plugins.plugin_utils.results import LOCAL_HOST, RUN_ID_RE, ResultsError, load_runs
-from ansible_collections.volt.netbench.plugins.plugin_utils.stats import Family
-from ansible_collections.volt.netbench.plugins.plugin_utils.sweep import (
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure.results import LOCAL_HOST, RUN_ID_RE, ResultsError, load_runs
+from ansible_collections.volt.netbench.plugins.plugin_utils.statistics.stats import Family
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure.sweep import (
     SweepError, interaction, interaction_text, parse, point_suffix, points, split_run_key)
-from ansible_collections.volt.netbench.plugins.plugin_utils.verdicts import evaluate, usable
+from ansible_collections.volt.netbench.plugins.plugin_utils.analysis.verdicts import evaluate, usable
 from ansible_collections.volt.netbench.plugins.plugin_utils.report.model import build_report, measured_cells
 from ansible_collections.volt.netbench.plugins.plugin_utils.report.render import jinja_env, write_report
 

@@ -15,7 +15,7 @@ from ansible.playbook.task import Task
 
 from ansible_collections.volt.netbench.plugins.action.record_run import ActionModule
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugin_utils"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugin_utils" / "report"))
 from test_report_statistics import SAME, record  # noqa: E402  pylint: disable=import-error,wrong-import-position
 
 
@@ -56,7 +56,7 @@ def test_a_store_file_gets_the_run_under_the_inventory_host(tmp_path):
                         {"inventory_hostname": "hv01"})
     assert not result.get("failed"), result
     assert result["stored"] == ["hv01", "virtio", "20261101T020000Z"]
-    from ansible_collections.volt.netbench.plugins.plugin_utils.store import open_store  # pylint: disable=import-outside-toplevel
+    from ansible_collections.volt.netbench.plugins.plugin_utils.history.store import open_store  # pylint: disable=import-outside-toplevel
 
     with open_store(str(store)) as kept:
         assert [r["run_id"] for r in kept.runs("hv01")] == ["20261101T020000Z"]

@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.volt.netbench.plugins.plugin_utils import claims, matrix, report, results
-from ansible_collections.volt.netbench.plugins.plugin_utils.matrix import PARSERS
-from ansible_collections.volt.netbench.plugins.plugin_utils.stats import Family, compare
+from ansible_collections.volt.netbench.plugins.plugin_utils.analysis import claims
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure import matrix, results
+from ansible_collections.volt.netbench.plugins.plugin_utils import report
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure.matrix import PARSERS
+from ansible_collections.volt.netbench.plugins.plugin_utils.statistics.stats import Family, compare
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures"
 

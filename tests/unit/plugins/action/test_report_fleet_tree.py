@@ -9,7 +9,7 @@ from pathlib import Path
 
 from test_record_run_store import run_action  # pylint: disable=import-error
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugin_utils"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugin_utils" / "report"))
 from test_report_statistics import FAST, SAME, record  # noqa: E402  pylint: disable=import-error,wrong-import-position
 
 from ansible_collections.volt.netbench.plugins.action.report import ActionModule  # noqa: E402
