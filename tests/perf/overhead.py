@@ -25,10 +25,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def tool_windows(test: dict) -> list[list[float]]:
+    """TEST's tool window and its load's, those it has (both on the controller's clock)."""
+    return [w for w in (test.get("window"), test.get("load_window")) if w]
+
+
 def tool_seconds(test: dict) -> float:
-    """How long a tool of TEST ran: its window joined with its load's (both on the controller's clock), else its
-    own wall time."""
-    windows = [w for w in (test.get("window"), test.get("load_window")) if w]
+    """How long a tool of TEST ran: its window joined with its load's, else its own wall time."""
+    windows = tool_windows(test)
     if not windows:
         return float(test.get("wall_s") or 0)
     return max(w[1] for w in windows) - min(w[0] for w in windows)
@@ -72,7 +76,7 @@ def describe(label: str, wall: float, results: Path) -> None:
         # the span of the tests: from the first tool's start to the last tool's end (each test's window, on the
         # controller's clock); everything else - preflight, image, lab, boot, servers, sampler, teardown,
         # records, report - is the run's overhead
-        windows = [w for run in runs for t in run["tests"] for w in (t.get("window"), t.get("load_window")) if w]
+        windows = [w for run in runs for t in run["tests"] for w in tool_windows(t)]
         if windows:
             span = max(w[1] for w in windows) - min(w[0] for w in windows)
             phases = ", ".join(f"{k[:-2]} {float(walls[k]):.1f} s" for k in ("lab_s", "boot_s", "teardown_s")

@@ -198,9 +198,10 @@ def parse_probe(text: str) -> dict[str, Any]:
     return out
 
 
-def parse_clock(text: str) -> float | None:
-    """The client's uptime the start command printed (``VOLT-CLOCK <uptime>``), or None."""
-    match = re.search(r"^VOLT-CLOCK ([0-9]+(?:\.[0-9]+)?)\s*$", text or "", re.M)
+def parse_clock(text: str, marker: str = "VOLT-CLOCK") -> float | None:
+    """The client's uptime run_command printed after MARKER (``VOLT-CLOCK <uptime>`` before the start,
+    ``VOLT-CLOCK-END <uptime>`` after the envelope), or None."""
+    match = re.search(rf"^{re.escape(marker)} ([0-9]+(?:\.[0-9]+)?)\s*$", text or "", re.M)
     return float(match.group(1)) if match else None
 
 
@@ -209,11 +210,10 @@ def run_clock(sent: float, answered: float, text: str) -> tuple[float, float, fl
     client read its uptime at the start (u1) and again after the envelope (u2); with the time between the two taken
     off ANSWERED, u1 was read between SENT and that - a bracket as wide as the round trip's own overhead, not the
     test's length. Without the second reading: ANSWERED as it is (the bracket then spans the test)."""
-    first = parse_clock(text)
-    match = re.search(r"^VOLT-CLOCK-END ([0-9]+(?:\.[0-9]+)?)\s*$", text or "", re.M)
-    if first is None or not match or float(match.group(1)) < first:
+    first, last = parse_clock(text), parse_clock(text, "VOLT-CLOCK-END")
+    if first is None or last is None or last < first:
         return sent, answered, first
-    return sent, max(sent, answered - (float(match.group(1)) - first)), first
+    return sent, max(sent, answered - (last - first)), first
 
 
 def tool_clock(sent: float, answered: float, clock_up: float | None, job: dict[str, Any]) -> dict[str, Any] | None:
