@@ -99,14 +99,14 @@ def start(args: list[str], log: Path, env: dict | None = None) -> subprocess.Pop
     return proc
 
 
-def wait_for(log: Path, pattern: str, proc: subprocess.Popen, timeout: float = 900) -> None:
+def wait_for(log: Path, pattern: str, proc: subprocess.Popen, timeout: float = 900, poll: float = 0.5) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if re.search(pattern, log.read_text(encoding="utf-8", errors="replace")):
             return
         if proc.poll() is not None:
             pytest.fail(f"playbook ended before {pattern!r}:\n{log.read_text()[-4000:]}")
-        time.sleep(0.1)
+        time.sleep(poll)
     pytest.fail(f"timed out waiting for {pattern!r}:\n{log.read_text()[-4000:]}")
 
 
@@ -643,8 +643,9 @@ def test_faults_then_sigint_in_a_two_host_fleet(tmp_path, lab_ns, remote_hypervi
                            "-o", f"ProxyCommand=ip netns exec {hosts['hv-a']} nc 127.0.0.1 %p", "-p", "10022",
                            "root@127.0.0.1", "pkill", "-x", "iperf3"], capture_output=True, text=True, timeout=120, check=False)
     assert kill.returncode == 0, kill.stderr
-    wait_for(log, r"\[5/5\] virtio netperf_tcp_rr \(", proc)
-    # inside the test's 1 s: its tool starts about 0.1 s after the task's banner (0.3 s on the remote hypervisor)
+    # inside the test's 1 s: its tool starts about 0.1 s after the task's banner (0.3 s on the remote hypervisor);
+    # the log is read every 0.1 s here only (each read searches the whole log)
+    wait_for(log, r"\[5/5\] virtio netperf_tcp_rr \(", proc, poll=0.1)
     time.sleep(0.4)
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=120) != 0
