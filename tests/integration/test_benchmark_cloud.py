@@ -1,9 +1,16 @@
-"""The benchmark on a lab's own cloud image (image=QCOW2), with its own hypervisor lock (benchmark_lock_path)
-and namespace. It runs on the benchmark tests' xdist worker, after them: beside the guest tests, three labs
-at once on two cores made the whole suite slower, not faster."""
+"""The benchmark on a lab's own cloud image (image=QCOW2) configured by cloud-init NoCloud seeds, with its own
+hypervisor lock (benchmark_lock_path) and namespace. One boot proves the seed and the benchmark on it: the image
+has the tools; the seed's extra cloud-config (benchmark_guest_cloud_config) brings a one-package apt repository
+of its own (write_files, a file: source: no mirror in the namespace) and the seed's packages install
+volt-seed-probe from it, which no Debian mirror has; the guests' consoles, kept with the run, show it installed
+and each guest named by its seed. It runs on the guest tests' xdist worker: the benchmark tests' worker is the
+suite's longest."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import os
 import re
 import subprocess
@@ -16,8 +23,9 @@ from helpers import run
 from test_benchmark import ENV, assert_clean, bench_args, runs
 
 pytestmark = [pytest.mark.skipif(os.geteuid() != 0, reason="needs root for namespaces, taps and QEMU"),
-              pytest.mark.xdist_group("benchmark")]
+              pytest.mark.xdist_group("guests")]
 OWN_LOCK = Path("/run/volt-netbench/cloud-image-test.lock")
+REPO = "/var/lib/volt-seed-repo"
 
 
 @pytest.fixture
@@ -30,14 +38,24 @@ def lab_ns():
     OWN_LOCK.unlink(missing_ok=True)
 
 
-def test_benchmark_on_a_cloud_image(tmp_path, lab_ns, cloud_image):
-    """image=QCOW2: the guests boot the cloud image with NoCloud seeds; the image has the tools, so the
-    seed installs nothing (no mirror in the namespace) and two tests run end to end."""
+def seed_repository(repo: Path) -> dict:
+    """Cloud-config that writes the probe repository into the guest and makes it the guest's only apt source."""
+    files = [{"path": f"{REPO}/{f.name}", "encoding": "b64", "permissions": "0644",
+              "content": base64.b64encode(f.read_bytes()).decode()} for f in sorted(repo.iterdir())]
+    return {"write_files": files,
+            "apt": {"preserve_sources_list": False, "sources_list": f"deb [trusted=yes] file:{REPO} ./\n"}}
+
+
+def test_benchmark_on_a_cloud_image_with_its_nocloud_seed(tmp_path, lab_ns, cloud_image, probe_repo):
+    """image=QCOW2: the guests boot the cloud image (its own GRUB and kernel) with NoCloud seeds, the seed's
+    packages are installed from the seed's apt sources before the run, and two tests run end to end."""
     results = tmp_path / "results"
+    image_sum = hashlib.sha256(cloud_image.read_bytes()).hexdigest()
     began = time.monotonic()
+    extra = {"tests": ["iperf3_tcp_single", "ping"], "guest_image_cloud_packages": ["volt-seed-probe"],
+             "benchmark_guest_cloud_config": seed_repository(probe_repo)}
     proc = run(bench_args(results, lab_ns, "-e", "backend=virtio", "-e", f"image={cloud_image}",
-                          "-e", '{"tests": ["iperf3_tcp_single", "ping"], "guest_image_cloud_packages": []}',
-                          "-e", f"benchmark_lock_path={OWN_LOCK}"),
+                          "-e", json.dumps(extra), "-e", f"benchmark_lock_path={OWN_LOCK}"),
                check=False, env=ENV, timeout=1800)
     assert proc.returncode == 0, proc.stdout[-6000:]
     print(f"\n[e2e virtio, cloud image, 2 tests] wall time {time.monotonic() - began:.0f} s")
@@ -47,6 +65,14 @@ def test_benchmark_on_a_cloud_image(tmp_path, lab_ns, cloud_image):
     assert run_["config"]["extra_vars"]["image"] == str(cloud_image)
     # the guest kernel is what the booted guest reports, not a file beside an image
     assert re.fullmatch(r"\d+\.\d+\.\d+-\d+-amd64", run_["environment"]["guest_kernel"])
+    run_dir = results / "virtio" / run_["run_id"]
+    for guest in ("server", "client"):
+        console = (run_dir / f"console-{guest}.log").read_text(errors="replace")
+        assert "Setting up volt-seed-probe (1.0)" in console  # cloud-init's final stage, from the seed's source
+        assert f"{guest} login:" in console  # the hostname from the seed's user-data
     report = (results / "REPORT.md").read_text()
     assert f"-e image={cloud_image}" in report
     assert_clean(lab_ns, lock=OWN_LOCK)
+    # the guests booted overlays: the lab's image is never written
+    assert hashlib.sha256(cloud_image.read_bytes()).hexdigest() == image_sum
+
