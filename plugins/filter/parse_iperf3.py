@@ -15,6 +15,8 @@ description:
   - Throughput is read from C(end.sum_received), i.e. what the receiver got. For UDP the
     sender-side C(end.sum) is never used; packets per second is the number of datagrams that
     arrived divided by the receiver's measured seconds.
+  - Formats checked against real output (C(tests/fixtures/)) - iperf3 3.11 to 3.18 (Debian bookworm's and
+    trixie's). An older UDP output, without the receiver's rate, is refused naming the version it needs.
   - A document with a top-level C(error) (for example C(unable to connect to server)) fails
     with iperf3's message. Missing or malformed fields fail with a message naming the parser,
     the source and the field.

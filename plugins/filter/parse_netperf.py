@@ -12,6 +12,7 @@ short_description: Parse netperf 2.7 omni output with -o CSV selectors
 description:
   - Takes the text printed by C(netperf -t TEST -j -- -o SELECTORS) (TCP_RR, TCP_CRR, UDP_RR or a
     stream test) and returns the transaction rate, throughput and units, and latency statistics.
+  - Format checked against real output of netperf 2.7 (C(tests/fixtures/)).
   - Request/response latencies are full round trips in microseconds. Percentile columns are only
     filled when netperf ran with C(-j); a negative value (not collected) is refused.
   - netperf's own errors (for example no netserver listening) fail with netperf's message.

@@ -17,8 +17,11 @@ description:
     counted but not used for RTTs.
   - Percentiles use the collection's one definition, Python's
     C(statistics.quantiles(method="inclusive")) (linear interpolation, numpy's default).
-  - Output with no reply at all (100% loss), no summary line, or fewer reply lines than the
-    summary claims fails with a message naming the parser and the problem.
+  - Formats checked against real output (C(tests/fixtures/)) - iputils 20221126 and 20240905, with or without
+    C(-D)'s time stamps and C(-O)'s "no answer yet" lines; BusyBox 1.35 and 1.37.
+  - A ping that got no reply at all is a result, not an error - C(loss_percent) 100, C(no_reply) true, no round
+    trip. Output with no summary line, or fewer reply lines than the summary claims, fails with a message naming
+    the parser and the problem.
 positional: _input
 options:
   _input:
@@ -59,6 +62,9 @@ _value:
     rtt_count:
       description: Number of per-reply times used.
       type: int
+    no_reply:
+      description: True when no reply came back at all (then there are no RTT fields).
+      type: bool
     rtt_min_us:
       description: Minimum RTT.
       type: float

@@ -12,6 +12,8 @@ short_description: Parse sockperf ping-pong output (or its --full-log CSV) into 
 description:
   - Takes the text printed by C(sockperf ping-pong) (ANSI colour codes are stripped) and returns
     the number of observations and the latency statistics in microseconds, as sockperf printed them.
+  - Formats checked - the summary line of sockperf 3.5/3.6 (C(avg-lat)), 3.7 (C(avg-rtt), C(avg-latency); real
+    output in C(tests/fixtures/)) and 3.8-3.10 (with its extra statistics, as their C(src/client.cpp) prints it).
   - Without C(--full-rtt) sockperf reports one-way latency (round trip / 2); with it, the full round
     trip. C(round_trip) in the result says which one the numbers are.
   - Given the CSV written by C(--full-log FILE) instead, every observation is read and any

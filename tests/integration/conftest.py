@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -16,6 +17,18 @@ from helpers import BIN, ROOT, run
 @pytest.fixture
 def ansible_bin():
     return BIN
+
+
+@pytest.fixture(scope="session", name="chromium")
+def fixture_chromium() -> str:
+    """Debian's chromium, installed when missing (as root)."""
+    if not shutil.which("chromium"):
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"]
+        if subprocess.run(install, env=env, capture_output=True, check=False).returncode != 0:
+            subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True, check=True)
+            subprocess.run(install, env=env, capture_output=True, check=True)
+    return shutil.which("chromium")
 
 
 # No cloud image can be downloaded here, so the tests build a stand-in shaped like Debian's genericcloud

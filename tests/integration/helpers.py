@@ -25,6 +25,13 @@ def run(args, *, cwd=ROOT, env=None, check=True, timeout=900):
     return proc
 
 
+def chrome(binary: str, *args: str) -> subprocess.CompletedProcess:
+    """Headless Chromium (the chromium fixture's binary) with ARGS, e.g. --dump-dom URL or --screenshot=PNG URL."""
+    return subprocess.run([binary, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                           "--force-device-scale-factor=1", *args], capture_output=True, text=True, timeout=120,
+                          check=True)
+
+
 def tracked_files() -> list[str]:
     """The checkout's files as a clean clone (plus files not yet committed, not ignored) has them: no results, no
     index, no venv."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers import ROOT
+from helpers import ROOT, chrome
 
 # the checkout as ansible_collections.volt.netbench, and the synthetic results tree of the report's unit tests
 sys.path.insert(0, str(ROOT / ".collections"))
@@ -25,26 +24,9 @@ from ansible_collections.volt.netbench.plugins.plugin_utils import report  # noq
 from test_report_statistics import FAST, NATIVE, SAME, record  # noqa: E402  pylint: disable=import-error
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 and not shutil.which("chromium"),
-                                reason="needs Debian's chromium, or root to install it")
+                                reason="needs Debian's chromium, or root to install it")  # the fixture: conftest.py
 SECTIONS = ("environment", "configuration", "results", "table-throughput", "table-latency", "table-pps",
             "table-transactions", "analysis", "conclusions", "raw-data", "reproducibility")
-
-
-@pytest.fixture(scope="module", name="chromium")
-def fixture_chromium() -> str:
-    if not shutil.which("chromium"):
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"]
-        if subprocess.run(install, env=env, capture_output=True, check=False).returncode != 0:
-            subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True, check=True)
-            subprocess.run(install, env=env, capture_output=True, check=True)
-    return shutil.which("chromium")
-
-
-def chrome(binary: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([binary, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                           "--force-device-scale-factor=1", *args], capture_output=True, text=True, timeout=120,
-                          check=True)
 
 
 def screenshot(binary: str, page: Path, out: Path, width: int, height: int) -> np.ndarray:

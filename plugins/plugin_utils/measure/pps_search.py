@@ -26,7 +26,8 @@ from typing import Any
 from ansible_collections.volt.netbench.plugins.plugin_utils.parsers.iperf3 import parse_iperf3
 
 MODES = ("flood", "search")
-# The defaults of a search (the role exposes the loss bound; these are documented in the README).
+# The defaults of a search (the role exposes the loss bound; these are documented in the getting started guide,
+# docs/docsite/rst/getting_started.rst).
 LOSS_MAX_PCT = 0.1
 # Probes of 2 s: the queues between sender and receiver (a tap's 1000 packets, the virtio ring, the socket buffer)
 # hide an excess of about 1,500 packets, 10 % of a 12 kpps probe of 1 s - measured on the local lab, where 1 s
