@@ -359,7 +359,11 @@ def draw_sweep(model: dict[str, Any], out_dir: str | os.PathLike) -> None:
             ax.set_xticks(range(len(levels)), labels=[str(level) for level in levels])
             ax.set_xlabel(factor)
             ax.set_ylabel(row["unit"])
-            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, borderaxespad=0)
+            if ax.get_legend_handles_labels()[0]:
+                ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, borderaxespad=0)
+            else:  # e.g. a sweep interrupted before this row was measured anywhere: an empty chart says so
+                ax.text(0.5, 0.5, "not measured at any level", ha="center", va="center", transform=ax.transAxes,
+                        fontsize=9, color="#555555")
             fig.suptitle(chart["title"], fontsize=11)
             fig.subplots_adjust(left=0.12, right=0.7, bottom=0.16, top=0.87)
             charts._save(plt, fig, target, chart["key"], formats=("svg",), tight=False)  # pylint: disable=protected-access

@@ -174,6 +174,9 @@ def test_an_interrupted_sweep_gets_its_own_report_and_its_outcomes_by_point(tmp_
     ran, not_run = summary.outcomes(results, "20261127T080000Z")
     assert sorted(ran) == ["macvtap+mtu-1500", "macvtap+mtu-9000", "virtio+mtu-1500", "virtio+mtu-9000"]
     assert all(o["status"] == "partial" for o in ran.values()) and not_run == {}
+    # a row the interrupted runs never reached has an empty chart that says so (not an empty legend)
+    charts = sorted((out / "charts").glob("*.svg"))
+    assert charts and any("not measured at any level" in c.read_text() for c in charts)
 
 
 def test_a_full_disk_says_where_and_how_much_is_free(tmp_path):
