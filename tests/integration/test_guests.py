@@ -117,8 +117,9 @@ def test_the_guides_own_lab_boots_one_pair_of_guests_with_a_nic_per_backend(lab,
     assert sorted(seen) == sorted((g, b) for g in addresses for b in ("virtio", "macvtap"))
     for (guest, backend), nic, ping in zip(seen, record["nics"], record["pings"]):
         peer = "client" if guest == "server" else "server"
+        assert nic.splitlines()[0] == guest  # the hostname, set by the guest's init from the kernel command line
         assert "driver: virtio_net" in nic
-        addr = json.loads(nic[nic.index("["):])  # ethtool -i text, then ip -j JSON
+        addr = json.loads(nic[nic.index("["):])  # hostname, ethtool -i text, then ip -j JSON
         assert addr[0]["ifname"] == {"virtio": "data0", "macvtap": "data1"}[backend]
         assert [a["local"] for a in addr[0]["addr_info"] if a["family"] == "inet"] == [addresses[guest][backend]]
         assert "3 packets transmitted, 3 received" in ping
