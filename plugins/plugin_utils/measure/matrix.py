@@ -125,6 +125,11 @@ MULTI_LABEL = "TCP Multi-{streams} Stream"
 LOADED = {"ping_loaded": "ping", "sockperf_loaded": "sockperf_tcp"}
 # The load starts this long before its latency probe (iperf3's connection set-up and its -O warm-up second).
 LOAD_LEAD_S = 1.5
+# A probe that sends a count (ping -c N -i I) takes longer when the load it runs beside keeps the guest's CPU busy:
+# its load is sized for this many times its nominal N x I, so that it still covers the probe (a load that ends first
+# fails the test). Measured here: 100 pings at 0.01 s beside 8 TCP streams on a 1-vCPU TCG guest sent for 2.26 s
+# and ran 3.1 s in all (nominal 1 s). A time-bound probe (sockperf -t) does not stretch.
+LOAD_PROBE_STRETCH = 3.0
 # A sweep's load points: the latency tests beside a paced UDP flow of this payload (it fits a 1500-byte MTU) at a
 # fraction of the loss-bounded rate the CAPACITY search finds at the point; RATE_FIELD is where the run puts the rate.
 CAPACITY = "load_capacity"
@@ -286,7 +291,8 @@ def plan_tests(
     (ping, sockperf_tcp) run beside a paced UDP flow offering that fraction of the path's loss-bounded rate, which the
     ``load_capacity`` search (added to the matrix) finds - the flow's argv has ``{rate}`` for the bits per second
     the run puts in from that search (``load_rate``). The loaded latency tests carry a ``load``:
-    the iperf3 command started LOAD_LEAD_S before the probe and running until after it. ``extra_s``: the
+    the iperf3 command started LOAD_LEAD_S before the probe and running until after it (a ping probe's
+    LOAD_PROBE_STRETCH times its nominal length). ``extra_s``: the
     seconds a test is expected to take beyond its duration (the search's probes, the load's lead)."""
     if pps_mode not in pps_search.MODES:
         raise ValueError(f"pps_mode must be one of {', '.join(pps_search.MODES)}, got {pps_mode!r}")
@@ -319,15 +325,18 @@ def plan_tests(
         {"name": "sockperf_tcp", "argv": sockperf, "params": {"round_trip": True}, "full_log": True},
         {"name": "ping_loaded", "argv": ping,
          "params": {"count": ping_count, "interval_s": ping_interval, "load_streams": streams},
-         "seconds": ping_s, "load": load(ping_s + TOOL_WALL_S["ping"]), "extra_s": LOAD_LEAD_S},
+         "seconds": ping_s, "load": load(LOAD_PROBE_STRETCH * ping_s + TOOL_WALL_S["ping"]),
+         "extra_s": LOAD_LEAD_S + (LOAD_PROBE_STRETCH - 1) * ping_s},
         {"name": "sockperf_loaded", "argv": sockperf, "params": {"round_trip": True, "load_streams": streams},
          "full_log": True, "load": load(duration + TOOL_WALL_S["sockperf"]), "extra_s": LOAD_LEAD_S},
     ]
     if load_fraction is not None:
         for test in tests:
             if test["name"] in ("ping", "sockperf_tcp"):
-                seconds = test.get("seconds", duration) + TOOL_WALL_S["ping" if test["name"] == "ping" else "sockperf"]
-                test.update(load=paced(seconds), extra_s=LOAD_LEAD_S,
+                probe = test.get("seconds", duration)
+                stretch = LOAD_PROBE_STRETCH if test["name"] == "ping" else 1.0
+                seconds = stretch * probe + TOOL_WALL_S["ping" if test["name"] == "ping" else "sockperf"]
+                test.update(load=paced(seconds), extra_s=LOAD_LEAD_S + (stretch - 1) * probe,
                             load_rate={"fraction": float(load_fraction), "payload": LOAD_PAYLOAD,
                                        "search": f"{CAPACITY}.1.search.json"},
                             params=dict(test["params"], load_fraction=float(load_fraction)))

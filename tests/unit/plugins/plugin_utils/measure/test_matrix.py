@@ -201,3 +201,24 @@ def test_the_native_reference_leaves_out_tests_whose_tools_the_hypervisor_lacks(
         lab_plan(["virtio", "native"], "198.18.0.1", "198.18.0.2")
     with pytest.raises(AnsibleFilterError, match="the native reference needs client_netns"):
         lab_plan(["virtio"], "198.18.0.1", "198.18.0.2", native={"server_netns": "a", "job_dir": "/tmp/x"})
+
+
+def test_a_loaded_ping_is_covered_by_its_load_even_when_the_load_slows_it():
+    """A load that ends before its probe fails the test. ping sends a count, and a guest kept busy by the load sends
+    it slower: its load lasts LOAD_PROBE_STRETCH times the probe's nominal length after the lead. sockperf stops at
+    its -t: its load is not stretched."""
+    for kw, ping_s, duration in (({}, 10.0, 30), ({"duration": 2, "ping_count": 100}, 1.0, 2)):
+        tests = {t["name"]: t for t in plan(**kw)}
+        load = tests["ping_loaded"]["load"]
+        ran = int(load[load.index("-t") + 1]) + int(load[load.index("-O") + 1])  # the flows' seconds after set-up
+        assert ran >= matrix.LOAD_LEAD_S + matrix.LOAD_PROBE_STRETCH * ping_s
+        assert tests["ping_loaded"]["extra_s"] == pytest.approx(
+            matrix.LOAD_LEAD_S + (matrix.LOAD_PROBE_STRETCH - 1) * ping_s)
+        sockperf = tests["sockperf_loaded"]["load"]
+        ran = int(sockperf[sockperf.index("-t") + 1]) + int(sockperf[sockperf.index("-O") + 1])
+        assert matrix.LOAD_LEAD_S + duration <= ran <= matrix.LOAD_LEAD_S + duration + matrix.TOOL_WALL_S["sockperf"] + 2
+    # the suite's run of 2026-12-06 (quick, 1 s tests, 100 pings, macvtap on TCG): the load ran 82.67-87.24 s, its
+    # probe 84.45-87.55 s (the client's uptime) - 100 pings sent in 2.26 s beside 8 streams. Sized now, the flows
+    # run past the probe's end, 4.88 s after the load's start, with the ~0.3 s of connection set-up before them.
+    load = {t["name"]: t for t in plan(duration=1, ping_count=100)}["ping_loaded"]["load"]
+    assert int(load[load.index("-t") + 1]) + int(load[load.index("-O") + 1]) >= (87.55 - 82.67) + 0.5

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.volt.netbench.plugins.module_utils.lab import control_match, lab_paths, sampler_pidfile
-from ansible_collections.volt.netbench.plugins.plugin_utils.measure import run_control, summary
+from ansible_collections.volt.netbench.plugins.plugin_utils.measure import matrix, run_control, summary
 from ansible_collections.volt.netbench.plugins.plugin_utils.measure.results import create_run_dir, record_from_progress, record_run
 from ansible_collections.volt.netbench.plugins.plugin_utils.run.run_model import (
     RunModelError, data_path, plan_lab, plan_pair, plan_request, sweep_run_problems)
@@ -505,5 +505,9 @@ def test_a_load_sweep_searches_each_paths_capacity_once_and_paces_every_load_poi
     planned = {key: [p["name"] for p in h["planned"]] for key, h in lab["headers"].items()}
     assert planned["virtio+load-0.1"] == ["ping", "ping", "sockperf_tcp", "sockperf_tcp", "load_capacity"]
     assert planned["virtio+load-0.9"] == ["ping", "ping", "sockperf_tcp", "sockperf_tcp"]
-    # the loaded repetitions are the tests' extra time; 3 searches + 3 paths x 3 points x 2 tests x 2 repetitions
-    assert len(lab["tests"]) == 3 + 36 and all(t["extra_s"] == 1.5 for t in lab["tests"] if t.get("load_rate"))
+    # the loaded repetitions are the tests' extra time (the load's lead; a ping's load also covers it slowed down
+    # LOAD_PROBE_STRETCH times); 3 searches + 3 paths x 3 points x 2 tests x 2 repetitions
+    assert len(lab["tests"]) == 3 + 36
+    for t in (t for t in lab["tests"] if t.get("load_rate")):
+        stretch = matrix.LOAD_PROBE_STRETCH if t["name"] == "ping" else 1.0
+        assert t["extra_s"] == pytest.approx(matrix.LOAD_LEAD_S + (stretch - 1) * t["duration_s"]), t["name"]
