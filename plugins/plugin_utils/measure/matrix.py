@@ -310,6 +310,12 @@ def plan_tests(
     ping = ["ping", "-c", str(ping_count), "-i", f"{ping_interval:g}", "-W", "2", server]
     sized = iperf + (["-l", str(int(message_size))] if message_size else [])
 
+    def covered(tool: str, probe_s: float) -> tuple[float, float]:
+        """The seconds a load must cover beside a TOOL probe of PROBE_S nominal seconds, and the test's extra_s: a
+        ping's count is sent slower by a guest the load keeps busy (LOAD_PROBE_STRETCH); sockperf stops at its -t."""
+        stretch = LOAD_PROBE_STRETCH if tool == "ping" else 1.0
+        return stretch * probe_s + TOOL_WALL_S[tool], LOAD_LEAD_S + (stretch - 1) * probe_s
+
     def paced(seconds: float) -> list[str]:
         # the load of a sweep's load point: UDP datagrams of LOAD_PAYLOAD bytes at {rate} bits per second
         return ["iperf3", "-c", server, "-u", "-l", str(LOAD_PAYLOAD), "-b", RATE_FIELD,
@@ -324,19 +330,19 @@ def plan_tests(
          "seconds": ping_s},
         {"name": "sockperf_tcp", "argv": sockperf, "params": {"round_trip": True}, "full_log": True},
         {"name": "ping_loaded", "argv": ping,
-         "params": {"count": ping_count, "interval_s": ping_interval, "load_streams": streams},
-         "seconds": ping_s, "load": load(LOAD_PROBE_STRETCH * ping_s + TOOL_WALL_S["ping"]),
-         "extra_s": LOAD_LEAD_S + (LOAD_PROBE_STRETCH - 1) * ping_s},
+         "params": {"count": ping_count, "interval_s": ping_interval, "load_streams": streams}, "seconds": ping_s},
         {"name": "sockperf_loaded", "argv": sockperf, "params": {"round_trip": True, "load_streams": streams},
-         "full_log": True, "load": load(duration + TOOL_WALL_S["sockperf"]), "extra_s": LOAD_LEAD_S},
+         "full_log": True},
     ]
+    for test in tests:
+        if test["name"] in LOADED:
+            cover_s, extra_s = covered(test["argv"][0], test.get("seconds", duration))
+            test.update(load=load(cover_s), extra_s=extra_s)
     if load_fraction is not None:
         for test in tests:
             if test["name"] in ("ping", "sockperf_tcp"):
-                probe = test.get("seconds", duration)
-                stretch = LOAD_PROBE_STRETCH if test["name"] == "ping" else 1.0
-                seconds = stretch * probe + TOOL_WALL_S["ping" if test["name"] == "ping" else "sockperf"]
-                test.update(load=paced(seconds), extra_s=LOAD_LEAD_S + (stretch - 1) * probe,
+                cover_s, extra_s = covered(test["argv"][0], test.get("seconds", duration))
+                test.update(load=paced(cover_s), extra_s=extra_s,
                             load_rate={"fraction": float(load_fraction), "payload": LOAD_PAYLOAD,
                                        "search": f"{CAPACITY}.1.search.json"},
                             params=dict(test["params"], load_fraction=float(load_fraction)))
