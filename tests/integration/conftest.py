@@ -6,12 +6,15 @@ import hashlib
 import os
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from helpers import BIN, ROOT, run
+from helpers import BIN, ROOT, UNIT_BUILDERS, run
+
+sys.path[:0] = [d for d in UNIT_BUILDERS if d not in sys.path]
 
 
 @pytest.fixture

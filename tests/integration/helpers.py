@@ -12,6 +12,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+# the unit tests' builders the integration tests reuse (test_report_statistics.record, test_history's nights,
+# test_regression's trees): their group directories, put on sys.path by conftest.py
+UNIT_BUILDERS = [str(ROOT / "tests" / "unit" / "plugins" / "plugin_utils" / group) for group in ("report", "history")]
 
 
 def run(args, *, cwd=ROOT, env=None, check=True, timeout=900):

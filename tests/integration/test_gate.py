@@ -11,8 +11,6 @@ import sys
 from helpers import ROOT, run
 
 sys.path.insert(0, str(ROOT / ".collections"))
-# the unit tests' builders (test_report_statistics.record, test_history, test_regression)
-sys.path[:0] = [str(ROOT / "tests" / "unit" / "plugins" / "plugin_utils" / group) for group in ("report", "history")]
 
 from test_regression import BASE, NEW, OLD, noisy, tree  # noqa: E402  pylint: disable=import-error,wrong-import-position
 

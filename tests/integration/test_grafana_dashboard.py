@@ -17,8 +17,6 @@ from helpers import ROOT
 from pgserver import PgServer
 
 sys.path.insert(0, str(ROOT / ".collections"))
-# the unit tests' builders (test_report_statistics.record, test_history, test_regression)
-sys.path[:0] = [str(ROOT / "tests" / "unit" / "plugins" / "plugin_utils" / group) for group in ("report", "history")]
 
 from ansible_collections.volt.netbench.plugins.plugin_utils.history import store as vstore  # noqa: E402
 from test_history import nightly  # noqa: E402  pylint: disable=import-error

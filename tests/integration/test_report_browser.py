@@ -16,8 +16,6 @@ from helpers import ROOT, chrome
 
 # the checkout as ansible_collections.volt.netbench, and the synthetic results tree of the report's unit tests
 sys.path.insert(0, str(ROOT / ".collections"))
-# the unit tests' builders (test_report_statistics.record, test_history, test_regression)
-sys.path[:0] = [str(ROOT / "tests" / "unit" / "plugins" / "plugin_utils" / group) for group in ("report", "history")]
 
 from ansible_collections.volt.netbench.plugins.plugin_utils.report import charts
 from ansible_collections.volt.netbench.plugins.plugin_utils import report  # noqa: E402
